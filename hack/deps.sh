@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian's archive. Idempotent: a machine that
+# already has everything runs no apt command at all.
+set -euo pipefail
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
+  libnftnl-dev libmnl-dev libcpp-httplib-dev libssl-dev nlohmann-json3-dev libspdlog-dev
+  doctest-dev libyaml-cpp-dev libcli11-dev
+  # nftlb's data-path tests and benchmarks
+  iproute2 nftables iptables iperf3 socat python3 procps lksctp-tools
+  # images and the kind script's own checks
+  debootstrap shellcheck
+  # the control plane's certificates
+  openssl ca-certificates
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -x /usr/local/go/bin/go ] && ! command -v go >/dev/null; then
+  echo "deps: Go is needed to build the test control plane (expected at /usr/local/go)" >&2
+  exit 1
+fi
+echo "deps: all present"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, each printing its ratios against the peer it ran side by side.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+status=0
+for b in nftlb operator; do
+  if [ -f "$here/$b.sh" ]; then
+    echo "=== bench: $b"
+    bash "$here/$b.sh" || status=1
+  fi
+done
+exit $status
