@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Used inside the Dockerfiles' "rootfs" stage: copies the given programs, and exactly the shared
+# libraries they load (their ldd closure plus the dynamic loader), into DEST, which the final
+# stage copies onto an empty image. That is how an image carries "only its runtime libs":
+# no shell, no package manager, no coreutils, nothing an attacker or a stale CVE scanner finds.
+#
+#   image-rootfs.sh DEST PROGRAM... [--dlopen DIR]...
+#
+# A PROGRAM that is a symlink (iptables-legacy-restore -> xtables-legacy-multi) is kept as a
+# symlink next to its target. --dlopen DIR copies a directory of plugins loaded at run time
+# (iptables' xtables extensions) together with their own library closure.
+set -euo pipefail
+dest="$1"
+shift
+mkdir -p "$dest"
+# Merged /usr, as in Debian bookworm: /lib64/ld-linux-x86-64.so.2 (the ELF interpreter) resolves.
+for d in bin sbin lib lib64; do
+  mkdir -p "$dest/usr/$d"
+  [ -e "$dest/$d" ] || ln -s "usr/$d" "$dest/$d"
+done
+mkdir -p "$dest/tmp" "$dest/run" "$dest/etc"
+chmod 1777 "$dest/tmp"
+
+# put PATH: copies the file PATH points at to its canonical directory under DEST, keeping the
+# name PATH has (the SONAME name the loader looks for).
+put() {
+  local src="$1" dir
+  dir="$(readlink -f "$(dirname "$src")")"
+  mkdir -p "$dest$dir"
+  [ -e "$dest$dir/$(basename "$src")" ] || cp -L "$src" "$dest$dir/$(basename "$src")"
+}
+
+# libs FILE: the shared objects FILE loads, as absolute paths (the loader included).
+libs() {
+  ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+}
+
+elf_files=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dlopen)
+      dir="$(readlink -f "$2")"
+      mkdir -p "$dest$dir"
+      cp -a "$dir/." "$dest$dir/"
+      while IFS= read -r -d '' f; do elf_files+=("$f"); done < <(find "$dir" -name '*.so' -type f -print0)
+      shift 2
+      ;;
+    *)
+      src="$1"
+      if [ -L "$src" ]; then
+        target="$(readlink -f "$src")"
+        put "$target"
+        mkdir -p "$dest$(readlink -f "$(dirname "$src")")"
+        ln -sf "$(basename "$target")" "$dest$(readlink -f "$(dirname "$src")")/$(basename "$src")"
+        elf_files+=("$target")
+      else
+        put "$src"
+        elf_files+=("$src")
+      fi
+      shift
+      ;;
+  esac
+done
+
+for f in "${elf_files[@]}"; do
+  while IFS= read -r lib; do put "$lib"; done < <(libs "$f")
+done
+# Debug sections are not needed at run time; symbols of the project's own code stay in build/.
+find "$dest" -type f \( -name '*.so*' -o -perm -u+x \) -exec strip --strip-unneeded {} + 2>/dev/null || true

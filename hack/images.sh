@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `make images`: builds akrobateo/nftlb:dev and akrobateo/operator:dev from their Dockerfiles
+# (build context: the repository root), after making sure the Debian base image exists
+# (hack/base-image.sh: debootstrap once per machine, or a pull where AKROBATEO_BASE_IMAGE names a
+# registry image). Prints each image's size.
+#   IMAGES="nftlb" hack/images.sh   builds only nftlb
+#   TAG=v0.1.0 hack/images.sh       another tag than dev
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BASE_IMAGE="${AKROBATEO_BASE_IMAGE:-localhost/akrobateo-debian:bookworm-minbase}"
+TAG="${TAG:-dev}"
+IMAGES="${IMAGES:-nftlb operator}"
+
+if ! docker info >/dev/null 2>&1; then
+  echo "images: no Docker engine answers (docker info failed); cannot build images" >&2
+  exit 1
+fi
+AKROBATEO_BASE_IMAGE="$BASE_IMAGE" bash hack/base-image.sh
+
+# Without the buildx plugin (as on this machine's Docker 20.10) the classic builder is used;
+# both read the same Dockerfiles.
+if ! docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=0; fi
+
+for name in $IMAGES; do
+  image="akrobateo/$name:$TAG"
+  echo "images: building $image (log: build/images/$name.log)"
+  mkdir -p build/images
+  start=$SECONDS
+  if ! docker build -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image" . \
+      >"build/images/$name.log" 2>&1; then
+    echo "images: building $image failed; last lines of build/images/$name.log:" >&2
+    tail -30 "build/images/$name.log" >&2
+    exit 1
+  fi
+  size=$(docker image inspect -f '{{.Size}}' "$image")
+  echo "images: $image $(awk -v b="$size" 'BEGIN { printf "%.1f MB (%d bytes)", b / 1e6, b }'), built in $((SECONDS - start)) s"
+done
