@@ -12,7 +12,7 @@ packages=(
   # images and the kind script's own checks
   debootstrap shellcheck
   # the control plane's certificates
-  openssl ca-certificates
+  openssl ca-certificates curl jq
 )
 missing=()
 for p in "${packages[@]}"; do
