@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# `make test-images`: the container images, tried in a real container runtime.
+#
+# The nftlb image runs as a real container the way a balancer pod runs it: every capability
+# dropped but NET_ADMIN, read-only root filesystem, Docker's read-only /proc/sys, in a network
+# namespace held by a separate "sandbox" container (like a pod's pause container) whose global
+# IPv4 forwarding is switched OFF before nftlb starts. A client container on one Docker network
+# reaches a backend container on another network only through nftlb, over TCP and UDP. This
+# shows that balancer pods need no sysctl and no privilege. The host's own ip_forward must be the
+# same before and after.
+#
+# Also: the static checks of the scripts that cannot run here (kind), the operator image runs as
+# non-root, and the nftlb image has no shell. One line per check, then `N passed, M failed`.
+# Where no Docker engine answers, it prints SKIP with the reason and exits 0.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+
+pass=0
+fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+# check NAME CMD...: passes when CMD succeeds.
+check() {
+  local name="$1"
+  shift
+  if "$@"; then ok "$name"; else bad "$name"; fi
+}
+finish() {
+  echo "$pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
+  exit
+}
+
+# --- Static checks of the shell scripts (they need no Docker) --------------------------------
+scripts=(test/e2e/kind.sh test/images/run.sh test/images/deploy-check.sh hack/images.sh
+         hack/base-image.sh hack/image-rootfs.sh)
+for s in "${scripts[@]}"; do
+  if [ ! -f "$s" ]; then bad "script $s exists"; continue; fi
+  check "bash -n $s" bash -n "$s"
+  if command -v shellcheck >/dev/null; then
+    check "shellcheck $s" shellcheck "$s"
+  else
+    bad "shellcheck $s" "shellcheck not installed (make deps)"
+  fi
+done
+if command -v kubectl >/dev/null; then
+  rendered="$(kubectl kustomize deploy/ 2>&1)"
+  check "kustomize renders deploy/" test -n "$rendered"
+  for kind in Namespace ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding Deployment; do
+    check "deploy/ has a $kind" grep -qx "kind: $kind" <<<"$rendered"
+  done
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  echo "SKIP container tests: no Docker engine answers here (docker info failed)"
+  finish
+fi
+
+# --- Build -----------------------------------------------------------------------------------
+BASE_IMAGE="${AKROBATEO_BASE_IMAGE:-localhost/akrobateo-debian:bookworm-minbase}"
+NFTLB_IMAGE=akrobateo/nftlb:dev
+OPERATOR_IMAGE=akrobateo/operator:dev
+TOOLS_IMAGE=akrobateo-test/tools:dev
+if ! bash hack/images.sh; then
+  bad "make images"
+  finish
+fi
+ok "make images builds $NFTLB_IMAGE and $OPERATOR_IMAGE"
+if ! docker build -q -f test/images/tools.Dockerfile --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+    -t "$TOOLS_IMAGE" test/images >/dev/null; then
+  bad "build $TOOLS_IMAGE"
+  finish
+fi
+
+# --- Images ----------------------------------------------------------------------------------
+check "operator image runs as non-root user 65532" \
+  test "$(docker image inspect -f '{{.Config.User}}' "$OPERATOR_IMAGE")" = "65532:65532"
+help="$(docker run --rm --network none "$OPERATOR_IMAGE" --help 2>&1)"
+check "operator binary starts in its image (every library present)" grep -q -- '--nftlb-image' <<<"$help"
+check "nftlb image has no shell" \
+  bash -c "! docker run --rm --network none --entrypoint /bin/sh $NFTLB_IMAGE -c true >/dev/null 2>&1"
+docker run --rm --network none "$NFTLB_IMAGE" --forward tcp/99999=10.0.0.1:80 >/dev/null 2>&1
+check "nftlb in its image: bad port gives exit status 2" test "$?" -eq 2
+
+# --- Data path -------------------------------------------------------------------------------
+id="akrobateo-it-$$"
+front="$id-front"
+back="$id-back"
+containers=()
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+  if [ ${#containers[@]} -gt 0 ]; then docker rm -f "${containers[@]}" >/dev/null 2>&1; fi
+  docker network rm "$front" "$back" >/dev/null 2>&1
+  true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+host_forward_before="$(cat /proc/sys/net/ipv4/ip_forward)"
+# Internal networks: no way out of them, so the test's traffic stays between its containers.
+if ! docker network create --internal "$front" >/dev/null ||
+   ! docker network create --internal "$back" >/dev/null; then
+  bad "create Docker networks"
+  finish
+fi
+
+ip_on() { docker inspect -f "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}" "$1"; }
+
+# Backend: answers each TCP connection / UDP datagram with the peer it saw and what it got.
+# shellcheck disable=SC2016  # expanded by the backend's shell, per connection
+reply='read l; echo "peer=$SOCAT_PEERADDR got=$l"'
+containers+=("$id-backend")
+docker run -d --name "$id-backend" --network "$back" "$TOOLS_IMAGE" sh -c "
+  socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'$reply' &
+  exec socat UDP-RECVFROM:8081,fork SYSTEM:'$reply'" >/dev/null
+backend_ip="$(ip_on "$id-backend" "$back")"
+
+# The "pod sandbox": holds the network namespace, on both networks.
+containers+=("$id-sandbox")
+docker create --name "$id-sandbox" --network "$front" "$TOOLS_IMAGE" sleep infinity >/dev/null
+docker network connect "$back" "$id-sandbox"
+docker start "$id-sandbox" >/dev/null
+sandbox_pid="$(docker inspect -f '{{.State.Pid}}' "$id-sandbox")"
+lb_front_ip="$(ip_on "$id-sandbox" "$front")"
+lb_back_ip="$(ip_on "$id-sandbox" "$back")"
+in_sandbox() { nsenter -t "$sandbox_pid" -n "$@"; }
+# Global forwarding off in the sandbox's namespace (from the host, as root: the harness, not
+# nftlb). Writing conf/all also switches every interface's forwarding off.
+in_sandbox sh -c 'echo 0 > /proc/sys/net/ipv4/conf/all/forwarding'
+ifname_of() { in_sandbox ip -o -4 addr show | awk -v a="$1" '$4 ~ "^"a"/" { print $2 }'; }
+if_front="$(ifname_of "$lb_front_ip")"
+if_back="$(ifname_of "$lb_back_ip")"
+check "sandbox starts with forwarding off ($if_front, $if_back, all)" test \
+  "$(in_sandbox cat /proc/sys/net/ipv4/conf/all/forwarding /proc/sys/net/ipv4/conf/"$if_front"/forwarding \
+     /proc/sys/net/ipv4/conf/"$if_back"/forwarding | tr -d '\n')" = 000
+check "Docker gives unprivileged containers a read-only /proc/sys" bash -c \
+  "! docker run --rm --network none --cap-add NET_ADMIN $TOOLS_IMAGE sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward' 2>/dev/null"
+
+client() {  # client PROTO PORT PAYLOAD: what the client on the front network gets back
+  local addr
+  case "$1" in tcp) addr="TCP:$lb_front_ip:$2,connect-timeout=3" ;; udp) addr="UDP:$lb_front_ip:$2" ;; esac
+  docker run --rm --network "$front" "$TOOLS_IMAGE" sh -c "echo $3 | socat -T 3 - $addr" 2>/dev/null
+}
+
+run_nftlb() {  # run_nftlb BACKEND: starts nftlb as the pod does; waits for its first log line
+  local name="$id-nftlb-$1"
+  containers+=("$name")
+  docker run -d --name "$name" --network "container:$id-sandbox" \
+    --cap-drop ALL --cap-add NET_ADMIN --read-only --tmpfs /run:size=1m \
+    --security-opt no-new-privileges "$NFTLB_IMAGE" --backend "$1" \
+    --forward "tcp/8080=$backend_ip:8080" --forward "udp/8081=$backend_ip:8081" >/dev/null
+  for _ in $(seq 50); do
+    docker logs "$name" 2>&1 | grep -q 'backend=' && return 0
+    [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || break
+    sleep 0.1
+  done
+  docker logs "$name" 2>&1 | tail -5 | sed 's/^/  nftlb: /'
+  return 1
+}
+
+data_path() {  # data_path BACKEND LIST_TABLE_CMD...
+  local backend="$1" name="$id-nftlb-$1" caps
+  shift
+  if ! run_nftlb "$backend"; then bad "nftlb ($backend) starts in a container"; return; fi
+  ok "nftlb ($backend) starts in a container"
+  check "nftlb ($backend): first log line names the backend" \
+    grep -q "backend=$backend" <<<"$(docker logs "$name" 2>&1 | head -1)"
+  caps="$(docker inspect -f '{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}}' "$name")"
+  check "nftlb ($backend) runs unprivileged with only NET_ADMIN ($caps)" \
+    grep -Eq '^false \[(CAP_)?NET_ADMIN\] \[(CAP_)?ALL\]$' <<<"$caps"
+  check "nftlb ($backend): rules installed in the pod namespace" in_sandbox "$@"
+  check "nftlb ($backend): forwarding on for $if_front and $if_back, global still off" test \
+    "$(in_sandbox cat /proc/sys/net/ipv4/conf/all/forwarding /proc/sys/net/ipv4/conf/"$if_front"/forwarding \
+       /proc/sys/net/ipv4/conf/"$if_back"/forwarding | tr -d '\n')" = 011
+  local got
+  got="$(client tcp 8080 "hello-tcp-$backend")"
+  check "nftlb ($backend): TCP client -> nftlb -> backend, masqueraded ($got)" \
+    grep -q "^peer=$lb_back_ip got=hello-tcp-$backend$" <<<"$got"
+  got="$(client udp 8081 "hello-udp-$backend")"
+  check "nftlb ($backend): UDP client -> nftlb -> backend, masqueraded ($got)" \
+    grep -q "^peer=$lb_back_ip got=hello-udp-$backend$" <<<"$got"
+  docker stop -t 10 "$name" >/dev/null
+  check "nftlb ($backend): SIGTERM exits 0" test "$(docker inspect -f '{{.State.ExitCode}}' "$name")" = 0
+  check "nftlb ($backend): rules gone after exit" bash -c "! $(printf '%q ' nsenter -t "$sandbox_pid" -n "$@") >/dev/null 2>&1"
+  got="$(client tcp 8080 after-stop)"
+  check "nftlb ($backend): nothing forwarded after exit" test -z "$got"
+}
+
+# The client has no route to the backend network: only nftlb connects them.
+check "client cannot reach the backend directly" test -z "$(docker run --rm --network "$front" "$TOOLS_IMAGE" \
+  sh -c "echo direct | socat -T 2 - TCP:$backend_ip:8080,connect-timeout=2" 2>/dev/null)"
+
+data_path nftables nft list table inet akrobateo
+# The fallback, where the kernel has the legacy ip_tables modules (this one does; kernels without
+# them print a SKIP line rather than a failure).
+if in_sandbox iptables-legacy -t nat -S >/dev/null 2>&1; then
+  data_path iptables-legacy sh -c 'iptables-legacy-save -t nat | grep -q "^-A .*DNAT"'
+else
+  echo "SKIP nftlb (iptables-legacy): the kernel has no legacy ip_tables here"
+fi
+
+check "host ip_forward unchanged ($host_forward_before)" test "$(cat /proc/sys/net/ipv4/ip_forward)" = "$host_forward_before"
+for image in "$NFTLB_IMAGE" "$OPERATOR_IMAGE"; do
+  echo "size $image: $(docker image inspect -f '{{.Size}}' "$image") bytes"
+done
+finish
