@@ -1,0 +1,290 @@
+#include "nftlb/config.h"
+
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <optional>
+#include <string_view>
+
+namespace nftlb {
+
+const char* ProtoName(Proto p) {
+  switch (p) {
+    case Proto::kTcp:
+      return "tcp";
+    case Proto::kUdp:
+      return "udp";
+    case Proto::kSctp:
+      return "sctp";
+  }
+  return "?";
+}
+
+uint8_t ProtoNumber(Proto p) {
+  switch (p) {
+    case Proto::kTcp:
+      return IPPROTO_TCP;
+    case Proto::kUdp:
+      return IPPROTO_UDP;
+    case Proto::kSctp:
+      return IPPROTO_SCTP;
+  }
+  return 0;
+}
+
+std::string UsageText() {
+  return "usage: nftlb [--backend auto|nftables|iptables-legacy] [--table NAME]\n"
+         "             [--source-range CIDR]... [--resync SECONDS] [--node-ips LIST]\n"
+         "             [--once | --delete | --dry-run]\n"
+         "             --forward PROTO/PORT=ADDR:PORT [--forward ...]\n"
+         "  PROTO tcp|udp|sctp; ADDR an IPv4 address, [IPv6], node (first IPv4 of\n"
+         "  --node-ips) or [node] (first IPv6 of --node-ips).\n";
+}
+
+namespace {
+
+std::optional<int> ParseInt(std::string_view s, int lo, int hi) {
+  if (s.empty() || s.size() > 9) return std::nullopt;
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v < lo || v > hi) return std::nullopt;
+  return v;
+}
+
+std::optional<uint16_t> ParsePort(std::string_view s) {
+  auto v = ParseInt(s, 1, 65535);
+  if (!v) return std::nullopt;
+  return static_cast<uint16_t>(*v);
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+const Address* FirstOfFamily(const std::vector<Address>& ips, Family f) {
+  for (const Address& a : ips) {
+    if (a.family == f) return &a;
+  }
+  return nullptr;
+}
+
+// A --forward value before "node" targets are resolved (they need --node-ips, which may
+// come later on the command line).
+struct RawForward {
+  std::string text;
+  Proto proto;
+  uint16_t port;
+  std::optional<Address> target;  // nullopt: the node's address of node_family
+  Family node_family;
+  uint16_t target_port;
+};
+
+std::variant<RawForward, ParseError> ParseForward(const std::string& v) {
+  auto bad = [&](const std::string& why) {
+    return ParseError{"invalid --forward \"" + v + "\": " + why};
+  };
+  const size_t eq = v.find('=');
+  if (eq == std::string::npos) return bad("expected PROTO/PORT=ADDR:PORT");
+  const std::string_view left = std::string_view(v).substr(0, eq);
+  const std::string_view right = std::string_view(v).substr(eq + 1);
+  const size_t slash = left.find('/');
+  if (slash == std::string_view::npos) return bad("expected PROTO/PORT before '='");
+  RawForward f{v, Proto::kTcp, 0, std::nullopt, Family::kIpv4, 0};
+  const std::string proto = Lower(left.substr(0, slash));
+  if (proto == "tcp") {
+    f.proto = Proto::kTcp;
+  } else if (proto == "udp") {
+    f.proto = Proto::kUdp;
+  } else if (proto == "sctp") {
+    f.proto = Proto::kSctp;
+  } else {
+    return bad("unknown protocol \"" + std::string(left.substr(0, slash)) +
+               "\" (tcp, udp or sctp)");
+  }
+  auto port = ParsePort(left.substr(slash + 1));
+  if (!port) return bad("port \"" + std::string(left.substr(slash + 1)) + "\" is not 1..65535");
+  f.port = *port;
+
+  std::string_view addr_text;
+  std::string_view port_text;
+  bool bracketed = false;
+  if (!right.empty() && right.front() == '[') {
+    const size_t close = right.find(']');
+    if (close == std::string_view::npos) return bad("missing ']' after IPv6 address");
+    if (close + 1 >= right.size() || right[close + 1] != ':') {
+      return bad("expected ':PORT' after ']'");
+    }
+    addr_text = right.substr(1, close - 1);
+    port_text = right.substr(close + 2);
+    bracketed = true;
+  } else {
+    const size_t colon = right.rfind(':');
+    if (colon == std::string_view::npos) return bad("expected ADDR:PORT after '='");
+    addr_text = right.substr(0, colon);
+    port_text = right.substr(colon + 1);
+    if (addr_text.find(':') != std::string_view::npos) {
+      return bad("IPv6 address \"" + std::string(addr_text) + "\" must be in brackets: [" +
+                 std::string(addr_text) + "]:PORT");
+    }
+  }
+  auto tport = ParsePort(port_text);
+  if (!tport) return bad("target port \"" + std::string(port_text) + "\" is not 1..65535");
+  f.target_port = *tport;
+
+  if (addr_text == "node") {
+    f.node_family = bracketed ? Family::kIpv6 : Family::kIpv4;
+    return f;
+  }
+  auto addr = ParseAddress(addr_text);
+  if (!addr) {
+    return bad("\"" + std::string(addr_text) + "\" is not an " + (bracketed ? "IPv6" : "IPv4") +
+               " address");
+  }
+  if (bracketed && addr->family != Family::kIpv6) {
+    return bad("\"" + std::string(addr_text) + "\" in brackets is not an IPv6 address");
+  }
+  if (addr->IsUnusableTarget()) {
+    return bad("target address " + addr->ToString() +
+               " cannot be a DNAT target (unspecified, loopback or multicast)");
+  }
+  f.target = addr;
+  return f;
+}
+
+bool ValidTableName(const std::string& s) {
+  if (s.empty() || s.size() > 20 || !std::isalpha(static_cast<unsigned char>(s[0]))) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
+}
+
+}  // namespace
+
+ParseResult ParseConfig(const std::vector<std::string>& args) {
+  Config c;
+  std::vector<RawForward> raw;
+  int modes = 0;
+  bool node_ips_given = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> value;
+    if (flag.rfind("--", 0) == 0) {
+      const size_t eq = flag.find('=');
+      if (eq != std::string::npos) {
+        value = flag.substr(eq + 1);
+        flag = flag.substr(0, eq);
+      }
+    }
+    auto take = [&]() -> std::optional<std::string> {
+      if (value) return value;
+      if (i + 1 < args.size()) return args[++i];
+      return std::nullopt;
+    };
+    auto no_value = [&](const std::string& name) -> std::optional<ParseError> {
+      if (value) return ParseError{name + " takes no value (got \"" + *value + "\")"};
+      return std::nullopt;
+    };
+    if (flag == "-h" || flag == "--help") return HelpRequested{UsageText()};
+    if (flag == "--once" || flag == "--delete" || flag == "--dry-run") {
+      if (auto e = no_value(flag)) return *e;
+      ++modes;
+      c.mode = flag == "--once" ? Mode::kOnce : flag == "--delete" ? Mode::kDelete : Mode::kDryRun;
+      continue;
+    }
+    static const char* const kValued[] = {"--backend", "--table",   "--source-range",
+                                          "--resync",  "--forward", "--node-ips"};
+    if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
+      return ParseError{"unknown argument \"" + args[i] + "\"\n" + UsageText()};
+    }
+    auto v = take();
+    if (!v) return ParseError{flag + " needs a value"};
+    if (flag == "--backend") {
+      if (*v == "auto") {
+        c.backend = BackendChoice::kAuto;
+      } else if (*v == "nftables") {
+        c.backend = BackendChoice::kNftables;
+      } else if (*v == "iptables-legacy") {
+        c.backend = BackendChoice::kIptablesLegacy;
+      } else {
+        return ParseError{"invalid --backend \"" + *v + "\": auto, nftables or iptables-legacy"};
+      }
+    } else if (flag == "--table") {
+      if (!ValidTableName(*v)) {
+        return ParseError{"invalid --table \"" + *v +
+                          "\": 1-20 characters, a letter first, then letters, digits, _ or -"};
+      }
+      c.table = *v;
+    } else if (flag == "--source-range") {
+      std::string why;
+      auto cidr = ParseCidr(*v, &why);
+      if (!cidr) return ParseError{"invalid --source-range \"" + *v + "\": " + why};
+      if (std::find(c.source_ranges.begin(), c.source_ranges.end(), *cidr) ==
+          c.source_ranges.end()) {
+        c.source_ranges.push_back(*cidr);
+      }
+    } else if (flag == "--resync") {
+      auto s = ParseInt(*v, 1, 86400);
+      if (!s) return ParseError{"invalid --resync \"" + *v + "\": seconds, 1..86400"};
+      c.resync_seconds = *s;
+    } else if (flag == "--node-ips") {
+      node_ips_given = true;
+      c.node_ips.clear();
+      std::string_view rest = *v;
+      while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        const std::string_view item = rest.substr(0, comma);
+        auto a = ParseAddress(item);
+        if (!a) {
+          return ParseError{"invalid --node-ips \"" + *v + "\": \"" + std::string(item) +
+                            "\" is not an IP address"};
+        }
+        c.node_ips.push_back(*a);
+        if (comma == std::string_view::npos) break;
+        rest = rest.substr(comma + 1);
+        if (rest.empty()) return ParseError{"invalid --node-ips \"" + *v + "\": empty entry"};
+      }
+    } else if (flag == "--forward") {
+      auto f = ParseForward(*v);
+      if (auto* e = std::get_if<ParseError>(&f)) return *e;
+      raw.push_back(std::get<RawForward>(f));
+    }
+  }
+  if (modes > 1) return ParseError{"--once, --delete and --dry-run exclude each other"};
+  (void)node_ips_given;
+  for (const RawForward& r : raw) {
+    Forward f{r.proto, r.port, {}, r.target_port};
+    if (r.target) {
+      f.target = *r.target;
+    } else {
+      const Address* a = FirstOfFamily(c.node_ips, r.node_family);
+      if (!a) {
+        return ParseError{"invalid --forward \"" + r.text + "\": --node-ips has no " +
+                          (r.node_family == Family::kIpv4 ? "IPv4" : "IPv6") + " address"};
+      }
+      if (a->IsUnusableTarget()) {
+        return ParseError{"invalid --node-ips: " + a->ToString() + " cannot be a DNAT target"};
+      }
+      f.target = *a;
+    }
+    for (const Forward& prev : c.forwards) {
+      if (prev.proto == f.proto && prev.port == f.port && prev.target.family == f.target.family) {
+        return ParseError{"duplicate --forward \"" + r.text + "\": " + ProtoName(f.proto) + "/" +
+                          std::to_string(f.port) + " already has an " +
+                          (f.target.family == Family::kIpv4 ? "IPv4" : "IPv6") + " target"};
+      }
+    }
+    c.forwards.push_back(f);
+  }
+  if (c.forwards.empty() && c.mode != Mode::kDelete) {
+    return ParseError{"no --forward given (at least one is needed, except with --delete)"};
+  }
+  return c;
+}
+
+}  // namespace nftlb

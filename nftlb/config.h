@@ -1,0 +1,58 @@
+// nftlb's command line as a value type. ParseConfig turns argv into a Config or an error
+// message naming the bad value; it never touches the kernel, so bad input (exit 2) cannot
+// change anything that is installed.
+#ifndef AKROBATEO_NFTLB_CONFIG_H_
+#define AKROBATEO_NFTLB_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "nftlb/address.h"
+
+namespace nftlb {
+
+enum class Proto { kTcp, kUdp, kSctp };
+const char* ProtoName(Proto p);  // "tcp" / "udp" / "sctp"
+uint8_t ProtoNumber(Proto p);    // IPPROTO_*
+
+enum class Mode { kDaemon, kOnce, kDelete, kDryRun };
+enum class BackendChoice { kAuto, kNftables, kIptablesLegacy };
+
+// One --forward: traffic to (proto, port) of `target`'s family goes to target:target_port.
+struct Forward {
+  Proto proto = Proto::kTcp;
+  uint16_t port = 0;
+  Address target;
+  uint16_t target_port = 0;
+  friend bool operator==(const Forward&, const Forward&) = default;
+};
+
+struct Config {
+  BackendChoice backend = BackendChoice::kAuto;
+  std::string table = "akrobateo";
+  std::vector<Cidr> source_ranges;
+  int resync_seconds = 10;
+  Mode mode = Mode::kDaemon;
+  std::vector<Forward> forwards;
+  std::vector<Address> node_ips;
+};
+
+struct ParseError {
+  std::string message;  // names the flag and the bad value
+};
+struct HelpRequested {
+  std::string text;
+};
+
+using ParseResult = std::variant<Config, ParseError, HelpRequested>;
+
+// args excludes argv[0].
+ParseResult ParseConfig(const std::vector<std::string>& args);
+
+std::string UsageText();
+
+}  // namespace nftlb
+
+#endif  // AKROBATEO_NFTLB_CONFIG_H_

@@ -1,0 +1,158 @@
+// nftlb: installs one atomic nftables table (iptables-legacy fallback) that DNATs traffic
+// arriving on given ports to targets and masquerades it. See docs/nftlb.md.
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "nftlb/config.h"
+#include "nftlb/forwarding.h"
+#include "nftlb/probe.h"
+#include "nftlb/ruleset.h"
+
+namespace nftlb {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRefused = 1;
+constexpr int kExitBadInput = 2;
+
+Status PrepareForwarding(const Ruleset& r) {
+  // IPv6 first: it is the one that can fail for lack of a sysctl, and then nothing else
+  // should have been changed.
+  if (r.HasFamily(Family::kIpv6)) {
+    Status s = EnsureIpv6Forwarding();
+    if (!s.ok()) return s;
+  }
+  if (r.HasFamily(Family::kIpv4)) return EnableIpv4Forwarding();
+  return Status::Ok();
+}
+
+Status InstallAll(Backend* backend, const Ruleset& r) {
+  Status s = PrepareForwarding(r);
+  if (!s.ok()) return s;
+  return backend->Install(r);
+}
+
+// Installs, then keeps the ruleset in place until SIGTERM/SIGINT, then removes it.
+int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, const sigset_t& signals) {
+  Status s = InstallAll(backend, r);
+  if (!s.ok()) {
+    spdlog::error("install failed: {}", s.message());
+    return kExitRefused;
+  }
+  spdlog::info("installed table={} forwards={} resync={}s", r.table, r.forwards.size(),
+               resync_seconds);
+  for (;;) {
+    timespec timeout{resync_seconds, 0};
+    siginfo_t info;
+    const int sig = sigtimedwait(&signals, &info, &timeout);
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("signal {}: removing table={}", sig == SIGTERM ? "SIGTERM" : "SIGINT", r.table);
+      s = backend->Remove(r.table);
+      if (!s.ok()) {
+        spdlog::error("remove failed: {}", s.message());
+        return kExitRefused;
+      }
+      return kExitOk;
+    }
+    if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+      spdlog::error("sigtimedwait: {}", std::strerror(errno));
+      return kExitRefused;
+    }
+    bool matches = false;
+    std::string why;
+    s = backend->Check(r, &matches, &why);
+    if (!s.ok()) {
+      spdlog::warn("resync check failed ({}); re-installing", s.message());
+    } else if (matches) {
+      continue;
+    } else {
+      spdlog::warn("table={} missing or altered ({}); re-installing", r.table, why);
+    }
+    s = InstallAll(backend, r);
+    if (!s.ok()) {
+      spdlog::error("re-install failed: {}", s.message());
+    } else {
+      spdlog::info("re-installed table={}", r.table);
+    }
+  }
+}
+
+int Main(int argc, char** argv) {
+  auto logger = spdlog::stderr_logger_st("nftlb");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+
+  // Blocked before anything else: a signal during an install is handled after it, by
+  // sigtimedwait, never in the middle of a transaction.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  ParseResult parsed = ParseConfig(args);
+  if (auto* help = std::get_if<HelpRequested>(&parsed)) {
+    std::fputs(help->text.c_str(), stdout);
+    return kExitOk;
+  }
+  if (auto* err = std::get_if<ParseError>(&parsed)) {
+    spdlog::error("{}", err->message);
+    return kExitBadInput;
+  }
+  const Config& config = std::get<Config>(parsed);
+  const Ruleset ruleset = BuildRuleset(config);
+
+  ChosenBackend chosen;
+  Status s = ChooseBackend(config.backend, config.table, &chosen);
+  if (!s.ok()) {
+    spdlog::error("{}", s.message());
+    return kExitRefused;
+  }
+  if (chosen.reason.empty()) {
+    spdlog::info("backend={}", chosen.backend->name());
+  } else {
+    spdlog::info("backend={} reason={}", chosen.backend->name(), chosen.reason);
+  }
+  Backend* backend = chosen.backend.get();
+
+  switch (config.mode) {
+    case Mode::kDryRun:
+      std::fputs(backend->DryRun(ruleset).c_str(), stdout);
+      return kExitOk;
+    case Mode::kDelete:
+      s = backend->Remove(config.table);
+      if (!s.ok()) {
+        spdlog::error("delete failed: {}", s.message());
+        return kExitRefused;
+      }
+      spdlog::info("deleted table={}", config.table);
+      return kExitOk;
+    case Mode::kOnce:
+      s = InstallAll(backend, ruleset);
+      if (!s.ok()) {
+        spdlog::error("install failed: {}", s.message());
+        return kExitRefused;
+      }
+      spdlog::info("installed table={} forwards={}", ruleset.table, ruleset.forwards.size());
+      return kExitOk;
+    case Mode::kDaemon:
+      return RunDaemon(backend, ruleset, config.resync_seconds, signals);
+  }
+  return kExitRefused;
+}
+
+}  // namespace
+}  // namespace nftlb
+
+int main(int argc, char** argv) {
+  return nftlb::Main(argc, argv);
+}

@@ -1,0 +1,11 @@
+#include "nftlb/status.h"
+
+#include <cstring>
+
+namespace nftlb {
+
+Status Status::Errno(const std::string& what, int err) {
+  return Status(what + ": " + std::strerror(err));
+}
+
+}  // namespace nftlb

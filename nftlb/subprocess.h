@@ -1,0 +1,25 @@
+// Runs a tool (iptables-legacy-restore and friends) with the given stdin and collects its
+// output and exit status. The child's fds are pipes owned by this call; nothing outlives it.
+#ifndef AKROBATEO_NFTLB_SUBPROCESS_H_
+#define AKROBATEO_NFTLB_SUBPROCESS_H_
+
+#include <string>
+#include <vector>
+
+#include "nftlb/status.h"
+
+namespace nftlb {
+
+struct ProcessResult {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Fails only when the tool could not be started (e.g. not installed).
+Status RunProcess(const std::vector<std::string>& argv, const std::string& input,
+                  ProcessResult* result);
+
+}  // namespace nftlb
+
+#endif  // AKROBATEO_NFTLB_SUBPROCESS_H_
