@@ -143,7 +143,14 @@ e2e() {
   kubectl delete -k deploy/ --wait --timeout="${TIMEOUT}s"
   check "kubectl delete -k deploy/ removes the namespace" until_ok "$TIMEOUT" namespace_gone
   echo "$pass passed, $fail failed"
-  [ "$fail" -eq 0 ]
+  [ "$fail" -eq 0 ] || { diagnostics; return 1; }
+}
+
+diagnostics() {  # before the cluster goes: what a user would look at
+  kubectl get nodes,svc,ds,pods -A -o wide || true
+  kubectl get events -A --sort-by=.lastTimestamp | tail -40 || true
+  kubectl -n akrobateo-system logs -l app.kubernetes.io/name=akrobateo --all-containers --tail=100 || true
+  kubectl -n akrobateo-system logs -l app.kubernetes.io/managed-by=akrobateo --all-containers --tail=20 || true
 }
 
 case "${1:-}" in
