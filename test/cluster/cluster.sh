@@ -161,8 +161,18 @@ up() {
 }
 
 down() {
-  local c
+  local c f n
+  # Operators, nftlb and echo servers the tests or the demo started first, then the cluster.
+  for f in "$dir"/pids/*.pid; do
+    [ -e "$f" ] || continue
+    c=$(basename "$f" .pid)
+    case " ${components[*]} " in *" $c "*) ;; *) stop "$c" ;; esac
+  done
   for c in "${components[@]}"; do stop "$c"; done
+  # Network namespaces of the data-path chain (test/cluster/chain.sh records each it makes).
+  if [ -f "$dir/netns.list" ]; then
+    while read -r n; do ip netns del "$n" 2>/dev/null || true; done < "$dir/netns.list"
+  fi
   rm -rf "$dir"
   log "down"
 }

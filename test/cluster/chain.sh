@@ -1,0 +1,112 @@
+# The data path of one LoadBalancer Service on this machine (sourced after lib.sh, not run):
+# one network namespace per kwok Node holding that Node's addresses, the real nftlb in each run
+# with the args of the pod spec the operator generated (read back from the DaemonSet), the
+# Service's ClusterIP(s) held by a backend namespace with an echo server, and a client namespace
+# that sends requests to the ingress addresses. All namespaces hang off one bridge in akb-lan.
+# Only documentation ranges and the cluster's Service range are used; nothing leaves these
+# namespaces. Every namespace is recorded in $dir/netns.list (cluster.sh down deletes them).
+chain_ns=(akb-lan akb-client akb-backend)
+
+chain_netns() { # NAME : create it (and record it for cleanup)
+  ip netns add "$1"
+  echo "$1" >> "$dir/netns.list"
+  ip -n "$1" link set lo up
+}
+
+chain_port() { # NS : a veth from the bridge into NS, named eth0 there
+  local ns=$1 p="p${#chain_ports[@]}"
+  chain_ports+=("$p")
+  ip -n akb-lan link add "$p" type veth peer name eth0 netns "$ns"
+  ip -n akb-lan link set "$p" master br0 up
+  ip -n "$ns" link set eth0 up
+}
+
+chain_start() { # NAME NS command... : a background process inside NS, pid file in $dir/pids
+  local name=$1 ns=$2; shift 2
+  setsid ip netns exec "$ns" "$@" >>"$dir/$name.log" 2>&1 </dev/null &
+  echo $! > "$dir/pids/$name.pid"
+}
+
+chain_is_v6() { case $1 in *:*) return 0 ;; *) return 1 ;; esac; }
+
+# chain_up SERVICE_NAMESPACE SERVICE_NAME : builds everything; prints what it does.
+chain_up() {
+  local sns=$1 sname=$2 ds node a ns args ips cips port
+  chain_ports=()
+  mkdir -p "$dir/pids"
+  ds=$(ds_names "$sns" "$sname" | head -1)
+  [ -n "$ds" ] || { echo "chain: no DaemonSet for $sns/$sname" >&2; return 1; }
+  for ns in "${chain_ns[@]}"; do chain_netns "$ns"; done
+  ip -n akb-lan link add br0 type bridge
+  ip -n akb-lan link set br0 up
+
+  # Backend: the ClusterIP(s) on its interface, an echo server on each ClusterIP:port.
+  chain_port akb-backend
+  cips=$(kc -n "$sns" get svc "$sname" -o jsonpath='{range .spec.clusterIPs[*]}{@}{" "}{end}')
+  for a in $cips; do
+    if chain_is_v6 "$a"; then ip -n akb-backend addr add "$a/128" dev eth0 nodad
+    else ip -n akb-backend addr add "$a/32" dev eth0; fi
+  done
+  ip -n akb-backend route add 192.0.2.0/24 dev eth0
+  ip -n akb-backend route add 203.0.113.0/24 dev eth0
+  ip -n akb-backend -6 route add 2001:db8::/32 dev eth0
+  local listen=()
+  for port in $(kc -n "$sns" get svc "$sname" -o jsonpath='{range .spec.ports[*]}{.port}{" "}{end}'); do
+    for a in $cips; do listen+=("$a" "$port"); done
+  done
+  chain_start echo-backend akb-backend python3 "$lib_here/echo.py" "${listen[@]}"
+
+  # Client: an address in each node range.
+  chain_port akb-client
+  ip -n akb-client addr add 192.0.2.200/24 dev eth0
+  ip -n akb-client addr add 203.0.113.200/24 dev eth0
+  ip -n akb-client addr add 2001:db8::200/64 dev eth0 nodad
+
+  # One namespace per Node: its addresses, the Service range on-link, nftlb with the DS's args.
+  args=$(kc -n "$OPNS" get ds "$ds" -o json | jq -r '.spec.template.spec.containers[0].args[]')
+  echo "chain: nftlb args from DaemonSet $OPNS/$ds: $(echo "$args" | tr '\n' ' ')"
+  for node in $(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}'); do
+    ns=akb-$node
+    chain_netns "$ns"
+    chain_port "$ns"
+    ips=$(kc get node "$node" -o jsonpath='{range .status.addresses[?(@.type!="Hostname")]}{.address}{" "}{end}')
+    for a in $ips; do
+      if chain_is_v6 "$a"; then ip -n "$ns" addr add "$a/64" dev eth0 nodad
+      else ip -n "$ns" addr add "$a/24" dev eth0; fi
+    done
+    ip -n "$ns" route add 10.96.0.0/16 dev eth0
+    ip -n "$ns" -6 route add fd00:96::/112 dev eth0
+    # What the kubelet would do: expand $(AKROBATEO_HOST_IPS) from status.hostIPs.
+    local hostips; hostips=$(echo "$ips" | tr ' ' '\n' | grep -v '^$' | paste -sd, -)
+    mapfile -t argv < <(echo "$args" | sed "s/\$(AKROBATEO_HOST_IPS)/$hostips/g")
+    chain_start "nftlb-$node" "$ns" "$AKROBATEO_BIN/nftlb" "${argv[@]}"
+    echo "chain: $ns holds $ips; nftlb running in it"
+  done
+  # Ready once each nftlb has logged its backend line and the echo server listens.
+  for node in $(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}'); do
+    wait_until 20 grep -q 'backend=' "$dir/nftlb-$node.log" || { echo "chain: nftlb on $node did not start:" >&2; cat "$dir/nftlb-$node.log" >&2; return 1; }
+  done
+  wait_until 20 grep -q 'listening' "$dir/echo-backend.log" || { echo "chain: echo server did not start" >&2; return 1; }
+}
+
+# chain_request ADDR PORT : one HTTP request from the client namespace; prints the answer.
+chain_request() {
+  local a=$1 port=$2 url
+  if chain_is_v6 "$a"; then url="http://[$a]:$port/"; else url="http://$a:$port/"; fi
+  ip netns exec akb-client curl -sS --max-time 5 "$url"
+}
+
+chain_down() {
+  local f n
+  for f in "$dir"/pids/nftlb-*.pid "$dir"/pids/echo-backend.pid; do
+    [ -e "$f" ] || continue
+    n=$(cat "$f"); kill -TERM "$n" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$n" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$n" 2>/dev/null || true
+    rm -f "$f"
+  done
+  if [ -f "$dir/netns.list" ]; then
+    while read -r n; do ip netns del "$n" 2>/dev/null || true; done < "$dir/netns.list"
+    rm -f "$dir/netns.list"
+  fi
+}

@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# `make test-cluster`: the operator end to end on the real control plane of cluster.sh, run as
+# users run it (deploy/'s ServiceAccount and RBAC, a token from `kubectl create token`), with
+# kubectl as the client. One line per check; the last line is `N passed, M failed[, K skipped]`.
+# Env: AKROBATEO_BIN (default build/bin) holds akrobateo-operator and nftlb;
+#      AKROBATEO_KEEP_CLUSTER=1 leaves the cluster up afterwards for inspection.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+# shellcheck source=chain.sh
+. "$here/chain.sh"
+
+pass=0 fail=0 skip=0
+ok() { echo "ok   - $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
+skipped() { echo "skip - $*"; skip=$((skip + 1)); }
+expect_eq() { # DESC GOT WANT
+  if [ "$2" == "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi
+}
+within() { # SECONDS DESC command... : the condition becomes true within SECONDS
+  local t=$1 d=$2; shift 2
+  if wait_until "$t" "$@"; then ok "$d"; else bad "$d (not within ${t}s)"; fi
+}
+finish() {
+  local s="$pass passed, $fail failed"
+  [ "$skip" -gt 0 ] && s="$s, $skip skipped"
+  echo "$s"
+}
+cleanup() {
+  local rc=$?
+  chain_down 2>/dev/null
+  if [ "${AKROBATEO_KEEP_CLUSTER:-0}" = 1 ]; then
+    echo "cluster kept: KUBECONFIG=$dir/admin.kubeconfig; logs in $dir; 'make cluster-down' stops it"
+  else
+    [ "$fail" -gt 0 ] && mkdir -p "$root/build" && rm -rf "$root/build/cluster-failed" &&
+      cp -r "$dir" "$root/build/cluster-failed" 2>/dev/null && echo "logs of the failed run: build/cluster-failed/"
+    bash "$here/cluster.sh" down >/dev/null 2>&1
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+svc_uid() { kc -n "$1" get svc "$2" -o jsonpath='{.metadata.uid}'; }
+ds_json() { kc -n "$OPNS" get ds "$(ds_names "$1" "$2" | head -1)" -o json; }
+# The DaemonSet's args as one line, `--flag=value` and `--flag value` written alike.
+ds_args() { ds_json "$1" "$2" | jq -r '.spec.template.spec.containers[0].args | join(" ")' | sed 's/--\([a-z-]*\)=/--\1 /g'; }
+ds_has_arg() { ds_args "$1" "$2" | grep -qF -- "$3"; }
+ds_ready_nodes() { # NS NAME : the nodes of the DaemonSet's Ready pods, sorted, space separated
+  local sel
+  sel="akrobateo.dev/service-namespace=$1,akrobateo.dev/service-name=$2"
+  kc -n "$OPNS" get pods -l "$sel" -o json |
+    jq -r '[.items[] | select(.metadata.deletionTimestamp == null) | select(any(.status.conditions[]?; .type == "Ready" and .status == "True")) | .spec.nodeName] | sort | join(" ")'
+}
+ingress_is() { [ "$(ingress_of "$1" "$2")" == "$3" ]; }
+ds_gone() { [ "$(ds_count "$1" "$2")" = 0 ]; }
+ds_one() { [ "$(ds_count "$1" "$2")" = 1 ]; }
+nodes_are() { [ "$(ds_ready_nodes "$1" "$2")" == "$3" ]; }
+event_reasons() { # NS NAME : reasons of the events about a Service
+  kc -n "$1" get events -o json |
+    jq -r --arg n "$2" '.items[] | select(.involvedObject.name == $n and .involvedObject.kind == "Service") | .reason' | sort -u
+}
+has_event() { event_reasons "$1" "$2" | grep -qx "$3"; }
+lb_svc() { # NAME PORT [extra spec JSON] [labels JSON] : a LoadBalancer Service without selector
+  kc apply -f - >/dev/null <<EOF
+{"apiVersion": "v1", "kind": "Service",
+ "metadata": {"name": "$1", "namespace": "default", "labels": ${4:-{\}}},
+ "spec": $(jq -n --argjson x "${3:-{\}}" --argjson p "$2" '{type: "LoadBalancer", ports: [{name: "p", port: $p, protocol: "TCP"}]} + $x')}
+EOF
+}
+audit() { jq -c 'select(.user.groups // [] | index("system:serviceaccounts:akrobateo-system"))' "$dir/audit.log"; }
+writes_by() { # JTI : non-Lease writes made with that token
+  audit | jq -c --arg j "JTI=$1" 'select((.user.extra["authentication.kubernetes.io/credential-id"] // [])[0] == $j and
+    (.verb | IN("create", "update", "patch", "delete")) and .objectRef.resource != "leases")' | grep -c . || true
+}
+
+# --- preconditions -----------------------------------------------------------------------------
+for b in akrobateo-operator nftlb; do
+  if [ ! -x "$AKROBATEO_BIN/$b" ]; then
+    bad "binary $AKROBATEO_BIN/$b exists (build it first: make build / make build-asan)"
+    finish; exit 1
+  fi
+done
+
+echo "# control plane $(grep K8S_VERSION "$here/versions.env" | cut -d= -f2), operator $AKROBATEO_BIN/akrobateo-operator"
+bash "$here/cluster.sh" down >/dev/null 2>&1
+if bash "$here/cluster.sh" up; then ok "control plane up, 3 kwok Nodes Ready"; else bad "control plane up"; finish; exit 1; fi
+
+apply_rbac
+SA=$(operator_sa)
+jti_a=$(op_kubeconfig a)
+op_start a 18080 18081 -v 1
+within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready 18081
+
+# --- the seed's echoserver ----------------------------------------------------------------------
+kc apply -f "$here/manifests/echoserver.yaml" >/dev/null
+within 30 "echoserver: exactly one DaemonSet" ds_one default echoserver
+ds=$(ds_names default echoserver | head -1)
+cip=$(kc get svc echoserver -o jsonpath='{.spec.clusterIP}')
+uid=$(svc_uid default echoserver)
+j=$(ds_json default echoserver)
+expect_eq "DaemonSet name is at most 63 characters" "$([ ${#ds} -le 63 ] && echo yes)" yes
+expect_eq "DaemonSet labels name the Service" \
+  "$(echo "$j" | jq -r '.metadata.labels | [."app.kubernetes.io/managed-by", ."akrobateo.dev/service-namespace", ."akrobateo.dev/service-name", ."akrobateo.dev/service-uid"] | join(",")')" \
+  "akrobateo,default,echoserver,$uid"
+expect_eq "pod labels name the Service" \
+  "$(echo "$j" | jq -r '.spec.template.metadata.labels | [."app.kubernetes.io/managed-by", ."akrobateo.dev/service-namespace", ."akrobateo.dev/service-name", ."akrobateo.dev/service-uid"] | join(",")')" \
+  "akrobateo,default,echoserver,$uid"
+expect_eq "no ownerReference (cross-namespace)" "$(echo "$j" | jq -r '.metadata.ownerReferences // [] | length')" 0
+expect_eq "one container, nftlb" "$(echo "$j" | jq -r '[.spec.template.spec.containers[].name] | join(",")')" nftlb
+expect_eq "container image" "$(echo "$j" | jq -r '.spec.template.spec.containers[0].image')" akrobateo/nftlb:dev
+expect_eq "hostPort per Service port with its protocol" \
+  "$(echo "$j" | jq -r '[.spec.template.spec.containers[0].ports[] | "\(.protocol)/\(.containerPort)/\(.hostPort)"] | join(",")')" TCP/8080/8080
+if ds_has_arg default echoserver "--forward tcp/8080=$cip:8080"; then ok "args forward tcp/8080 to the ClusterIP $cip:8080"; else bad "args forward tcp/8080=$cip:8080: got '$(ds_args default echoserver)'"; fi
+expect_eq "securityContext: drop ALL, add NET_ADMIN, not privileged, read-only root, no escalation, seccomp RuntimeDefault" \
+  "$(echo "$j" | jq -r '.spec.template.spec as $s | $s.containers[0].securityContext as $c |
+     [($c.capabilities.drop | join("+")), ($c.capabilities.add | join("+")), ($c.privileged // false), $c.readOnlyRootFilesystem,
+      $c.allowPrivilegeEscalation, ($c.seccompProfile.type // $s.securityContext.seccompProfile.type)] | map(tostring) | join(",")')" \
+  "ALL,NET_ADMIN,false,true,false,RuntimeDefault"
+expect_eq "no service-account token, no service links" \
+  "$(echo "$j" | jq -r '.spec.template.spec | [.automountServiceAccountToken, .enableServiceLinks] | map(tostring) | join(",")')" "false,false"
+expect_eq "requests and a memory limit" \
+  "$(echo "$j" | jq -r '.spec.template.spec.containers[0].resources | [(.requests | length > 0), (.limits.memory != null)] | map(tostring) | join(",")')" "true,true"
+expect_eq "tolerates control-plane/master NoSchedule and CriticalAddonsOnly" \
+  "$(echo "$j" | jq -r '[.spec.template.spec.tolerations[]? | .key] | [index("node-role.kubernetes.io/control-plane") != null, index("node-role.kubernetes.io/master") != null, index("CriticalAddonsOnly") != null] | map(tostring) | join(",")')" \
+  "true,true,true"
+expect_eq "priorityClassName system-node-critical" "$(echo "$j" | jq -r '.spec.template.spec.priorityClassName')" system-node-critical
+expect_eq "RollingUpdate, maxUnavailable 1" \
+  "$(echo "$j" | jq -r '.spec.updateStrategy | "\(.type)/\(.rollingUpdate.maxUnavailable)"')" "RollingUpdate/1"
+within 60 "Ready balancer pods on node-a node-b node-c" nodes_are default echoserver "node-a node-b node-c"
+# SPEC: ExternalIP if any of the nodes has one (node-b), else InternalIP; IPv4 only (single-stack).
+within 30 "status.loadBalancer.ingress = 203.0.113.11 (node-b's ExternalIP)" ingress_is default echoserver "203.0.113.11"
+line=$(kc get svc echoserver --no-headers)
+echo "# kubectl get svc echoserver: $line"
+expect_eq "kubectl get svc shows the EXTERNAL-IP" "$(echo "$line" | awk '{print $4}')" 203.0.113.11
+within 10 "event AppliedDaemonSet on the Service" has_event default echoserver AppliedDaemonSet
+within 10 "event UpdatedLoadBalancer on the Service" has_event default echoserver UpdatedLoadBalancer
+
+# --- the whole chain: real nftlb in a namespace per Node, ClusterIP to a backend echo server --------
+if [ "$(id -u)" != 0 ] || ! ip netns add akb-probe 2>/dev/null; then
+  skipped "data path through nftlb: needs root and network namespaces"
+else
+  ip netns del akb-probe
+  if chain_up default echoserver > "$dir/chain.out" 2>&1; then
+    for a in $(ingress_of default echoserver); do
+      reply=$(chain_request "$a" 8080 2>&1)
+      if echo "$reply" | grep -q "answered on $cip port 8080"; then ok "request to $a:8080 answered through nftlb: $reply"
+      else bad "request to $a:8080 answered through nftlb: got '$reply'"; fi
+    done
+  else
+    bad "data-path chain set up: $(tail -3 "$dir/chain.out" | tr '\n' ' ')"
+  fi
+  chain_down
+fi
+
+# --- updates in place, and no write when nothing differs --------------------------------------------
+ds_uid=$(echo "$j" | jq -r .metadata.uid)
+gen=$(kc -n "$OPNS" get ds "$ds" -o jsonpath='{.metadata.generation}')
+sleep 3
+expect_eq "no DaemonSet write when nothing differs (generation steady)" "$(kc -n "$OPNS" get ds "$ds" -o jsonpath='{.metadata.generation}')" "$gen"
+kc patch svc echoserver --type=json -p '[{"op": "replace", "path": "/spec/ports/0/port", "value": 8081}]' >/dev/null
+within 30 "port change 8080 -> 8081: args updated" ds_has_arg default echoserver "--forward tcp/8081=$cip:8081"
+expect_eq "port change: hostPort updated" "$(ds_json default echoserver | jq -r '[.spec.template.spec.containers[0].ports[] | "\(.protocol)/\(.hostPort)"] | join(",")')" TCP/8081
+expect_eq "port change: same DaemonSet, updated in place" "$(ds_json default echoserver | jq -r .metadata.uid)/$(ds_count default echoserver)" "$ds_uid/1"
+
+# --- enablelb: only labelled nodes ----------------------------------------------------------------
+kc label node node-c akrobateo.dev/enablelb=true >/dev/null
+within 30 "enablelb on node-c: balancer pods only on node-c" nodes_are default echoserver "node-c"
+within 30 "enablelb on node-c: ingress = 192.0.2.12 (node-c has no ExternalIP)" ingress_is default echoserver "192.0.2.12"
+kc label node node-c akrobateo.dev/enablelb- >/dev/null
+within 30 "enablelb removed: back on all nodes, ingress 203.0.113.11" ingress_is default echoserver "203.0.113.11"
+
+# --- lbpool and dual-stack ordering -------------------------------------------------------------------
+kc label node node-a node-c akrobateo.dev/lbpool=blue >/dev/null
+lb_svc pool-v6first 9001 '{"ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv6", "IPv4"]}' '{"akrobateo.dev/lbpool": "blue"}'
+lb_svc pool-v4first 9002 '{"ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv4", "IPv6"]}' '{"akrobateo.dev/lbpool": "blue"}'
+within 30 "lbpool blue: pods only on node-a node-c" nodes_are default pool-v6first "node-a node-c"
+within 30 "dual-stack [IPv6, IPv4]: ingress 2001:db8::12 192.0.2.10 192.0.2.12" ingress_is default pool-v6first "2001:db8::12 192.0.2.10 192.0.2.12"
+within 30 "dual-stack [IPv4, IPv6]: ingress 192.0.2.10 192.0.2.12 2001:db8::12" ingress_is default pool-v4first "192.0.2.10 192.0.2.12 2001:db8::12"
+v6cip=$(kc get svc pool-v4first -o jsonpath='{.spec.clusterIPs[1]}')
+v4cip=$(kc get svc pool-v4first -o jsonpath='{.spec.clusterIPs[0]}')
+if ds_has_arg default pool-v4first "--forward tcp/9002=$v4cip:9002" && ds_has_arg default pool-v4first "--forward tcp/9002=[$v6cip]:9002"; then
+  ok "dual-stack: one --forward per family ($v4cip, [$v6cip])"
+else bad "dual-stack: one --forward per family: got '$(ds_args default pool-v4first)'"; fi
+expect_eq "IPv6 family asks for the ipv6 forwarding sysctl" \
+  "$(ds_json default pool-v4first | jq -r '[.spec.template.spec.securityContext.sysctls[]? | "\(.name)=\(.value)"] | join(",")')" "net.ipv6.conf.all.forwarding=1"
+
+# --- another loadBalancerClass: not ours ----------------------------------------------------------------
+lb_svc other-class 9003 '{"loadBalancerClass": "example.com/other"}'
+kc patch svc other-class --subresource=status --type=merge -p '{"status": {"loadBalancer": {"ingress": [{"ip": "198.51.100.99"}]}}}' >/dev/null
+lb_svc after-other 9004
+within 30 "a later handled Service gets its DaemonSet" ds_one default after-other
+expect_eq "other loadBalancerClass: no DaemonSet" "$(ds_count default other-class)" 0
+expect_eq "other loadBalancerClass: status untouched" "$(ingress_of default other-class)" 198.51.100.99
+
+# --- externalTrafficPolicy Local: only the node with a ready endpoint -------------------------------------
+kc apply -f - >/dev/null <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: local-app, namespace: default}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: local-app}}
+  template:
+    metadata: {labels: {app: local-app}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: node-b}
+      containers: [{name: app, image: registry.k8s.io/echoserver:1.4}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: etp-local, namespace: default}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  selector: {app: local-app}
+  ports: [{name: http, port: 9005, targetPort: 8080, protocol: TCP}]
+EOF
+within 30 "ETP Local: DaemonSet" ds_one default etp-local
+np=$(kc get svc etp-local -o jsonpath='{.spec.ports[0].nodePort}')
+if ds_has_arg default etp-local "--forward tcp/9005=node:$np" && ds_has_arg default etp-local '--node-ips $(AKROBATEO_HOST_IPS)'; then
+  ok "ETP Local: forwards to node:$np with --node-ips from status.hostIPs"
+else bad "ETP Local: forwards to node:$np: got '$(ds_args default etp-local)'"; fi
+expect_eq "ETP Local: AKROBATEO_HOST_IPS from status.hostIPs" \
+  "$(ds_json default etp-local | jq -r '.spec.template.spec.containers[0].env[]? | select(.name == "AKROBATEO_HOST_IPS") | .valueFrom.fieldRef.fieldPath')" "status.hostIPs"
+# node-b holds the only endpoint; it has an ExternalIP.
+within 45 "ETP Local: ingress = 203.0.113.11 (only node-b has a ready endpoint)" ingress_is default etp-local "203.0.113.11"
+kc patch deploy local-app --type=merge -p '{"spec": {"template": {"spec": {"nodeSelector": {"kubernetes.io/hostname": "node-a"}}}}}' >/dev/null
+within 45 "ETP Local: endpoint moved to node-a -> ingress 192.0.2.10" ingress_is default etp-local "192.0.2.10"
+
+# --- port conflict ----------------------------------------------------------------------------------------
+lb_svc conflict-one 9006
+within 30 "conflict-one gets its DaemonSet" ds_one default conflict-one
+lb_svc conflict-two 9006
+conflict_named() {
+  kc -n default get events -o json | jq -r '.items[] | select(.reason == "PortConflict" and .type == "Warning" and .involvedObject.name == "conflict-two") | .message' | grep -q conflict-one
+}
+within 30 "two Services on TCP 9006: Warning PortConflict on the second, naming the first" conflict_named
+
+# --- type change and deletion --------------------------------------------------------------------------------
+lb_svc to-clusterip 9007
+within 30 "to-clusterip: ingress set" bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc to-clusterip -o jsonpath='{.status.loadBalancer.ingress}')\" ]"
+kc patch svc to-clusterip --type=merge -p '{"spec": {"type": "ClusterIP"}}' >/dev/null
+within 30 "type LoadBalancer -> ClusterIP: DaemonSet gone" ds_gone default to-clusterip
+within 30 "type LoadBalancer -> ClusterIP: status cleared" ingress_is default to-clusterip ""
+within 10 "event DeletedDaemonSet" has_event default to-clusterip DeletedDaemonSet
+kc delete svc after-other >/dev/null
+within 30 "Service deleted: DaemonSet gone" ds_gone default after-other
+
+# --- fault: operator killed mid-way -----------------------------------------------------------------------------
+for i in $(seq 0 9); do lb_svc "burst-$i" $((9100 + i)); done
+sleep 0.5
+op_stop a KILL
+kc delete svc echoserver burst-0 >/dev/null
+lb_svc burst-10 9110
+op_start a 18080 18081 -v 1
+within 60 "operator restarted after SIGKILL is ready" op_ready 18081
+all_burst_ok() {
+  local i
+  for i in $(seq 1 10); do ds_one default "burst-$i" && [ -n "$(ingress_of default "burst-$i")" ] || return 1; done
+}
+within 60 "after restart: every Service has exactly one DaemonSet and its ingress" all_burst_ok
+within 30 "after restart: the DaemonSets of Services deleted while it was down are gone" \
+  bash -c "[ -z \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get ds -l 'akrobateo.dev/service-name in (echoserver,burst-0)' -o name)\" ]"
+orphans() { # managed DaemonSets whose Service UID names no handled Service
+  local uids
+  uids=$(kc get svc -A -o json | jq -r '.items[] | select(.spec.type == "LoadBalancer" and (.spec.loadBalancerClass // "akrobateo.dev/nftlb") == "akrobateo.dev/nftlb") | .metadata.uid')
+  kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o json |
+    jq -r '.items[] | "\(.metadata.labels["akrobateo.dev/service-uid"]) \(.metadata.name)"' |
+    while read -r u n; do echo "$uids" | grep -qx "$u" || echo "$n"; done
+}
+expect_eq "no orphan DaemonSet" "$(orphans | tr '\n' ' ')" ""
+dups=$(kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o json | jq -r '[.items[].metadata.labels["akrobateo.dev/service-uid"]] | group_by(.) | map(select(length > 1)) | length')
+expect_eq "no duplicate DaemonSet" "$dups" 0
+
+# --- fault: kube-apiserver restarted ------------------------------------------------------------------------------
+bash "$here/cluster.sh" restart-apiserver
+ok "kube-apiserver restarted"
+lb_svc after-restart 9200
+within 60 "after the apiserver restart: a new Service gets its DaemonSet and ingress" \
+  bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc after-restart -o jsonpath='{.status.loadBalancer.ingress}')\" ]"
+kc patch svc burst-1 --type=json -p '[{"op": "replace", "path": "/spec/ports/0/port", "value": 9201}]' >/dev/null
+within 30 "after the apiserver restart: a port change is still applied" ds_has_arg default burst-1 "tcp/9201="
+echo "# watch restarts counted by the operator: $(op_metric 18080 '^akrobateo_watch_restarts_total')"
+
+# --- leader election --------------------------------------------------------------------------------------------------
+op_stop a TERM
+jti_b=$(op_kubeconfig b)
+jti_c=$(op_kubeconfig c)
+op_start b 18090 18091 -v 1 --leader-elect
+op_start c 18092 18093 -v 1 --leader-elect
+lease_holder() { kc -n "$OPNS" get lease -o json | jq -r '[.items[] | select(.spec.holderIdentity // "" != "")][0].spec.holderIdentity // ""'; }
+within 60 "--leader-elect: a Lease in $OPNS has a holder" bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get lease -o jsonpath='{.items[*].spec.holderIdentity}')\" ]"
+lb_svc leader-1 9300
+within 60 "--leader-elect: a new Service is handled" ingress_is default leader-1 "203.0.113.11"
+wb=$(writes_by "$jti_b"); wc_=$(writes_by "$jti_c")
+echo "# non-Lease writes: operator b $wb, operator c $wc_"
+if { [ "$wb" -gt 0 ] && [ "$wc_" = 0 ]; } || { [ "$wc_" -gt 0 ] && [ "$wb" = 0 ]; }; then ok "only the leader writes"
+else bad "only the leader writes (b: $wb writes, c: $wc_ writes)"; fi
+if [ "$wb" -gt 0 ]; then leader=b follower=c fjti=$jti_c; else leader=c follower=b fjti=$jti_b; fi
+holder=$(lease_holder)
+dur=$(kc -n "$OPNS" get lease -o json | jq -r '[.items[] | select(.spec.holderIdentity // "" != "")][0].spec.leaseDurationSeconds')
+t0=$(date +%s.%N)
+op_stop "$leader" KILL
+lb_svc leader-2 9301
+if wait_until $((dur * 3)) ds_one default leader-2; then
+  t1=$(date +%s.%N)
+  took=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+  echo "# leader $leader killed; $follower took over and handled a new Service after ${took}s (lease duration ${dur}s, holder was '$holder', now '$(lease_holder)')"
+  if awk -v t="$took" -v d="$dur" 'BEGIN {exit !(t <= d + 5)}'; then ok "follower takes over within the lease duration (${took}s <= ${dur}s + 5s of retry period)"
+  else bad "follower takes over within the lease duration (${took}s > ${dur}s + 5s)"; fi
+else bad "follower takes over after the leader is killed (not within $((dur * 3))s)"; fi
+within 30 "new leader writes status" ingress_is default leader-2 "203.0.113.11"
+expect_eq "the new leader is the former follower" "$([ "$(writes_by "$fjti")" -gt 0 ] && echo yes)" yes
+
+# --- RBAC: no 403, and the role grants only what the code uses ---------------------------------------------------------
+n403=$(audit | jq -c 'select(.responseStatus.code == 403)' | grep -c . || true)
+expect_eq "no 403 in the audit log of the operator's ServiceAccount" "$n403" 0
+[ "$n403" = 0 ] || audit | jq -c 'select(.responseStatus.code == 403) | {verb, objectRef}' | head -5
+n403=$(cat "$dir"/operator-*.log | grep -ciE '\b403\b|forbidden' || true)
+expect_eq "no 403 / Forbidden in the operator logs" "$n403" 0
+nsan=$(cat "$dir"/operator-*.log | grep -cE 'AddressSanitizer|LeakSanitizer|runtime error:' || true)
+expect_eq "no sanitizer report in the operator logs" "$nsan" 0
+grants() { # NAMESPACE : "resource verb" lines the ServiceAccount may do there (minus what every user may)
+  kc auth can-i --list --as="system:serviceaccount:$OPNS:$SA" -n "$1" | awk 'NR > 1 && $1 !~ /^\[/ {
+      r = $1; v = $0; sub(/.*\[/, "", v); sub(/\].*/, "", v); n = split(v, vs, " ");
+      for (i = 1; i <= n; i++) print r, vs[i] }' |
+    grep -vE '^self(subject)?[a-z]*reviews\.' | sort -u
+}
+want_cluster="endpointslices.discovery.k8s.io list
+endpointslices.discovery.k8s.io watch
+events.events.k8s.io create
+nodes list
+nodes watch
+services list
+services watch
+services/status patch"
+want_ns=$(printf '%s\n' "$want_cluster" "daemonsets.apps get" "daemonsets.apps list" "daemonsets.apps watch" \
+  "daemonsets.apps create" "daemonsets.apps update" "daemonsets.apps delete" "pods list" "pods watch" \
+  "leases.coordination.k8s.io get" "leases.coordination.k8s.io create" "leases.coordination.k8s.io update" | sort -u)
+expect_eq "can-i --list in default matches the docs/design.md table" "$(grants default | tr '\n' ';')" "$(echo "$want_cluster" | sort -u | tr '\n' ';')"
+expect_eq "can-i --list in $OPNS matches the docs/design.md table" "$(grants "$OPNS" | tr '\n' ';')" "$(echo "$want_ns" | tr '\n' ';')"
+used=$(audit | jq -r '"\(.objectRef.resource)\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end)\(if (.objectRef.apiGroup // "") != "" then "." + .objectRef.apiGroup else "" end) \(.verb)"' | sort -u)
+unused=$(comm -23 <(grants "$OPNS") <(echo "$used"))
+expect_eq "every granted verb was used by the operator in this run (audit log)" "$(echo "$unused" | tr '\n' ';' | sed 's/;$//')" ""
+
+finish
+[ "$fail" = 0 ]

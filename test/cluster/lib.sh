@@ -1,0 +1,86 @@
+# Shared by e2e.sh, the demo and the operator benchmark (sourced, not run): the cluster's
+# kubectl, the deploy/ RBAC, and the operator run as its ServiceAccount with a token from
+# `kubectl create token` in a kubeconfig that verifies the cluster CA.
+lib_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$lib_here/../.." && pwd)
+dir=${AKROBATEO_CLUSTER_DIR:-$root/build/cluster}
+AKROBATEO_BIN=${AKROBATEO_BIN:-$root/build/bin}
+OPNS=akrobateo-system
+api_port=${AKROBATEO_APISERVER_PORT:-16443}
+kbin=$(bash "$lib_here/build.sh")
+export PATH="$kbin:$PATH"
+
+kc() { "$kbin/kubectl" --kubeconfig="$dir/admin.kubeconfig" "$@"; }
+
+# wait_until SECONDS command... : polls every 0.25 s; 0 once the command succeeds, 1 on timeout.
+wait_until() {
+  local t=$1 i; shift
+  for ((i = 0; i < t * 4; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.25
+  done
+  return 1
+}
+
+# deploy/ as kubectl renders it, minus the operator Deployment: the tests run the binary
+# themselves (kwok would only pretend to run its pod).
+deploy_json() { kc kustomize "$root/deploy" | kc create --dry-run=client -o json -f - ; }
+apply_rbac() {
+  deploy_json | jq -s '{apiVersion: "v1", kind: "List", items: [.[] | select(.kind != "Deployment")]}' |
+    kc apply -f - >/dev/null
+}
+operator_sa() { deploy_json | jq -rs '.[] | select(.kind == "ServiceAccount") | .metadata.name' | head -1; }
+
+# op_kubeconfig NAME : a fresh token for the deploy/ ServiceAccount in $dir/op-NAME.kubeconfig;
+# prints the token's JTI (audit events name it in user.extra credential-id).
+op_kubeconfig() {
+  local name=$1 sa token f
+  sa=$(operator_sa)
+  token=$(kc -n "$OPNS" create token "$sa" --duration=6h)
+  f=$dir/op-$name.kubeconfig
+  rm -f "$f"
+  "$kbin/kubectl" config --kubeconfig="$f" set-cluster akrobateo --server="https://127.0.0.1:$api_port" \
+    --certificate-authority="$dir/pki/ca.crt" --embed-certs=true >/dev/null
+  "$kbin/kubectl" config --kubeconfig="$f" set-credentials operator --token="$token" >/dev/null
+  "$kbin/kubectl" config --kubeconfig="$f" set-context akrobateo --cluster=akrobateo --user=operator >/dev/null
+  "$kbin/kubectl" config --kubeconfig="$f" use-context akrobateo >/dev/null
+  local p=${token#*.}; p=${p%%.*}
+  while [ $(( ${#p} % 4 )) -ne 0 ]; do p="$p="; done
+  echo "$p" | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r .jti
+}
+
+# op_start NAME METRICS_PORT HEALTH_PORT [operator args...] : runs the operator in the background.
+op_start() {
+  local name=$1 mp=$2 hp=$3; shift 3
+  mkdir -p "$dir/pids"
+  setsid "$AKROBATEO_BIN/akrobateo-operator" --kubeconfig="$dir/op-$name.kubeconfig" \
+    --namespace="$OPNS" --nftlb-image=akrobateo/nftlb:dev \
+    --metrics-bind-address="127.0.0.1:$mp" --health-probe-bind-address="127.0.0.1:$hp" "$@" \
+    >>"$dir/operator-$name.log" 2>&1 </dev/null &
+  echo $! > "$dir/pids/operator-$name.pid"
+}
+op_pid() { cat "$dir/pids/operator-$1.pid" 2>/dev/null; }
+op_alive() { local p; p=$(op_pid "$1") && kill -0 "$p" 2>/dev/null; }
+# op_stop NAME [SIGNAL] : TERM (default) or KILL, and wait for it to be gone.
+op_stop() {
+  local name=$1 sig=${2:-TERM} p i
+  p=$(op_pid "$name") || return 0
+  kill "-$sig" "$p" 2>/dev/null || true
+  for i in $(seq 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$p" 2>/dev/null || true
+  rm -f "$dir/pids/operator-$name.pid"
+}
+op_ready() { curl -fsS "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
+op_metric() { # PORT REGEX : sum of the matching samples on /metrics
+  curl -fsS "http://127.0.0.1:$1/metrics" | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re {s += $NF} END {printf "%d\n", s}'
+}
+
+# The balancer DaemonSet(s) of a Service, by the labels SPEC puts on each.
+ds_names() { # NS NAME
+  kc -n "$OPNS" get ds -l "akrobateo.dev/service-namespace=$1,akrobateo.dev/service-name=$2" \
+    -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'
+}
+ds_count() { ds_names "$1" "$2" | grep -c . || true; }
+ingress_of() { # NS NAME : the ingress IPs in order, space separated
+  kc -n "$1" get svc "$2" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{" "}{end}' | sed 's/ $//'
+}
