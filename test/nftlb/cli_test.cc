@@ -1,0 +1,85 @@
+// The nftlb binary's contract for bad input and --dry-run: exit 2 with a message naming
+// the bad value, and the dry-run text on stdout. No case here changes kernel state.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "nftlb/subprocess.h"
+
+namespace nftlb {
+namespace {
+
+ProcessResult Run(std::vector<std::string> args) {
+  args.insert(args.begin(), NFTLB_BIN);
+  ProcessResult pr;
+  REQUIRE(RunProcess(args, "", &pr).ok());
+  return pr;
+}
+
+TEST_CASE("bad input exits 2 and names the bad value") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {{"--forward", "tcp/0=192.0.2.1:80"}, "\"0\""},
+      {{"--forward", "tcp/65536=192.0.2.1:80"}, "\"65536\""},
+      {{"--forward", "gre/80=192.0.2.1:80"}, "\"gre\""},
+      {{"--forward", "tcp/80=2001:db8::1:80"}, "must be in brackets"},
+      {{"--forward", "tcp/80=[2001:db8:::1]:80"}, "\"2001:db8:::1\""},
+      {{"--forward", "tcp/80=192.0.2.1:80", "--forward", "tcp/80=192.0.2.2:80"}, "duplicate"},
+      {{}, "no --forward"},
+      {{"--forward", "tcp/80=192.0.2.1:80", "--source-range", "192.0.2.0/40"}, "192.0.2.0/40"},
+      {{"--forward", "tcp/80=[node]:30080", "--node-ips", "10.0.0.1"}, "no IPv6 address"},
+      {{"--backend", "ebpf", "--forward", "tcp/80=192.0.2.1:80"}, "\"ebpf\""},
+  };
+  for (const Case& c : cases) {
+    ProcessResult pr = Run(c.args);
+    INFO("args: " << [&] {
+      std::string s;
+      for (const auto& a : c.args) s += a + " ";
+      return s;
+    }());
+    CHECK(pr.exit_code == 2);
+    CHECK(pr.err.find(c.expect) != std::string::npos);
+    CHECK(pr.out.empty());
+  }
+}
+
+TEST_CASE("--help exits 0") {
+  ProcessResult pr = Run({"--help"});
+  CHECK(pr.exit_code == 0);
+  CHECK(pr.out.find("usage: nftlb") != std::string::npos);
+}
+
+TEST_CASE("--dry-run with iptables-legacy prints restore text for each family") {
+  ProcessResult pr = Run({"--backend", "iptables-legacy", "--dry-run", "--forward",
+                          "tcp/80=198.51.100.2:8080", "--forward", "tcp/80=[2001:db8::2]:8080"});
+  CHECK(pr.exit_code == 0);
+  CHECK(pr.out == R"(# iptables-legacy-restore --noflush
+*nat
+:AKROBATEO-PRE - [0:0]
+:AKROBATEO-POST - [0:0]
+-A PREROUTING -j AKROBATEO-PRE
+-A POSTROUTING -j AKROBATEO-POST
+-A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j DNAT --to-destination 198.51.100.2:8080
+-A AKROBATEO-POST -d 198.51.100.2/32 -p tcp -m conntrack --ctstate DNAT -m tcp --dport 8080 -j MASQUERADE
+COMMIT
+# ip6tables-legacy-restore --noflush
+*nat
+:AKROBATEO-PRE - [0:0]
+:AKROBATEO-POST - [0:0]
+-A PREROUTING -j AKROBATEO-PRE
+-A POSTROUTING -j AKROBATEO-POST
+-A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j DNAT --to-destination [2001:db8::2]:8080
+-A AKROBATEO-POST -d 2001:db8::2/128 -p tcp -m conntrack --ctstate DNAT -m tcp --dport 8080 -j MASQUERADE
+COMMIT
+)");
+  // The first log line names the backend and why.
+  CHECK(pr.err.find("backend=iptables-legacy reason=--backend=iptables-legacy") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace nftlb
