@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The operator benchmark (part of `make bench`), on the real control plane of test/cluster/:
+# N (default 1000) LoadBalancer Services created at once; 3 kwok Nodes -> 3N balancer pods.
+# Measures the time until every Service has its ingress, the operator's peak RSS (VmHWM), CPU
+# seconds and API requests (its /metrics, and the audit log as a cross-check). The floor, in the
+# same run on the same API server: the same 2N writes (N DaemonSet creates, copies of the one the
+# operator wrote, + N status patches) made by a bare parallel client (test/cluster/apiload).
+# Env: AKROBATEO_BIN (default build/bin), AKROBATEO_BENCH_SERVICES, AKROBATEO_BENCH_WORKERS.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../cluster/lib.sh
+. "$here/../cluster/lib.sh"
+n=${AKROBATEO_BENCH_SERVICES:-1000}
+workers=${AKROBATEO_BENCH_WORKERS:-16}
+[ -x "$AKROBATEO_BIN/akrobateo-operator" ] || { echo "bench: $AKROBATEO_BIN/akrobateo-operator missing (make build)" >&2; exit 1; }
+
+cleanup() { op_stop bench 2>/dev/null || true; bash "$here/../cluster/cluster.sh" down >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+tools=$root/build/bench-tools
+mkdir -p "$tools"
+(cd "$root/test/cluster/apiload" && go build -o "$tools/apiload" .)
+apiload() { "$tools/apiload" -dir "$dir" -server "https://127.0.0.1:$api_port" -workers "$workers" "$@"; }
+
+bash "$here/../cluster/cluster.sh" down >/dev/null 2>&1 || true
+bash "$here/../cluster/cluster.sh" up
+apply_rbac
+op_kubeconfig bench >/dev/null
+
+# One Service handled first, to copy the DaemonSet the operator writes for the floor.
+op_start bench 18060 18061
+wait_until 60 op_ready 18061 || { tail "$dir/operator-bench.log" >&2; exit 1; }
+kc create namespace bench-probe >/dev/null
+kc -n bench-probe create service loadbalancer probe --tcp=19999:19999 >/dev/null
+wait_until 60 bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get ds -l akrobateo.dev/service-name=probe -o name)\" ]" ||
+  { echo "bench: the operator made no DaemonSet for the probe Service" >&2; exit 1; }
+kc -n "$OPNS" get ds -l akrobateo.dev/service-name=probe -o jsonpath='{.items[0]}' > "$tools/ds.json"
+kc delete namespace bench-probe --wait=true >/dev/null
+wait_until 60 bash -c "[ -z \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get ds -o name)\" ]" || true
+op_stop bench
+
+echo "== floor: $n DaemonSet creates + $n status patches from a bare client ($workers in parallel)"
+floor=$(apiload floor -ns bench-floor -n "$n" -ds "$tools/ds.json")
+echo "$floor"
+floor_total=$(echo "$floor" | awk '{print $7}')
+kc delete namespace bench-floor --wait=true >/dev/null
+
+echo "== operator: $n LoadBalancer Services created at once ($workers in parallel), 3 Nodes"
+op_start bench 18060 18061
+wait_until 60 op_ready 18061 || { tail "$dir/operator-bench.log" >&2; exit 1; }
+pid=$(op_pid bench)
+tck=$(getconf CLK_TCK)
+cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
+req0=$(op_metric 18060 '^akrobateo_api_requests_total')
+cpu0=$(cpu "$pid")
+out=$(apiload services -ns bench -n "$n")
+echo "$out"
+conv=$(echo "$out" | awk '/^converged/ {print $2}')
+cpu1=$(cpu "$pid")
+req1=$(op_metric 18060 '^akrobateo_api_requests_total')
+hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+dss=$(kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o name | grep -c . || true)
+pods=$(kc -n "$OPNS" get pods -l app.kubernetes.io/managed-by=akrobateo --no-headers 2>/dev/null | grep -c Running || true)
+audited=$(grep -c '"stage":"ResponseComplete"' "$dir/audit.log" || true)
+reqs=$((req1 - req0))
+
+hwm_mib=$(awk -v k="$hwm_kb" 'BEGIN {printf "%.1f", k / 1024}')
+cpus=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.2f", b - a}')
+ratio=$(awk -v c="$conv" -v f="$floor_total" 'BEGIN {printf "%.2f", c / f}')
+per=$(awk -v r="$reqs" -v n="$n" 'BEGIN {printf "%.2f", r / n}')
+machine="$(nproc) cores $(awk -F': *' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB"
+echo
+echo "== results ($(date -u +%F), $machine; kube-apiserver $(kc version -o json | jq -r .serverVersion.gitVersion))"
+echo "DaemonSets: $dss, Running balancer pods: $pods"
+printf '| %-42s | %s |\n' "Services" "$n" \
+  "time until every Service has its ingress" "${conv} s" \
+  "floor: same 2N writes, bare client" "${floor_total} s" \
+  "convergence / floor (target <= 1.5)" "$ratio" \
+  "operator peak RSS (VmHWM; target <= 25 MiB)" "$hwm_mib MiB (now $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MiB)" \
+  "operator CPU seconds during the run" "$cpus" \
+  "API requests (its /metrics)" "$reqs" \
+  "API requests per Service" "$per" \
+  "audit log entries of the ServiceAccount (whole run)" "$audited"
+[ "$dss" = "$n" ] || { echo "bench: expected $n DaemonSets, found $dss" >&2; exit 1; }

@@ -1,0 +1,3 @@
+module akrobateo.dev/test/apiload
+
+go 1.26
