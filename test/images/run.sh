@@ -61,14 +61,14 @@ BASE_IMAGE="${AKROBATEO_BASE_IMAGE:-localhost/akrobateo-debian:bookworm-minbase}
 NFTLB_IMAGE=akrobateo/nftlb:dev
 OPERATOR_IMAGE=akrobateo/operator:dev
 TOOLS_IMAGE=akrobateo-test/tools:dev
-if ! bash hack/images.sh; then
+if ! IMAGES="nftlb operator" bash hack/images.sh; then
   bad "make images"
   finish
 fi
 ok "make images builds $NFTLB_IMAGE and $OPERATOR_IMAGE"
 if ! docker build -q -f test/images/tools.Dockerfile --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-    -t "$TOOLS_IMAGE" test/images >/dev/null; then
-  bad "build $TOOLS_IMAGE"
+    -t "$TOOLS_IMAGE" test/images >build/images/tools.log 2>&1; then
+  bad "build $TOOLS_IMAGE" "see build/images/tools.log"
   finish
 fi
 
@@ -125,8 +125,10 @@ lb_front_ip="$(ip_on "$id-sandbox" "$front")"
 lb_back_ip="$(ip_on "$id-sandbox" "$back")"
 in_sandbox() { nsenter -t "$sandbox_pid" -n "$@"; }
 # Global forwarding off in the sandbox's namespace (from the host, as root: the harness, not
-# nftlb). Writing conf/all also switches every interface's forwarding off.
-in_sandbox sh -c 'echo 0 > /proc/sys/net/ipv4/conf/all/forwarding'
+# nftlb). Writing conf/all also switches every interface's forwarding off. Done again before
+# each nftlb run, so each run has to switch the interfaces on itself.
+forwarding_off() { in_sandbox sh -c 'echo 0 > /proc/sys/net/ipv4/conf/all/forwarding'; }
+forwarding_off
 ifname_of() { in_sandbox ip -o -4 addr show | awk -v a="$1" '$4 ~ "^"a"/" { print $2 }'; }
 if_front="$(ifname_of "$lb_front_ip")"
 if_back="$(ifname_of "$lb_back_ip")"
@@ -142,15 +144,16 @@ client() {  # client PROTO PORT PAYLOAD: what the client on the front network ge
   docker run --rm --network "$front" "$TOOLS_IMAGE" sh -c "echo $3 | socat -T 3 - $addr" 2>/dev/null
 }
 
-run_nftlb() {  # run_nftlb BACKEND: starts nftlb as the pod does; waits for its first log line
-  local name="$id-nftlb-$1"
+run_nftlb() {  # run_nftlb BACKEND [DOCKER_ARGS...]: starts nftlb as the pod does; waits for its first log line
+  local backend="$1" name="$id-nftlb-$1"
+  shift
   containers+=("$name")
   docker run -d --name "$name" --network "container:$id-sandbox" \
-    --cap-drop ALL --cap-add NET_ADMIN --read-only --tmpfs /run:size=1m \
-    --security-opt no-new-privileges "$NFTLB_IMAGE" --backend "$1" \
+    --cap-drop ALL --cap-add NET_ADMIN --read-only --security-opt no-new-privileges "$@" \
+    "$NFTLB_IMAGE" --backend "$backend" \
     --forward "tcp/8080=$backend_ip:8080" --forward "udp/8081=$backend_ip:8081" >/dev/null
   for _ in $(seq 50); do
-    docker logs "$name" 2>&1 | grep -q 'backend=' && return 0
+    docker logs "$name" 2>&1 | grep -q 'installed' && return 0
     [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || break
     sleep 0.1
   done
@@ -158,17 +161,19 @@ run_nftlb() {  # run_nftlb BACKEND: starts nftlb as the pod does; waits for its 
   return 1
 }
 
-data_path() {  # data_path BACKEND LIST_TABLE_CMD...
-  local backend="$1" name="$id-nftlb-$1" caps
-  shift
-  if ! run_nftlb "$backend"; then bad "nftlb ($backend) starts in a container"; return; fi
+data_path() {  # data_path BACKEND CAPS DOCKER_ARGS LIST_TABLE_CMD...
+  local backend="$1" want_caps="$2" docker_args="$3" name="$id-nftlb-$1" caps
+  shift 3
+  forwarding_off
+  # shellcheck disable=SC2086  # docker_args is a list of words
+  if ! run_nftlb "$backend" $docker_args; then bad "nftlb ($backend) starts in a container"; return; fi
   ok "nftlb ($backend) starts in a container"
   check "nftlb ($backend): first log line names the backend" \
     grep -q "backend=$backend" <<<"$(docker logs "$name" 2>&1 | head -1)"
   caps="$(docker inspect -f '{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}}' "$name")"
-  check "nftlb ($backend) runs unprivileged with only NET_ADMIN ($caps)" \
-    grep -Eq '^false \[(CAP_)?NET_ADMIN\] \[(CAP_)?ALL\]$' <<<"$caps"
-  check "nftlb ($backend): rules installed in the pod namespace" in_sandbox "$@"
+  check "nftlb ($backend) runs unprivileged with only $want_caps ($caps)" \
+    grep -Eq "^false \[$want_caps\] \[(CAP_)?ALL\]$" <<<"${caps//CAP_/}"
+  check "nftlb ($backend): rules installed in the pod namespace" bash -c "$(printf '%q ' nsenter -t "$sandbox_pid" -n "$@") >/dev/null"
   check "nftlb ($backend): forwarding on for $if_front and $if_back, global still off" test \
     "$(in_sandbox cat /proc/sys/net/ipv4/conf/all/forwarding /proc/sys/net/ipv4/conf/"$if_front"/forwarding \
        /proc/sys/net/ipv4/conf/"$if_back"/forwarding | tr -d '\n')" = 011
@@ -186,15 +191,42 @@ data_path() {  # data_path BACKEND LIST_TABLE_CMD...
   check "nftlb ($backend): nothing forwarded after exit" test -z "$got"
 }
 
+# shellcheck disable=SC2317  # called through check
+legacy_without() {  # legacy_without WHAT DOCKER_ARGS...: nftlb must fail and say why
+  local what="$1" name="$id-nftlb-legacy-no-$1" logs="" pattern
+  shift
+  case "$what" in net-raw) pattern='Permission denied' ;; run) pattern='xtables.lock' ;; esac
+  containers+=("$name")
+  docker run -d --name "$name" --network "container:$id-sandbox" --cap-drop ALL --cap-add NET_ADMIN \
+    --read-only "$@" "$NFTLB_IMAGE" --backend iptables-legacy \
+    --forward "tcp/8080=$backend_ip:8080" >/dev/null
+  for _ in $(seq 50); do
+    logs="$(docker logs "$name" 2>&1)"
+    grep -q "$pattern" <<<"$logs" && break
+    sleep 0.1
+  done
+  docker rm -f "$name" >/dev/null
+  grep -q "$pattern" <<<"$logs"
+}
+
 # The client has no route to the backend network: only nftlb connects them.
 check "client cannot reach the backend directly" test -z "$(docker run --rm --network "$front" "$TOOLS_IMAGE" \
   sh -c "echo direct | socat -T 2 - TCP:$backend_ip:8080,connect-timeout=2" 2>/dev/null)"
 
-data_path nftables nft list table inet akrobateo
-# The fallback, where the kernel has the legacy ip_tables modules (this one does; kernels without
-# them print a SKIP line rather than a failure).
+# nftables: CAP_NET_ADMIN is all it takes, and a read-only root filesystem with no writable
+# directory at all.
+data_path nftables NET_ADMIN "" nft list table inet akrobateo
+# The iptables-legacy fallback, where the kernel has the legacy ip_tables modules (this one does;
+# kernels without them print a SKIP line). The iptables-legacy tools need two things nftables
+# does not: CAP_NET_RAW (they talk to the kernel through a raw socket) and a writable /run (the
+# lock file /run/xtables.lock). Both are checked: without them nftlb reports the tool's refusal.
 if in_sandbox iptables-legacy -t nat -S >/dev/null 2>&1; then
-  data_path iptables-legacy sh -c 'iptables-legacy-save -t nat | grep -q "^-A .*DNAT"'
+  check "nftlb (iptables-legacy) without CAP_NET_RAW: the tool's 'Permission denied' is logged" \
+    legacy_without net-raw --tmpfs /run:size=1m
+  check "nftlb (iptables-legacy) without a writable /run: the lock-file error is logged" \
+    legacy_without run --cap-add NET_RAW
+  data_path iptables-legacy "NET_ADMIN NET_RAW" "--cap-add NET_RAW --tmpfs /run:size=1m" \
+    sh -c 'iptables-legacy-save -t nat | grep -q "^-A .*DNAT"'
 else
   echo "SKIP nftlb (iptables-legacy): the kernel has no legacy ip_tables here"
 fi
