@@ -25,6 +25,7 @@ chain_start() { # NAME NS command... : a background process inside NS, pid file 
   local name=$1 ns=$2; shift 2
   setsid ip netns exec "$ns" "$@" >>"$dir/$name.log" 2>&1 </dev/null &
   echo $! > "$dir/pids/$name.pid"
+  disown
 }
 
 chain_is_v6() { case $1 in *:*) return 0 ;; *) return 1 ;; esac; }

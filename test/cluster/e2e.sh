@@ -275,8 +275,11 @@ dups=$(kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o json | 
 expect_eq "no duplicate DaemonSet" "$dups" 0
 
 # --- fault: kube-apiserver restarted ------------------------------------------------------------------------------
-bash "$here/cluster.sh" restart-apiserver
-ok "kube-apiserver restarted"
+# While a restarted kube-apiserver starts, its RBAC authorizer has not synced yet and denies
+# everyone (403) until /readyz passes; those 403s are the server's, counted apart below.
+restart_from=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+if bash "$here/cluster.sh" restart-apiserver; then ok "kube-apiserver restarted"; else bad "kube-apiserver restarted"; fi
+restart_to=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
 lb_svc after-restart 9200
 within 60 "after the apiserver restart: a new Service gets its DaemonSet and ingress" \
   bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc after-restart -o jsonpath='{.status.loadBalancer.ingress}')\" ]"
@@ -315,11 +318,14 @@ within 30 "new leader writes status" ingress_is default leader-2 "203.0.113.11"
 expect_eq "the new leader is the former follower" "$([ "$(writes_by "$fjti")" -gt 0 ] && echo yes)" yes
 
 # --- RBAC: no 403, and the role grants only what the code uses ---------------------------------------------------------
-n403=$(audit | jq -c 'select(.responseStatus.code == 403)' | grep -c . || true)
+in_restart='.requestReceivedTimestamp >= $a and .requestReceivedTimestamp <= $b'
+startup403=$(audit | jq -c --arg a "$restart_from" --arg b "$restart_to" "select(.responseStatus.code == 403 and ($in_restart))" | grep -c . || true)
+echo "# 403s while the restarted kube-apiserver was not ready yet ($restart_from .. $restart_to; RBAC cache unsynced): $startup403, not counted"
+n403=$(audit | jq -c --arg a "$restart_from" --arg b "$restart_to" "select(.responseStatus.code == 403 and ($in_restart | not))" | grep -c . || true)
 expect_eq "no 403 in the audit log of the operator's ServiceAccount" "$n403" 0
-[ "$n403" = 0 ] || audit | jq -c 'select(.responseStatus.code == 403) | {verb, objectRef}' | head -5
-n403=$(cat "$dir"/operator-*.log | grep -ciE '\b403\b|forbidden' || true)
-expect_eq "no 403 / Forbidden in the operator logs" "$n403" 0
+[ "$n403" = 0 ] || audit | jq -c 'select(.responseStatus.code == 403) | {requestReceivedTimestamp, verb, objectRef}' | head -5
+n403=$(cat "$dir"/operator-*.log | grep -iE '\b403\b|forbidden' | awk -v a="$restart_from" -v b="$restart_to" '!($1 >= a && $1 <= b)' | grep -c . || true)
+expect_eq "no 403 / Forbidden in the operator logs (outside that window)" "$n403" 0
 nsan=$(cat "$dir"/operator-*.log | grep -cE 'AddressSanitizer|LeakSanitizer|runtime error:' || true)
 expect_eq "no sanitizer report in the operator logs" "$nsan" 0
 grants() { # NAMESPACE : "resource verb" lines the ServiceAccount may do there (minus what every user may)

@@ -58,6 +58,7 @@ op_start() {
     --metrics-bind-address="127.0.0.1:$mp" --health-probe-bind-address="127.0.0.1:$hp" "$@" \
     >>"$dir/operator-$name.log" 2>&1 </dev/null &
   echo $! > "$dir/pids/operator-$name.pid"
+  disown
 }
 op_pid() { cat "$dir/pids/operator-$1.pid" 2>/dev/null; }
 op_alive() { local p; p=$(op_pid "$1") && kill -0 "$p" 2>/dev/null; }
