@@ -27,7 +27,7 @@ for name in $IMAGES; do
   echo "images: building $image (log: build/images/$name.log)"
   mkdir -p build/images
   start=$SECONDS
-  if ! docker build -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image" . \
+  if ! docker build --force-rm -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image" . \
       >"build/images/$name.log" 2>&1; then
     echo "images: building $image failed; last lines of build/images/$name.log:" >&2
     tail -30 "build/images/$name.log" >&2

@@ -9,7 +9,13 @@
 # not found"), since the dry-run Namespace is never created. So when akrobateo-system is absent,
 # this creates just that Namespace from deploy/namespace.yaml, runs the dry run, and deletes the
 # Namespace again (also on failure). If it already exists, nothing at all is written.
-# KUBECTL picks the kubectl binary (default: kubectl on PATH). Exit 0 when the server accepts all.
+#
+# Then, where Docker answers and akrobateo/operator:dev exists (`make images`), it runs that image
+# as a container (host network, read-only root fs, no capabilities, its own non-root user) against
+# the same API server and waits for /readyz: the image's TLS, kubeconfig and cache sync work. That
+# run handles nothing (a loadBalancerClass no Service has, --default-class=false, an empty
+# namespace of its own), so it only reads. Otherwise it prints SKIP with the reason.
+# KUBECTL picks the kubectl binary (default: kubectl on PATH). Exit 0 when everything passed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,9 +29,15 @@ ns=akrobateo-system
 
 "${kubectl[@]}" get --raw=/readyz >/dev/null || { echo "deploy-check: the API server does not answer" >&2; exit 1; }
 created_ns=0
+tmp=""
+container="akrobateo-deploy-check-$$"
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   if [ "$created_ns" = 1 ]; then "${kubectl[@]}" delete namespace "$ns" --wait=false >/dev/null || true; fi
+  if [ -n "$tmp" ]; then
+    docker rm -f "$container" >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+  fi
 }
 trap cleanup EXIT
 if ! "${kubectl[@]}" get namespace "$ns" >/dev/null 2>&1; then
@@ -38,5 +50,39 @@ if out="$("${kubectl[@]}" apply --dry-run=server -k deploy/ 2>&1)"; then
 else
   awk '{ print "deploy-check: " $0 }' <<<"$out" >&2
   echo "deploy-check: FAIL kubectl apply --dry-run=server -k deploy/" >&2
+  exit 1
+fi
+
+image=akrobateo/operator:dev
+if ! docker info >/dev/null 2>&1; then
+  echo "deploy-check: SKIP operator image against the API server: no Docker engine answers"
+  exit 0
+fi
+if ! docker image inspect "$image" >/dev/null 2>&1; then
+  echo "deploy-check: SKIP operator image against the API server: $image not built (make images)"
+  exit 0
+fi
+# The kubeconfig with its certificates inlined, readable by the image's user only.
+tmp="$(mktemp -d)"
+"${kubectl[@]}" config view --raw --flatten --minify >"$tmp/kubeconfig"
+chown 65532:65532 "$tmp/kubeconfig"
+chmod 0400 "$tmp/kubeconfig"
+port="${AKROBATEO_DEPLOY_CHECK_PORT:-28081}"
+docker run -d --name "$container" --network host --read-only --cap-drop ALL \
+  --security-opt no-new-privileges -v "$tmp/kubeconfig:/kubeconfig:ro" "$image" \
+  --kubeconfig /kubeconfig --namespace akrobateo-deploy-check \
+  --load-balancer-class akrobateo.dev/deploy-check --default-class=false \
+  --metrics-bind-address 0 --health-probe-bind-address "127.0.0.1:$port" >/dev/null
+ready=0
+for _ in $(seq 60); do
+  if curl -fsS --max-time 1 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
+  [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] || break
+  sleep 0.5
+done
+if [ "$ready" = 1 ]; then
+  echo "deploy-check: PASS $image runs as $(docker inspect -f '{{.Config.User}}' "$container") with a read-only root fs and no capabilities, /readyz answers against this API server"
+else
+  docker logs "$container" 2>&1 | tail -10 | awk '{ print "deploy-check:   operator: " $0 }' >&2
+  echo "deploy-check: FAIL $image did not become ready against this API server" >&2
   exit 1
 fi
