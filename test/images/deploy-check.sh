@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Proves deploy/ against a real API server: `kubectl apply --dry-run=server -k deploy/` runs every
 # object through the server's validation, defaulting and admission (RBAC rules, Deployment
-# fields, Pod Security labels), without creating anything.
+# fields, Pod Security labels), without creating anything. The RBAC rules the server returns are
+# then compared with docs/design.md's verb table: each grant there, and no other.
 #
 #   deploy-check.sh KUBECONFIG
 #
 # A server-side dry run of objects inside a namespace that does not exist yet fails ("namespace
 # not found"), since the dry-run Namespace is never created. So when akrobateo-system is absent,
 # this creates just that Namespace from deploy/namespace.yaml, runs the dry run, and deletes the
-# Namespace again (also on failure). If it already exists, nothing at all is written.
+# Namespace again, waiting until it is gone (also on failure). If it already exists, nothing at
+# all is written.
 #
 # Then, where Docker answers and akrobateo/operator:dev exists (`make images`), it runs that image
 # as a container (host network, read-only root fs, no capabilities, its own non-root user) against
@@ -33,7 +35,7 @@ tmp=""
 container="akrobateo-deploy-check-$$"
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-  if [ "$created_ns" = 1 ]; then "${kubectl[@]}" delete namespace "$ns" --wait=false >/dev/null || true; fi
+  if [ "$created_ns" = 1 ]; then "${kubectl[@]}" delete namespace "$ns" --timeout=60s >/dev/null || true; fi
   if [ -n "$tmp" ]; then
     docker rm -f "$container" >/dev/null 2>&1 || true
     rm -rf "$tmp"
@@ -44,15 +46,38 @@ if ! "${kubectl[@]}" get namespace "$ns" >/dev/null 2>&1; then
   "${kubectl[@]}" apply -f deploy/namespace.yaml >/dev/null
   created_ns=1
 fi
-if out="$("${kubectl[@]}" apply --dry-run=server -k deploy/ 2>&1)"; then
-  awk '{ print "deploy-check: " $0 }' <<<"$out"
-  echo "deploy-check: PASS kubectl apply --dry-run=server -k deploy/ ($(echo "$out" | wc -l) objects accepted)"
-else
+if ! out="$("${kubectl[@]}" apply --dry-run=server -k deploy/ -o json 2>&1)"; then
   awk '{ print "deploy-check: " $0 }' <<<"$out" >&2
   echo "deploy-check: FAIL kubectl apply --dry-run=server -k deploy/" >&2
   exit 1
 fi
+objects="$(jq -r '(if .kind == "List" then .items[] else . end) | "\(.kind)/\(.metadata.name)"' <<<"$out")"
+echo "deploy-check: PASS kubectl apply --dry-run=server -k deploy/ accepted $(wc -l <<<"$objects") objects:" \
+  "$(tr '\n' ' ' <<<"$objects")"
 
+# The rules as the server returned them, against docs/design.md's table ("Operator RBAC"): one
+# line per (group, resource, verb, scope); ClusterRole = cluster, Role = namespace.
+deployed="$(jq -r '(if .kind == "List" then .items[] else . end)
+  | select(.kind == "ClusterRole" or .kind == "Role")
+  | (if .kind == "ClusterRole" then "cluster" else "namespace" end) as $s
+  | .rules[] | .apiGroups[] as $g | .resources[] as $r | .verbs[] as $v
+  | "\($g)|\($r)|\($v)|\($s)"' <<<"$out" | sort)"
+designed="$(awk -F'|' '
+  /^## Operator RBAC/ { on = 1; next }
+  /^## / { on = 0 }
+  on && $2 ~ /^ *("|[a-z])/ && $2 !~ /API group/ {
+    g = $2; gsub(/[ "]/, "", g); r = $3; gsub(/ /, "", r)
+    s = ($5 ~ /Role in/) ? "namespace" : "cluster"
+    n = split($4, vs, ",")
+    for (i = 1; i <= n; i++) { v = vs[i]; gsub(/ /, "", v); print g "|" r "|" v "|" s }
+  }' docs/design.md | sort)"
+if [ -n "$designed" ] && [ "$deployed" = "$designed" ]; then
+  echo "deploy-check: PASS deploy/ RBAC is exactly docs/design.md's table ($(wc -l <<<"$deployed") grants)"
+else
+  echo "deploy-check: FAIL deploy/ RBAC differs from docs/design.md's table (< design, > deploy/):" >&2
+  diff <(echo "$designed") <(echo "$deployed") | grep '^[<>]' | awk '{ print "deploy-check:   " $0 }' >&2
+  exit 1
+fi
 image=akrobateo/operator:dev
 if ! docker info >/dev/null 2>&1; then
   echo "deploy-check: SKIP operator image against the API server: no Docker engine answers"
