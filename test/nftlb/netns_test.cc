@@ -1,0 +1,351 @@
+// nftlb on the real kernel: client ns -> pod ns (nftlb) -> backend ns (echo servers).
+// Every test builds its own namespaces (Topology) and removes them on the way out.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test/nftlb/netns_util.h"
+
+namespace nftlb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::vector<std::string> kForwards = {
+    "--forward", "tcp/80=198.51.100.2:8080",  "--forward", "tcp/80=[2001:db8:2::2]:8080",
+    "--forward", "udp/53=198.51.100.2:5353",  "--forward", "udp/53=[2001:db8:2::2]:5353",
+    "--forward", "sctp/90=198.51.100.2:9090", "--forward", "sctp/90=[2001:db8:2::2]:9090"};
+
+std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// nftlb in the pod namespace.
+std::vector<std::string> Nftlb(const Topology& t, const std::vector<std::string>& args) {
+  return t.pod->Exec(Cat({NFTLB_BIN}, args));
+}
+
+// iptables-save text without its timestamp comments and with the built-in chains' packet
+// counters zeroed (stray IPv6 neighbour discovery moves them; they are not the ruleset).
+std::string WithoutComments(const std::string& s) {
+  std::istringstream in(s);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.rfind("#", 0) == 0) continue;
+    if (line.rfind(":", 0) == 0 && line.find(" [") != std::string::npos) {
+      line = line.substr(0, line.find(" [")) + " [0:0]";
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+// Everything a user would look at in the pod: the nftables ruleset and both legacy saves
+// (minus their timestamp comments).
+std::string Snapshot(const Topology& t) {
+  std::string nft, v4, v6;
+  Run(t.pod->Exec({"nft", "list", "ruleset"}), &nft);
+  Run(t.pod->Exec({"iptables-legacy-save"}), &v4);
+  Run(t.pod->Exec({"ip6tables-legacy-save"}), &v6);
+  return "nft:\n" + nft + "iptables:\n" + WithoutComments(v4) + "ip6tables:\n" +
+         WithoutComments(v6);
+}
+
+void CheckNothingInstalled(const Topology& t) {
+  std::string nft;
+  CHECK(Run(t.pod->Exec({"nft", "list", "ruleset"}), &nft) == 0);
+  CHECK_MESSAGE(nft.empty(), "nft list ruleset: " << nft);
+  const std::string snap = Snapshot(t);
+  CHECK_MESSAGE(snap.find("AKROBATEO") == std::string::npos, snap);
+}
+
+std::string PodSysctl(const Topology& t, const std::string& path) {
+  std::string v;
+  Run(t.pod->Exec({"cat", "/proc/sys/net/" + path}), &v);
+  return v.substr(0, v.find('\n'));
+}
+
+bool Sctp() {
+  std::string why;
+  return KernelSupports(L4::kSctp, &why);
+}
+
+void ReportSctpSkip() {
+  std::string why;
+  if (!KernelSupports(L4::kSctp, &why)) {
+    // Printed directly: doctest shows MESSAGE only next to failures.
+    std::fprintf(stderr,
+                 "SCTP traffic skipped: this kernel has no SCTP sockets (%s); the sctp "
+                 "rules are still installed and checked\n",
+                 why.c_str());
+  }
+}
+
+const std::vector<std::string> kBackends = {"nftables", "iptables-legacy"};
+
+// Polls until a TCP request through the pod succeeds or `limit` passes.
+bool WaitForPath(const Topology& t, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (Request(*t.client, L4::kTcp, "192.0.2.2", 80, "", 300).ok) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+TEST_CASE("TCP, UDP and SCTP over IPv4 and IPv6 cross nftlb, then --delete leaves nothing") {
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    Topology t;
+    EchoServers servers(*t.backend);
+    CHECK_FALSE(Request(*t.client, L4::kTcp, "192.0.2.2", 80, "", 500).ok);
+
+    std::string out, err;
+    REQUIRE(Run(Nftlb(t, Cat({"--once", "--backend", backend}, kForwards)), &out, &err) == 0);
+    CHECK(err.find(std::string("backend=") + backend) != std::string::npos);
+    CHECK(err.substr(0, err.find('\n')).find("backend=") != std::string::npos);
+
+    for (const std::string dst : {"192.0.2.2", "2001:db8:1::2"}) {
+      CAPTURE(dst);
+      Reply tcp = Request(*t.client, L4::kTcp, dst, 80);
+      CHECK_MESSAGE(tcp.ok, tcp.error);
+      CHECK(tcp.text == "b2:hello");
+      Reply udp = Request(*t.client, L4::kUdp, dst, 53);
+      CHECK_MESSAGE(udp.ok, udp.error);
+      CHECK(udp.text == "b2:hello");
+      if (Sctp()) {
+        Reply sctp = Request(*t.client, L4::kSctp, dst, 90);
+        CHECK_MESSAGE(sctp.ok, sctp.error);
+        CHECK(sctp.text == "b2:hello");
+      }
+    }
+    ReportSctpSkip();
+    // Forwarding came from nftlb's per-interface switch, not the global sysctl.
+    CHECK(PodSysctl(t, "ipv4/ip_forward") == "0");
+    CHECK(PodSysctl(t, "ipv4/conf/eth0/forwarding") == "1");
+    CHECK(PodSysctl(t, "ipv4/conf/eth1/forwarding") == "1");
+    CHECK(PodSysctl(t, "ipv4/conf/eth0/send_redirects") == "0");
+
+    // What is installed is exactly what --dry-run prints.
+    std::string dry;
+    REQUIRE(Run(Nftlb(t, Cat({"--dry-run", "--backend", backend}, kForwards)), &dry) == 0);
+    if (std::string(backend) == "nftables") {
+      std::string listed;
+      REQUIRE(Run(t.pod->Exec({"nft", "list", "table", "inet", "akrobateo"}), &listed) == 0);
+      CHECK(listed == dry);
+    } else {
+      std::string saved;
+      Run(t.pod->Exec({"iptables-legacy-save"}), &saved);
+      std::istringstream in(dry);
+      std::string line;
+      while (std::getline(in, line)) {
+        if (line.rfind("-A ", 0) == 0 && line.find("2001:db8") == std::string::npos) {
+          CHECK_MESSAGE(saved.find(line + "\n") != std::string::npos, line);
+        }
+      }
+    }
+
+    REQUIRE(Run(Nftlb(t, {"--delete", "--backend", backend}), &out, &err) == 0);
+    CheckNothingInstalled(t);
+    CHECK_FALSE(Request(*t.client, L4::kTcp, "192.0.2.2", 80, "", 500).ok);
+    // --delete when nothing is there is fine too.
+    CHECK(Run(Nftlb(t, {"--delete", "--backend", backend})) == 0);
+  }
+}
+
+TEST_CASE("--source-range: allowed sources pass, others are dropped") {
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    Topology t;
+    EchoServers servers(*t.backend);
+    REQUIRE(Run(Nftlb(t, Cat({"--once", "--backend", backend, "--source-range", "192.0.2.1/32",
+                              "--source-range", "2001:db8:1::1/128"},
+                             kForwards))) == 0);
+    Reply ok4 = Request(*t.client, L4::kTcp, "192.0.2.2", 80, "192.0.2.1");
+    CHECK_MESSAGE(ok4.ok, ok4.error);
+    Reply ok6 = Request(*t.client, L4::kTcp, "2001:db8:1::2", 80, "2001:db8:1::1");
+    CHECK_MESSAGE(ok6.ok, ok6.error);
+    Reply ok_udp = Request(*t.client, L4::kUdp, "192.0.2.2", 53, "192.0.2.1");
+    CHECK_MESSAGE(ok_udp.ok, ok_udp.error);
+    CHECK_FALSE(Request(*t.client, L4::kTcp, "192.0.2.2", 80, "192.0.2.100", 800).ok);
+    CHECK_FALSE(Request(*t.client, L4::kTcp, "2001:db8:1::2", 80, "2001:db8:1::100", 800).ok);
+    CHECK_FALSE(Request(*t.client, L4::kUdp, "192.0.2.2", 53, "192.0.2.100", 800).ok);
+    REQUIRE(Run(Nftlb(t, {"--delete", "--backend", backend})) == 0);
+    CheckNothingInstalled(t);
+  }
+}
+
+TEST_CASE("daemon: removed or altered rules are back within --resync; SIGTERM leaves nothing") {
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    Topology t;
+    EchoServers servers(*t.backend);
+    Child nftlb(Nftlb(t, Cat({"--backend", backend, "--resync", "1"}, kForwards)));
+    REQUIRE_MESSAGE(WaitForPath(t, 5s), nftlb.Log());
+    const bool nft = std::string(backend) == "nftables";
+
+    // Altered: a rule that stops DNAT (accept before it in the nat chain).
+    if (nft) {
+      Sh(t.pod->Exec({"nft", "insert", "rule", "inet", "akrobateo", "prerouting", "tcp", "dport",
+                      "80", "accept"}));
+    } else {
+      Sh(t.pod->Exec({"iptables-legacy", "-t", "nat", "-I", "AKROBATEO-PRE", "-p", "tcp", "--dport",
+                      "80", "-j", "ACCEPT"}));
+    }
+    CHECK_FALSE(Request(*t.client, L4::kTcp, "192.0.2.2", 80, "", 300).ok);
+    CHECK_MESSAGE(WaitForPath(t, 4s), nftlb.Log());
+
+    // Removed behind its back.
+    if (nft) {
+      Sh(t.pod->Exec({"nft", "delete", "table", "inet", "akrobateo"}));
+    } else {
+      Sh(t.pod->Exec({"iptables-legacy", "-t", "nat", "-D", "PREROUTING", "-j", "AKROBATEO-PRE"}));
+    }
+    CHECK_FALSE(Request(*t.client, L4::kTcp, "192.0.2.2", 80, "", 300).ok);
+    CHECK_MESSAGE(WaitForPath(t, 4s), nftlb.Log());
+    Reply udp6 = Request(*t.client, L4::kUdp, "2001:db8:1::2", 53);
+    CHECK_MESSAGE(udp6.ok, udp6.error);
+
+    CHECK(nftlb.Stop(SIGTERM) == 0);
+    const std::string log = nftlb.Log();
+    CHECK(log.find("missing or altered") != std::string::npos);
+    CHECK(log.find(std::string("backend=") + backend) < log.find('\n'));
+    CheckNothingInstalled(t);
+  }
+}
+
+TEST_CASE("SIGINT also removes everything and exits 0") {
+  Topology t;
+  Child nftlb(Nftlb(t, Cat({"--resync", "5"}, kForwards)));
+  std::string nft;
+  for (int i = 0; i < 50 && nft.empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    Run(t.pod->Exec({"nft", "list", "ruleset"}), &nft);
+  }
+  REQUIRE(!nft.empty());
+  CHECK(nftlb.Stop(SIGINT) == 0);
+  CheckNothingInstalled(t);
+}
+
+TEST_CASE("atomic replacement: no failed connection while the target changes") {
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    Topology t;
+    EchoServers servers(*t.backend);
+    auto install = [&](const std::string& target) {
+      return Run(Nftlb(t, {"--once", "--backend", backend, "--forward", "tcp/80=" + target}));
+    };
+    REQUIRE(install("198.51.100.2:8080") == 0);
+
+    std::atomic<bool> stop{false};
+    std::map<std::string, int> answers;
+    std::vector<std::string> failures;
+    std::thread client([&] {
+      while (!stop) {
+        Reply r = Request(*t.client, L4::kTcp, "192.0.2.2", 80, "", 2000);
+        if (r.ok) {
+          ++answers[r.text];
+        } else {
+          failures.push_back(r.error);
+        }
+      }
+    });
+    const auto end = std::chrono::steady_clock::now() + 2500ms;
+    int runs = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(150ms);
+      CHECK(install(runs++ % 2 == 0 ? "198.51.100.3:8080" : "198.51.100.2:8080") == 0);
+    }
+    stop = true;
+    client.join();
+    std::fprintf(stderr,
+                 "atomic replacement (%s): %d replacements, answers b2=%d b3=%d, failures=%zu\n",
+                 backend.c_str(), runs, answers["b2:hello"], answers["b3:hello"], failures.size());
+    MESSAGE(backend << ": " << runs << " replacements, answers b2=" << answers["b2:hello"]
+                    << " b3=" << answers["b3:hello"] << ", failures=" << failures.size());
+    CHECK(failures.empty());
+    if (!failures.empty()) MESSAGE("first failure: " << failures.front());
+    CHECK(answers["b2:hello"] > 0);
+    CHECK(answers["b3:hello"] > 0);
+    int total = 0;
+    for (const auto& [text, n] : answers) total += n;
+    CHECK(total == answers["b2:hello"] + answers["b3:hello"]);
+    CHECK(runs >= 10);
+  }
+}
+
+TEST_CASE("bad input leaves the installed ruleset byte-for-byte unchanged") {
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    Topology t;
+    REQUIRE(Run(Nftlb(t, Cat({"--once", "--backend", backend, "--source-range", "192.0.2.0/24"},
+                             kForwards))) == 0);
+    const std::string before = Snapshot(t);
+    REQUIRE(before.find(std::string(backend) == "nftables" ? "table inet akrobateo"
+                                                           : "AKROBATEO-PRE") != std::string::npos);
+    const std::vector<std::vector<std::string>> bad = {
+        {"--once", "--forward", "tcp/0=198.51.100.3:80"},
+        {"--once", "--forward", "tcp/80=2001:db8::3:80"},
+        {"--forward", "tcp/80=198.51.100.3:80", "--source-range", "192.0.2.0/99"},
+        {"--delete", "--table", "no way"},
+        {"--once", "--forward", "tcp/80=[node]:30080", "--node-ips", "192.0.2.9"},
+        {"--once"},
+    };
+    for (const auto& args : bad) {
+      std::string err;
+      CHECK(Run(Nftlb(t, Cat({"--backend", backend}, args)), nullptr, &err) == 2);
+      CHECK(Snapshot(t) == before);
+    }
+    REQUIRE(Run(Nftlb(t, {"--delete", "--backend", backend})) == 0);
+  }
+}
+
+TEST_CASE("kernel refusal exits 1 with the errno text; auto falls back with the reason") {
+  Topology t;
+  REQUIRE(Run(Nftlb(t, Cat({"--once"}, kForwards))) == 0);
+  const std::string before = Snapshot(t);
+  // Without CAP_NET_ADMIN the kernel refuses every nf_tables message.
+  const std::vector<std::string> unprivileged = {
+      "setpriv",         "--reuid=65534",       "--regid=65534", "--clear-groups",
+      "--inh-caps=-all", "--bounding-set=-all", NFTLB_BIN};
+  std::string out, err;
+  CHECK(Run(t.pod->Exec(Cat(unprivileged, Cat({"--backend", "nftables", "--once"}, kForwards))),
+            &out, &err) == 1);
+  CHECK_MESSAGE(err.find("Operation not permitted") != std::string::npos, err);
+  CHECK(Snapshot(t) == before);
+  CHECK(Run(t.pod->Exec(Cat(unprivileged, Cat({"--dry-run"}, kForwards))), &out, &err) == 0);
+  const std::string first = err.substr(0, err.find('\n'));
+  CHECK_MESSAGE(first.find("backend=iptables-legacy reason=nf_tables unusable (NFT_MSG_GETGEN") !=
+                    std::string::npos,
+                first);
+  CHECK(out.find("*nat") != std::string::npos);
+  // In a namespace it may use, auto picks nftables.
+  CHECK(Run(Nftlb(t, Cat({"--dry-run"}, kForwards)), &out, &err) == 0);
+  CHECK(err.substr(0, err.find('\n')).find("backend=nftables") != std::string::npos);
+  REQUIRE(Run(Nftlb(t, {"--delete"})) == 0);
+  CheckNothingInstalled(t);
+}
+
+}  // namespace
+}  // namespace nftlb::testing
+
+int main(int argc, char** argv) {
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "nftlb netns tests need root (network namespaces); skipped\n");
+    return 0;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  doctest::Context ctx(argc, argv);
+  return ctx.run();
+}
