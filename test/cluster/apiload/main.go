@@ -166,6 +166,57 @@ func watchIngress(c *client, ns string, n int, ready chan<- struct{}, done chan<
 	os.Exit(1)
 }
 
+// watchDaemonSets reports when n managed DaemonSets exist (the operator's creates) and when n
+// have every scheduled pod Ready (the DaemonSet controller, scheduler and kwok behind it).
+func watchDaemonSets(c *client, ns string, n int, ready chan<- struct{}, created, podsReady chan<- time.Time) {
+	req, _ := http.NewRequest("GET", c.server+"/apis/apps/v1/namespaces/"+ns+
+		"/daemonsets?watch=1&timeoutSeconds=3600&labelSelector=app.kubernetes.io%2Fmanaged-by%3Dakrobateo", nil)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "apiload: watch:", err)
+		os.Exit(1)
+	}
+	close(ready)
+	exists, full := map[string]bool{}, map[string]bool{}
+	sentCreated, sentReady := false, false
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev struct {
+			Type   string
+			Object struct {
+				Metadata struct{ Name string }
+				Status   struct{ DesiredNumberScheduled, NumberReady int }
+			}
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue
+		}
+		name, st := ev.Object.Metadata.Name, ev.Object.Status
+		exists[name] = ev.Type != "DELETED"
+		full[name] = exists[name] && st.DesiredNumberScheduled > 0 && st.NumberReady >= st.DesiredNumberScheduled
+		if !sentCreated && count(exists) >= n {
+			created <- time.Now()
+			sentCreated = true
+		}
+		if !sentReady && count(full) >= n {
+			podsReady <- time.Now()
+			sentReady = true
+			return
+		}
+	}
+}
+
+func count(m map[string]bool) int {
+	k := 0
+	for _, v := range m {
+		if v {
+			k++
+		}
+	}
+	return k
+}
+
 func main() {
 	dir := flag.String("dir", "build/cluster", "cluster state dir (pki/)")
 	server := flag.String("server", "https://127.0.0.1:16443", "kube-apiserver URL")
@@ -177,6 +228,7 @@ func main() {
 	}
 	sub := flag.NewFlagSet(flag.Arg(0), flag.ExitOnError)
 	ns := sub.String("ns", "bench", "namespace")
+	opns := sub.String("operator-ns", "akrobateo-system", "services: namespace of the DaemonSets")
 	n := sub.Int("n", 1000, "number of Services")
 	dsFile := sub.String("ds", "", "floor: a DaemonSet JSON to copy (as the operator wrote it)")
 	timeout := sub.Duration("timeout", 20*time.Minute, "services: give up after")
@@ -196,6 +248,10 @@ func main() {
 		done := make(chan time.Time, 1)
 		go watchIngress(c, *ns, *n, ready, done)
 		<-ready
+		dsReady := make(chan struct{})
+		created, podsReady := make(chan time.Time, 1), make(chan time.Time, 1)
+		go watchDaemonSets(c, *opns, *n, dsReady, created, podsReady)
+		<-dsReady
 		start := time.Now()
 		took, failed := parallel(*n, *workers, func(i int) error {
 			code, b, err := c.do("POST", "/api/v1/namespaces/"+*ns+"/services", "application/json", service(*ns, i, ""))
@@ -204,6 +260,17 @@ func main() {
 		fmt.Printf("created %d Services in %.2fs (%d failed)\n", *n, took.Seconds(), failed)
 		select {
 		case t := <-done:
+			for _, ch := range []struct {
+				what string
+				c    chan time.Time
+			}{{"daemonsets", created}, {"pods-ready", podsReady}} {
+				select {
+				case u := <-ch.c:
+					fmt.Printf("%s %.2f\n", ch.what, u.Sub(start).Seconds())
+				default:
+					fmt.Printf("%s unknown\n", ch.what)
+				}
+			}
 			fmt.Printf("converged %.2f\n", t.Sub(start).Seconds())
 		case <-time.After(*timeout):
 			fmt.Println("converged timeout")
