@@ -33,17 +33,21 @@ down  # start from nothing, also after an interrupted run
 trap 'echo "nftlb demo failed; cleaning up" >&2; down' ERR
 mkdir -p "$state"
 
-for ns in $c $p $b; do ip netns add $ns; ip -n $ns link set lo up; done
+for ns in $c $p $b; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip -n $c link add eth0 type veth peer name eth0 netns $p
 ip -n $p link add eth1 type veth peer name eth0 netns $b
 ip -n $c addr add 192.0.2.1/24 dev eth0
 ip -n $p addr add 192.0.2.2/24 dev eth0
 ip -n $p addr add 198.51.100.1/24 dev eth1
 ip -n $b addr add 198.51.100.2/24 dev eth0
-for l in "$c eth0" "$p eth0" "$p eth1" "$b eth0"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip -n $c link set eth0 up
+ip -n $p link set eth0 up
+ip -n $p link set eth1 up
+ip -n $b link set eth0 up
 # Like a pod: global IPv4 forwarding off. nftlb turns it on per interface via rtnetlink.
 ip netns exec $p sysctl -q -w net.ipv4.ip_forward=0
 
+# shellcheck disable=SC2016  # $line is for the shell socat starts
 ip netns exec $b socat -T 2 TCP-LISTEN:8080,bind=198.51.100.2,fork,reuseaddr \
   SYSTEM:'read line; echo "backend 198.51.100.2:8080 answers: $line"' \
   </dev/null >"$state/socat.log" 2>&1 &
