@@ -89,7 +89,7 @@ if bash "$here/cluster.sh" up; then ok "control plane up, 3 kwok Nodes Ready"; e
 
 apply_rbac
 SA=$(operator_sa)
-jti_a=$(op_kubeconfig a)
+op_kubeconfig a >/dev/null
 op_start a 18080 18081 -v 1
 within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready 18081
 
@@ -157,8 +157,11 @@ fi
 # --- updates in place, and no write when nothing differs --------------------------------------------
 ds_uid=$(echo "$j" | jq -r .metadata.uid)
 gen=$(kc -n "$OPNS" get ds "$ds" -o jsonpath='{.metadata.generation}')
+status_writes() { audit | jq -c 'select(.objectRef.resource == "services" and .objectRef.subresource == "status" and .objectRef.name == "echoserver" and .verb == "patch")' | grep -c . || true; }
+sw=$(status_writes)
 sleep 3
 expect_eq "no DaemonSet write when nothing differs (generation steady)" "$(kc -n "$OPNS" get ds "$ds" -o jsonpath='{.metadata.generation}')" "$gen"
+expect_eq "no status write when nothing differs (audit: no services/status patch)" "$(status_writes)" "$sw"
 kc patch svc echoserver --type=json -p '[{"op": "replace", "path": "/spec/ports/0/port", "value": 8081}]' >/dev/null
 within 30 "port change 8080 -> 8081: args updated" ds_has_arg default echoserver "--forward tcp/8081=$cip:8081"
 expect_eq "port change: hostPort updated" "$(ds_json default echoserver | jq -r '[.spec.template.spec.containers[0].ports[] | "\(.protocol)/\(.hostPort)"] | join(",")')" TCP/8081
