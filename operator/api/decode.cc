@@ -1,0 +1,302 @@
+#include "operator/api/decode.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "operator/names.h"
+
+namespace akrobateo::api {
+namespace {
+
+using nlohmann::json;
+
+// Field lookup that tolerates any JSON shape: null when `j` is no object or lacks `key`.
+const json* Get(const json& j, std::string_view key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  if (it == j.end()) return nullptr;
+  return &*it;
+}
+
+std::string Str(const json& j, std::string_view key) {
+  const json* v = Get(j, key);
+  return (v != nullptr && v->is_string()) ? v->get<std::string>() : std::string();
+}
+
+std::optional<std::string> OptStr(const json& j, std::string_view key) {
+  const json* v = Get(j, key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return v->get<std::string>();
+}
+
+int64_t Int(const json& j, std::string_view key) {
+  const json* v = Get(j, key);
+  if (v == nullptr) return 0;
+  if (v->is_number_integer()) return v->get<int64_t>();
+  if (v->is_number_unsigned()) {
+    uint64_t u = v->get<uint64_t>();
+    return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+               ? std::numeric_limits<int64_t>::max()
+               : static_cast<int64_t>(u);
+  }
+  return 0;
+}
+
+int32_t Int32(const json& j, std::string_view key) {
+  int64_t v = Int(j, key);
+  if (v < 0 || v > std::numeric_limits<int32_t>::max()) return 0;
+  return static_cast<int32_t>(v);
+}
+
+const json& Obj(const json& j, std::string_view key) {
+  static const json kEmpty = json::object();
+  const json* v = Get(j, key);
+  return (v != nullptr && v->is_object()) ? *v : kEmpty;
+}
+
+const json& Arr(const json& j, std::string_view key) {
+  static const json kEmpty = json::array();
+  const json* v = Get(j, key);
+  return (v != nullptr && v->is_array()) ? *v : kEmpty;
+}
+
+std::vector<std::string> StrList(const json& j, std::string_view key) {
+  std::vector<std::string> out;
+  for (const json& v : Arr(j, key)) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<const json*> Metadata(const json& j, std::string_view kind) {
+  if (!j.is_object()) return Error{std::string(kind) + ": not a JSON object"};
+  const json& meta = Obj(j, "metadata");
+  if (Str(meta, "name").empty()) return Error{std::string(kind) + ": metadata.name missing"};
+  return &meta;
+}
+
+std::string Trim(std::string s) {
+  const char* ws = " \t\r\n";
+  s.erase(0, s.find_first_not_of(ws));
+  s.erase(s.find_last_not_of(ws) + 1);
+  return s;
+}
+
+}  // namespace
+
+Result<Service> DecodeService(const json& j) {
+  auto meta = Metadata(j, "Service");
+  if (!meta) return Error{meta.error()};
+  const json& m = **meta;
+  const json& spec = Obj(j, "spec");
+  Service s;
+  s.ns = Str(m, "namespace");
+  s.name = Str(m, "name");
+  s.uid = Str(m, "uid");
+  s.resource_version = Str(m, "resourceVersion");
+  s.creation_timestamp = Str(m, "creationTimestamp");
+  s.type = Str(spec, "type");
+  if (s.type.empty()) s.type = "ClusterIP";
+  s.load_balancer_class = OptStr(spec, "loadBalancerClass");
+
+  std::vector<std::string> ips = StrList(spec, "clusterIPs");
+  if (ips.empty()) {
+    std::string one = Str(spec, "clusterIP");
+    if (!one.empty()) ips.push_back(one);
+  }
+  for (std::string& ip : ips) {
+    if (!ip.empty() && ip != "None") s.cluster_ips.push_back(std::move(ip));
+  }
+  s.ip_families = StrList(spec, "ipFamilies");
+
+  // Ports matter only for the Services the operator may handle; skip them for the rest to
+  // keep the cache small.
+  if (s.type == "LoadBalancer") {
+    for (const json& p : Arr(spec, "ports")) {
+      ServicePort port;
+      port.name = Str(p, "name");
+      port.protocol = Str(p, "protocol");
+      if (port.protocol.empty()) port.protocol = "TCP";
+      port.port = Int32(p, "port");
+      port.node_port = Int32(p, "nodePort");
+      s.ports.push_back(std::move(port));
+    }
+    s.external_traffic_local = Str(spec, "externalTrafficPolicy") == "Local";
+    s.source_ranges = StrList(spec, "loadBalancerSourceRanges");
+    const json& annotations = Obj(m, "annotations");
+    if (s.source_ranges.empty()) {
+      // The older annotation form, honoured like upstream's GetLoadBalancerSourceRanges.
+      std::string legacy =
+          Str(annotations, "service.beta.kubernetes.io/load-balancer-source-ranges");
+      size_t start = 0;
+      while (!legacy.empty() && start <= legacy.size()) {
+        size_t comma = legacy.find(',', start);
+        std::string part = Trim(
+            legacy.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (!part.empty()) s.source_ranges.push_back(part);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+    for (std::string& r : s.source_ranges) r = Trim(r);
+    s.lb_pool = Str(Obj(m, "labels"), names::kLbPoolLabel);
+    s.tolerations_json = OptStr(annotations, names::kTolerationsAnnotation);
+    s.priority_class = OptStr(annotations, names::kPriorityClassAnnotation);
+  }
+  for (const json& in : Arr(Obj(Obj(j, "status"), "loadBalancer"), "ingress")) {
+    std::string ip = Str(in, "ip");
+    if (!ip.empty()) s.ingress.push_back(ip);
+    if (ip.empty() || Get(in, "hostname") != nullptr || Get(in, "ports") != nullptr ||
+        Get(in, "ipMode") != nullptr) {
+      s.ingress_has_other_fields = true;
+    }
+  }
+  return s;
+}
+
+Result<Node> DecodeNode(const json& j) {
+  auto meta = Metadata(j, "Node");
+  if (!meta) return Error{meta.error()};
+  const json& m = **meta;
+  Node n;
+  n.name = Str(m, "name");
+  const json& labels = Obj(m, "labels");
+  n.enable_lb = Str(labels, names::kEnableLbLabel) == "true";
+  n.lb_pool = Str(labels, names::kLbPoolLabel);
+  for (const json& a : Arr(Obj(j, "status"), "addresses")) {
+    std::string type = Str(a, "type");
+    std::string addr = Str(a, "address");
+    if (addr.empty()) continue;
+    if (type == "InternalIP") n.internal_ips.push_back(addr);
+    if (type == "ExternalIP") n.external_ips.push_back(addr);
+  }
+  return n;
+}
+
+Result<Pod> DecodePod(const json& j) {
+  auto meta = Metadata(j, "Pod");
+  if (!meta) return Error{meta.error()};
+  const json& m = **meta;
+  Pod p;
+  p.ns = Str(m, "namespace");
+  p.name = Str(m, "name");
+  const json& labels = Obj(m, "labels");
+  p.service_ns = Str(labels, names::kServiceNamespaceLabel);
+  p.service_name = Str(labels, names::kServiceNameLabel);
+  p.service_uid = Str(labels, names::kServiceUidLabel);
+  p.node_name = Str(Obj(j, "spec"), "nodeName");
+  const json& status = Obj(j, "status");
+  bool deleting = Get(m, "deletionTimestamp") != nullptr;
+  for (const json& c : Arr(status, "conditions")) {
+    if (Str(c, "type") == "Ready") p.ready = Str(c, "status") == "True" && !deleting;
+  }
+  return p;
+}
+
+Result<EndpointSlice> DecodeEndpointSlice(const json& j) {
+  auto meta = Metadata(j, "EndpointSlice");
+  if (!meta) return Error{meta.error()};
+  const json& m = **meta;
+  EndpointSlice e;
+  e.ns = Str(m, "namespace");
+  e.name = Str(m, "name");
+  e.service_name = Str(Obj(m, "labels"), names::kEndpointSliceServiceLabel);
+  for (const json& ep : Arr(j, "endpoints")) {
+    std::string node = Str(ep, "nodeName");
+    if (node.empty()) continue;
+    // API contract: a nil `ready` condition means ready.
+    const json* ready = Get(Obj(ep, "conditions"), "ready");
+    if (ready != nullptr && !(ready->is_boolean() && ready->get<bool>())) continue;
+    e.ready_nodes.push_back(node);
+  }
+  std::sort(e.ready_nodes.begin(), e.ready_nodes.end());
+  e.ready_nodes.erase(std::unique(e.ready_nodes.begin(), e.ready_nodes.end()), e.ready_nodes.end());
+  return e;
+}
+
+Result<DaemonSetInfo> DecodeDaemonSet(const json& j) {
+  auto meta = Metadata(j, "DaemonSet");
+  if (!meta) return Error{meta.error()};
+  const json& m = **meta;
+  DaemonSetInfo d;
+  d.ns = Str(m, "namespace");
+  d.name = Str(m, "name");
+  d.uid = Str(m, "uid");
+  d.resource_version = Str(m, "resourceVersion");
+  d.generation = Int(m, "generation");
+  const json& labels = Obj(m, "labels");
+  d.service_ns = Str(labels, names::kServiceNamespaceLabel);
+  d.service_name = Str(labels, names::kServiceNameLabel);
+  d.service_uid = Str(labels, names::kServiceUidLabel);
+  d.spec_hash = Str(Obj(m, "annotations"), names::kSpecHashAnnotation);
+  const json& status = Obj(j, "status");
+  d.observed_generation = Int(status, "observedGeneration");
+  d.desired_scheduled = Int(status, "desiredNumberScheduled");
+  d.number_ready = Int(status, "numberReady");
+  return d;
+}
+
+Result<Lease> DecodeLease(const json& j) {
+  auto meta = Metadata(j, "Lease");
+  if (!meta) return Error{meta.error()};
+  Lease l;
+  l.resource_version = Str(**meta, "resourceVersion");
+  const json& spec = Obj(j, "spec");
+  l.holder = Str(spec, "holderIdentity");
+  l.lease_duration_seconds = Int(spec, "leaseDurationSeconds");
+  l.renew_time = Str(spec, "renewTime");
+  l.transitions = Int(spec, "leaseTransitions");
+  return l;
+}
+
+Result<std::vector<Toleration>> ParseTolerations(std::string_view text) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Error{"not valid JSON"};
+  if (!j.is_array()) return Error{"not a JSON list"};
+  std::vector<Toleration> out;
+  size_t index = 0;
+  for (const json& t : j) {
+    std::string where = "entry " + std::to_string(index++);
+    if (!t.is_object()) return Error{where + " is not an object"};
+    for (const char* key : {"key", "operator", "value", "effect"}) {
+      const json* v = Get(t, key);
+      if (v != nullptr && !v->is_string()) return Error{where + ": " + key + " is not a string"};
+    }
+    Toleration tol;
+    tol.key = Str(t, "key");
+    tol.op = Str(t, "operator");
+    if (tol.op.empty()) tol.op = "Equal";
+    if (tol.op != "Equal" && tol.op != "Exists") {
+      return Error{where + ": operator \"" + tol.op + "\" is not Equal or Exists"};
+    }
+    tol.value = Str(t, "value");
+    if (tol.op == "Exists" && !tol.value.empty()) {
+      return Error{where + ": operator Exists takes no value"};
+    }
+    if (tol.key.empty() && tol.op != "Exists") {
+      return Error{where + ": an empty key needs operator Exists"};
+    }
+    tol.effect = Str(t, "effect");
+    if (!tol.effect.empty() && tol.effect != "NoSchedule" && tol.effect != "PreferNoSchedule" &&
+        tol.effect != "NoExecute") {
+      return Error{where + ": effect \"" + tol.effect + "\" is unknown"};
+    }
+    if (const json* s = Get(t, "tolerationSeconds"); s != nullptr && !s->is_null()) {
+      if (!s->is_number_integer()) return Error{where + ": tolerationSeconds is not an integer"};
+      if (tol.effect != "NoExecute") {
+        return Error{where + ": tolerationSeconds needs effect NoExecute"};
+      }
+      tol.seconds = s->get<int64_t>();
+    }
+    out.push_back(std::move(tol));
+  }
+  return out;
+}
+
+int StatusCode(const json& j) {
+  int64_t code = Int(j, "code");
+  return (code > 0 && code < 1000) ? static_cast<int>(code) : 0;
+}
+
+}  // namespace akrobateo::api

@@ -1,0 +1,28 @@
+// Decoders: API JSON -> the trimmed types of types.h. They never throw and never trust the
+// input: missing or mistyped fields become defaults, a non-object is an error naming it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
+
+#include "operator/api/types.h"
+#include "operator/base/result.h"
+
+namespace akrobateo::api {
+
+Result<Service> DecodeService(const nlohmann::json& j);
+Result<Node> DecodeNode(const nlohmann::json& j);
+Result<Pod> DecodePod(const nlohmann::json& j);
+Result<EndpointSlice> DecodeEndpointSlice(const nlohmann::json& j);
+Result<DaemonSetInfo> DecodeDaemonSet(const nlohmann::json& j);
+Result<Lease> DecodeLease(const nlohmann::json& j);
+
+// Parses the tolerations annotation (a JSON list of core/v1 Toleration). Errors name the
+// offending entry.
+Result<std::vector<Toleration>> ParseTolerations(std::string_view text);
+
+// The code of a metav1.Status body (e.g. 410 in a watch ERROR event), or 0.
+int StatusCode(const nlohmann::json& j);
+
+}  // namespace akrobateo::api

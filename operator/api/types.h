@@ -1,0 +1,105 @@
+// Trimmed, typed copies of the Kubernetes objects the operator caches. Only the fields the
+// operator reads are kept; raw JSON is never stored (memory footprint: see docs/operator.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace akrobateo::api {
+
+struct ServicePort {
+  std::string name;
+  std::string protocol;  // "TCP", "UDP" or "SCTP"; defaulted to TCP when absent
+  int32_t port = 0;
+  int32_t node_port = 0;
+  bool operator==(const ServicePort&) const = default;
+};
+
+struct Service {
+  std::string ns;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  std::string creation_timestamp;  // RFC 3339; orders Services for port conflicts
+  std::string type;
+  std::optional<std::string> load_balancer_class;
+  std::vector<std::string> cluster_ips;  // spec.clusterIPs (or clusterIP); "None" dropped
+  std::vector<std::string> ip_families;  // "IPv4" / "IPv6", in spec order
+  std::vector<ServicePort> ports;
+  bool external_traffic_local = false;
+  std::vector<std::string> source_ranges;
+  std::string lb_pool;                          // label akrobateo.dev/lbpool
+  std::optional<std::string> tolerations_json;  // annotation akrobateo.dev/tolerations
+  std::optional<std::string> priority_class;    // annotation akrobateo.dev/priority-class
+  std::vector<std::string> ingress;             // status.loadBalancer.ingress[].ip
+  bool ingress_has_other_fields = false;        // hostname/ports set by someone else
+  bool operator==(const Service&) const = default;
+};
+
+struct Node {
+  std::string name;
+  bool enable_lb = false;  // label akrobateo.dev/enablelb=true
+  std::string lb_pool;     // label akrobateo.dev/lbpool
+  std::vector<std::string> internal_ips;
+  std::vector<std::string> external_ips;
+  bool operator==(const Node&) const = default;
+};
+
+// A balancer pod (only pods carrying the managed-by label are watched).
+struct Pod {
+  std::string ns;
+  std::string name;
+  std::string service_ns;
+  std::string service_name;
+  std::string service_uid;
+  std::string node_name;
+  bool ready = false;
+  bool operator==(const Pod&) const = default;
+};
+
+struct EndpointSlice {
+  std::string ns;
+  std::string name;
+  std::string service_name;              // label kubernetes.io/service-name
+  std::vector<std::string> ready_nodes;  // nodeName of each ready endpoint, sorted, unique
+  bool operator==(const EndpointSlice&) const = default;
+};
+
+// A DaemonSet the operator manages, as seen in the API.
+struct DaemonSetInfo {
+  std::string ns;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  std::string service_ns;
+  std::string service_name;
+  std::string service_uid;
+  std::string spec_hash;  // annotation akrobateo.dev/spec-hash
+  int64_t generation = 0;
+  int64_t observed_generation = 0;
+  int64_t desired_scheduled = 0;
+  int64_t number_ready = 0;
+  bool operator==(const DaemonSetInfo&) const = default;
+};
+
+struct Lease {
+  std::string resource_version;
+  std::string holder;
+  int64_t lease_duration_seconds = 0;
+  std::string renew_time;  // MicroTime as written by the holder
+  int64_t transitions = 0;
+};
+
+// One toleration as written into the pod spec.
+struct Toleration {
+  std::string key;
+  std::string op;  // "Exists" or "Equal"
+  std::string value;
+  std::string effect;
+  std::optional<int64_t> seconds;
+  bool operator==(const Toleration&) const = default;
+};
+
+}  // namespace akrobateo::api

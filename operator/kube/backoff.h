@@ -1,0 +1,32 @@
+// Capped exponential backoff with full jitter, for watch re-establishment and retries.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+namespace akrobateo::kube {
+
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap)
+      : base_(base), cap_(cap), rng_(std::random_device{}()) {}
+
+  // The next delay: uniform in [d/2, d] where d doubles from `base` up to `cap`.
+  std::chrono::milliseconds Next() {
+    auto d = std::min(cap_, base_ * (int64_t{1} << std::min(attempt_, 20)));
+    ++attempt_;
+    std::uniform_int_distribution<int64_t> dist(d.count() / 2, d.count());
+    return std::chrono::milliseconds(dist(rng_));
+  }
+  void Reset() { attempt_ = 0; }
+  int attempts() const { return attempt_; }
+
+ private:
+  std::chrono::milliseconds base_;
+  std::chrono::milliseconds cap_;
+  int attempt_ = 0;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace akrobateo::kube

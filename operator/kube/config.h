@@ -1,0 +1,49 @@
+// Where and how to reach the API server: from a kubeconfig file or from the in-cluster
+// service account. TLS is always verified; a kubeconfig asking to skip verification is refused.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "operator/base/result.h"
+
+namespace akrobateo::kube {
+
+struct Config {
+  std::string scheme;  // "https" (or "http" for a plain local server)
+  std::string host;    // without brackets
+  int port = 443;
+  std::string ca_pem;           // empty: the system trust store
+  std::string client_cert_pem;  // empty: no client certificate
+  std::string client_key_pem;
+  std::string token;       // static bearer token
+  std::string token_file;  // re-read when it may have rotated
+  std::string ns;          // kubeconfig context namespace or in-cluster namespace; may be empty
+  std::string source;      // where this came from, for the log
+};
+
+// `path` names a kubeconfig; its current-context is used.
+Result<Config> LoadKubeconfig(const std::string& path);
+// From KUBERNETES_SERVICE_HOST/PORT and the service-account files.
+Result<Config> LoadInCluster();
+
+// Returns the bearer token, re-reading `token_file` at most once a minute (the kubelet
+// rotates projected tokens well before they expire).
+class TokenSource {
+ public:
+  explicit TokenSource(const Config& cfg) : token_(cfg.token), file_(cfg.token_file) {}
+  std::string Token();
+
+ private:
+  std::mutex mu_;
+  std::string token_;
+  std::string file_;
+  std::chrono::steady_clock::time_point read_at_{};
+};
+
+// Splits "https://host:port" (IPv6 hosts bracketed). Exposed for tests.
+Result<Config> ParseServer(const std::string& server);
+
+}  // namespace akrobateo::kube

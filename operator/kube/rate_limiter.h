@@ -1,0 +1,41 @@
+// Client-side token bucket (--qps, --burst) shared by every request the operator makes, like
+// client-go's: a burst of `burst` requests, then `qps` per second.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+namespace akrobateo::kube {
+
+class RateLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  RateLimiter(double qps, int burst)
+      : qps_(qps), burst_(std::max(1, burst)), tokens_(static_cast<double>(burst_)) {}
+
+  // Takes one token and returns how long the caller must wait before using it (zero when
+  // a token was available). Reserving ahead keeps waiting callers in order.
+  Clock::duration Reserve(Clock::time_point now = Clock::now()) {
+    std::lock_guard lock(mu_);
+    if (qps_ <= 0) return Clock::duration::zero();
+    if (last_ == Clock::time_point{}) last_ = now;
+    double elapsed = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    tokens_ = std::min(static_cast<double>(burst_), tokens_ + elapsed * qps_);
+    tokens_ -= 1;
+    if (tokens_ >= 0) return Clock::duration::zero();
+    return std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(-tokens_ / qps_));
+  }
+
+ private:
+  std::mutex mu_;
+  double qps_;
+  int burst_;
+  double tokens_;
+  Clock::time_point last_{};
+};
+
+}  // namespace akrobateo::kube

@@ -1,0 +1,188 @@
+#include "operator/kube/watch.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "operator/api/decode.h"
+#include "operator/kube/backoff.h"
+
+namespace akrobateo::kube {
+
+using nlohmann::json;
+
+bool LineSplitter::Feed(std::string_view chunk, const std::function<void(std::string_view)>& line,
+                        size_t max_line) {
+  buf_.append(chunk);
+  size_t start = 0;
+  for (size_t nl = buf_.find('\n'); nl != std::string::npos; nl = buf_.find('\n', start)) {
+    line(std::string_view(buf_).substr(start, nl - start));
+    start = nl + 1;
+  }
+  buf_.erase(0, start);
+  return buf_.size() <= max_line;
+}
+
+ListWatcher::ListWatcher(Client* client, metrics::Metrics* metrics, std::string resource,
+                         std::string path, std::string label_selector, WatchHandlers handlers)
+    : client_(client),
+      metrics_(metrics),
+      resource_(std::move(resource)),
+      path_(std::move(path)),
+      selector_(std::move(label_selector)),
+      handlers_(std::move(handlers)) {}
+
+ListWatcher::~ListWatcher() {
+  Stop();
+}
+
+void ListWatcher::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ListWatcher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_.store(true);
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ListWatcher::Sleep(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, d, [this] { return stop_.load(); });
+}
+
+void ListWatcher::Run() {
+  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(30));
+  bool need_list = true;
+  bool first_watch = true;
+  while (!stop_.load() && !client_->shut_down()) {
+    if (need_list) {
+      if (!List()) {
+        auto d = backoff.Next();
+        spdlog::warn("list failed resource={} retry_in_ms={}", resource_, d.count());
+        Sleep(d);
+        continue;
+      }
+      need_list = false;
+    }
+    if (!first_watch) metrics_->WatchRestarted(resource_);
+    first_watch = false;
+    auto started = std::chrono::steady_clock::now();
+    if (Watch(&need_list)) {
+      // A watch that ends at once (a misbehaving proxy, an immediate 410) must not spin.
+      if (std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+        Sleep(backoff.Next());
+      } else {
+        backoff.Reset();
+      }
+    } else if (!stop_.load() && !client_->shut_down()) {
+      auto d = backoff.Next();
+      spdlog::warn("watch failed resource={} relist={} retry_in_ms={}", resource_, need_list,
+                   d.count());
+      Sleep(d);
+    }
+  }
+  spdlog::info("watch stopped resource={}", resource_);
+}
+
+bool ListWatcher::List() {
+  std::string cont;
+  bool began = false;
+  size_t count = 0;
+  do {
+    std::string path = path_ + "?limit=500";
+    if (!selector_.empty()) path += "&labelSelector=" + QueryEscape(selector_);
+    if (!cont.empty()) path += "&continue=" + QueryEscape(cont);
+    Response r = client_->Request("list", "GET", path);
+    if (!r.ok()) {
+      spdlog::warn("list resource={} error=\"{}\"", resource_, r.Describe());
+      return false;
+    }
+    json j = json::parse(r.body, nullptr, false);
+    if (!j.is_object() || !j.contains("items") || !j["items"].is_array()) {
+      spdlog::warn("list resource={} error=\"response is not a list\"", resource_);
+      return false;
+    }
+    try {
+      if (!began) {
+        handlers_.list_begin();
+        began = true;
+      }
+      for (const json& item : j["items"]) {
+        handlers_.list_item(item);
+        ++count;
+      }
+      const json& meta = j.value("metadata", json::object());
+      cont = meta.is_object() ? meta.value("continue", std::string()) : std::string();
+      resource_version_ = meta.is_object() ? meta.value("resourceVersion", std::string()) : "";
+    } catch (const std::exception& e) {
+      spdlog::warn("list resource={} error=\"{}\"", resource_, e.what());
+      return false;
+    }
+  } while (!cont.empty() && !stop_.load());
+  if (stop_.load()) return false;
+  handlers_.list_done();
+  spdlog::info("listed resource={} count={} resourceVersion={}", resource_, count,
+               resource_version_);
+  return true;
+}
+
+bool ListWatcher::Watch(bool* need_list) {
+  // Spread the server-side timeouts so that watches do not all restart together.
+  static thread_local std::mt19937 rng(std::random_device{}());
+  int timeout = std::uniform_int_distribution<int>(300, 600)(rng);
+  std::string path =
+      path_ + "?watch=true&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout) +
+      "&resourceVersion=" + QueryEscape(resource_version_);
+  if (!selector_.empty()) path += "&labelSelector=" + QueryEscape(selector_);
+  spdlog::info("watch started resource={} resourceVersion={}", resource_, resource_version_);
+  LineSplitter splitter;
+  bool gone = false;
+  size_t events = 0;
+  Response r = client_->Stream(path, timeout + 30, [&](std::string_view chunk) {
+    bool ok = splitter.Feed(chunk, [&](std::string_view line) {
+      if (line.empty() || gone) return;
+      json ev = json::parse(line, nullptr, false);
+      if (!ev.is_object()) return;
+      try {
+        std::string type = ev.value("type", std::string());
+        const json& obj = ev.contains("object") ? ev["object"] : json();
+        if (type == "ERROR") {
+          int code = api::StatusCode(obj);
+          spdlog::info("watch error resource={} code={}", resource_, code);
+          gone = true;  // 410 Gone or anything else: re-list to be safe
+          return;
+        }
+        if (obj.is_object() && obj.contains("metadata") && obj["metadata"].is_object()) {
+          std::string rv = obj["metadata"].value("resourceVersion", std::string());
+          if (!rv.empty()) resource_version_ = rv;
+        }
+        if (type == "BOOKMARK") return;
+        if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
+          ++events;
+          handlers_.event(type, obj);
+        }
+      } catch (const std::exception& e) {
+        spdlog::warn("watch resource={} bad event skipped: {}", resource_, e.what());
+      }
+    });
+    return ok && !gone && !stop_.load();
+  });
+  if (gone || r.status == 410) {
+    *need_list = true;
+    return true;  // expected: history compacted
+  }
+  if (stop_.load()) return true;
+  if (r.status == 200) {
+    spdlog::debug("watch ended resource={} events={}", resource_, events);
+    return true;
+  }
+  spdlog::warn("watch resource={} error=\"{}\"", resource_, r.Describe());
+  *need_list = true;
+  return false;
+}
+
+}  // namespace akrobateo::kube

@@ -1,0 +1,48 @@
+// Every label, annotation, field manager and default name the operator uses, declared once.
+#pragma once
+
+#include <string_view>
+
+namespace akrobateo::names {
+
+inline constexpr std::string_view kPrefix = "akrobateo.dev/";
+
+// Labels on every DaemonSet and its pods.
+inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr std::string_view kManagedByValue = "akrobateo";
+inline constexpr std::string_view kServiceNamespaceLabel = "akrobateo.dev/service-namespace";
+inline constexpr std::string_view kServiceNameLabel = "akrobateo.dev/service-name";
+inline constexpr std::string_view kServiceUidLabel = "akrobateo.dev/service-uid";
+
+// Node and Service labels that select nodes.
+inline constexpr std::string_view kEnableLbLabel = "akrobateo.dev/enablelb";
+inline constexpr std::string_view kLbPoolLabel = "akrobateo.dev/lbpool";
+
+// Service annotations.
+inline constexpr std::string_view kTolerationsAnnotation = "akrobateo.dev/tolerations";
+inline constexpr std::string_view kPriorityClassAnnotation = "akrobateo.dev/priority-class";
+
+// DaemonSet annotation holding the hash of the spec the operator wrote (compare-then-write).
+inline constexpr std::string_view kSpecHashAnnotation = "akrobateo.dev/spec-hash";
+
+// EndpointSlice label naming its Service.
+inline constexpr std::string_view kEndpointSliceServiceLabel = "kubernetes.io/service-name";
+
+// Defaults.
+inline constexpr std::string_view kDefaultNamespace = "akrobateo-system";
+inline constexpr std::string_view kDefaultClass = "akrobateo.dev/nftlb";
+inline constexpr std::string_view kDefaultImage = "akrobateo/nftlb:dev";
+inline constexpr std::string_view kDefaultPriorityClass = "system-node-critical";
+inline constexpr std::string_view kContainerName = "nftlb";
+inline constexpr std::string_view kDaemonSetPrefix = "akrobateo-";
+inline constexpr std::string_view kLeaseName = "akrobateo-operator";
+inline constexpr std::string_view kReportingController = "akrobateo.dev/operator";
+inline constexpr std::string_view kHostIpsEnv = "AKROBATEO_HOST_IPS";
+inline constexpr std::string_view kInClusterNamespaceFile =
+    "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+inline constexpr std::string_view kInClusterTokenFile =
+    "/var/run/secrets/kubernetes.io/serviceaccount/token";
+inline constexpr std::string_view kInClusterCaFile =
+    "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+
+}  // namespace akrobateo::names

@@ -1,0 +1,58 @@
+// The work queue of Service keys ("namespace/name"), with client-go's guarantees: a key
+// waiting is queued once however often it is added; a key being processed is never handed
+// to a second worker (an Add during processing re-queues it after Done); failed keys come
+// back after a per-key exponential backoff; ShutDown lets in-flight work finish.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace akrobateo::queue {
+
+class WorkQueue {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  WorkQueue(std::chrono::milliseconds base_delay = std::chrono::milliseconds(50),
+            std::chrono::milliseconds max_delay = std::chrono::seconds(300))
+      : base_(base_delay), max_(max_delay) {}
+
+  void Add(const std::string& key);
+  // Adds `key` after its backoff (doubling per failure since the last Forget).
+  void AddRateLimited(const std::string& key);
+  void AddAfter(const std::string& key, std::chrono::milliseconds delay);
+  void Forget(const std::string& key);
+  int Failures(const std::string& key) const;
+
+  // Blocks until a key is ready or the queue is shut down (then nullopt).
+  std::optional<std::string> Get();
+  void Done(const std::string& key);
+
+  void ShutDown();
+  size_t Len() const;
+
+ private:
+  void AddLocked(const std::string& key);
+  void PromoteDueLocked(Clock::time_point now);
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  std::unordered_set<std::string> dirty_;
+  std::unordered_set<std::string> processing_;
+  std::multimap<Clock::time_point, std::string> delayed_;
+  std::unordered_map<std::string, int> failures_;
+  std::chrono::milliseconds base_;
+  std::chrono::milliseconds max_;
+  bool shutdown_ = false;
+};
+
+}  // namespace akrobateo::queue

@@ -1,0 +1,28 @@
+// Host-port conflicts between handled Services. Two balancer DaemonSets that want the same
+// protocol/port on nodes that can overlap would leave pods Pending; instead the older Service
+// (creationTimestamp, then namespace/name) keeps the port and the newer one is blocked: it
+// gets a PortConflict Warning naming the holder and no DaemonSet until the conflict clears.
+// Node selections overlap unless both Services name different akrobateo.dev/lbpool pools.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "operator/api/types.h"
+
+namespace akrobateo::reconcile {
+
+struct PortConflict {
+  std::string holder;    // "namespace/name" of the Service that keeps the port
+  std::string protocol;  // as in the Service ("TCP", ...)
+  int32_t port = 0;
+  bool operator==(const PortConflict&) const = default;
+};
+
+// `handled`: every handled Service. Returns the blocked ones by "namespace/name".
+std::map<std::string, PortConflict> FindPortConflicts(
+    const std::vector<const api::Service*>& handled);
+
+}  // namespace akrobateo::reconcile

@@ -1,0 +1,37 @@
+// The desired balancer DaemonSet as a pure function of the Service, the node facts and the
+// operator's options (SPEC, "The DaemonSet").
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "operator/api/daemonset.h"
+#include "operator/api/types.h"
+#include "operator/base/result.h"
+
+namespace akrobateo::reconcile {
+
+struct DaemonSetOptions {
+  std::string ns;     // --namespace
+  std::string image;  // --nftlb-image
+};
+
+struct DesiredDaemonSet {
+  api::DaemonSet ds;
+  // Problems the user should hear about (a Warning event) that do not stop the DaemonSet,
+  // e.g. an invalid tolerations annotation.
+  std::vector<std::string> warnings;
+};
+
+// Deterministic, <= 63 characters, a valid DNS label, unique per Service UID.
+std::string DaemonSetName(const std::string& ns, const std::string& name, const std::string& uid);
+
+// `any_node_enable_lb`: some node carries akrobateo.dev/enablelb=true. An error means the
+// Service cannot be balanced at all (no cluster IP, no usable port); it names the reason.
+Result<DesiredDaemonSet> BuildDaemonSet(const api::Service& svc, bool any_node_enable_lb,
+                                        const DaemonSetOptions& opts);
+
+// Address family of an IP literal: 4, 6, or 0 when it is not one.
+int IpFamily(const std::string& ip);
+
+}  // namespace akrobateo::reconcile

@@ -1,0 +1,18 @@
+// The orphan sweep: which managed DaemonSets no longer belong to a handled Service.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "operator/api/types.h"
+
+namespace akrobateo::reconcile {
+
+// `wanted`: Service UID -> the DaemonSet name it should have, for every handled, unblocked
+// Service. Every other managed DaemonSet is an orphan.
+std::vector<api::DaemonSetInfo> SelectOrphans(
+    const std::vector<api::DaemonSetInfo>& daemonsets,
+    const std::unordered_map<std::string, std::string>& wanted);
+
+}  // namespace akrobateo::reconcile

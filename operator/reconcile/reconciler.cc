@@ -1,0 +1,302 @@
+#include "operator/reconcile/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "operator/api/daemonset.h"
+#include "operator/names.h"
+#include "operator/reconcile/orphans.h"
+#include "operator/reconcile/status.h"
+
+namespace akrobateo::reconcile {
+namespace {
+
+using nlohmann::json;
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+  return out.empty() ? "<none>" : out;
+}
+
+std::string DsPath(const std::string& ns, const std::string& name = "") {
+  return "/apis/apps/v1/namespaces/" + ns + "/daemonsets" + (name.empty() ? "" : "/" + name);
+}
+
+}  // namespace
+
+Reconciler::Reconciler(kube::Client* client, cache::Caches* caches, metrics::Metrics* metrics,
+                       ReconcilerOptions opts)
+    : client_(client),
+      caches_(caches),
+      metrics_(metrics),
+      opts_(std::move(opts)),
+      events_(client, opts_.instance) {}
+
+Reconciler::Derived Reconciler::Refresh() {
+  std::lock_guard lock(mu_);
+  uint64_t sv = caches_->services.store().Version();
+  uint64_t nv = caches_->nodes.store().Version();
+  if (sv != derived_.services_version) {
+    std::vector<api::Service> handled = caches_->services.store().Select(
+        [this](const api::Service& s) { return IsHandled(s, opts_.classes); });
+    std::vector<const api::Service*> ptrs;
+    ptrs.reserve(handled.size());
+    for (const api::Service& s : handled) ptrs.push_back(&s);
+    derived_.blocked = FindPortConflicts(ptrs);
+    derived_.wanted.clear();
+    for (const api::Service& s : handled) {
+      if (derived_.blocked.count(cache::ServiceKey(s)) == 0) {
+        derived_.wanted[s.uid] = DaemonSetName(s.ns, s.name, s.uid);
+      }
+    }
+    metrics_->SetManagedServices(static_cast<int64_t>(derived_.wanted.size()));
+    derived_.services_version = sv;
+  }
+  if (nv != derived_.nodes_version) {
+    bool any = false;
+    caches_->nodes.store().ForEach(
+        [&any](const std::string&, const api::Node& n) { any = any || n.enable_lb; });
+    derived_.any_node_enable_lb = any;
+    derived_.nodes_version = nv;
+  }
+  return derived_;
+}
+
+std::vector<std::string> Reconciler::BlockedKeys() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [k, c] : derived_.blocked) out.push_back(k);
+  return out;
+}
+
+std::vector<std::string> Reconciler::ResyncKeys() {
+  Derived d = Refresh();
+  std::vector<std::string> keys;
+  caches_->services.store().ForEach(
+      [&keys](const std::string& k, const api::Service&) { keys.push_back(k); });
+  std::vector<api::DaemonSetInfo> all =
+      caches_->daemonsets.store().Select([](const api::DaemonSetInfo&) { return true; });
+  for (const api::DaemonSetInfo& o : SelectOrphans(all, d.wanted)) {
+    spdlog::info("orphan daemonset={}/{} service={}/{} uid={}", o.ns, o.name, o.service_ns,
+                 o.service_name, o.service_uid);
+    if (!o.service_ns.empty() && !o.service_name.empty()) {
+      keys.push_back(cache::NsName(o.service_ns, o.service_name));
+    } else {
+      // No Service to hang it on: delete it right here.
+      kube::Response r = client_->Request("delete", "DELETE",
+                                          DsPath(o.ns, o.name) + "?propagationPolicy=Background");
+      spdlog::info("deleted daemonset={}/{} reason=orphan status={}", o.ns, o.name, r.status);
+    }
+  }
+  return keys;
+}
+
+void Reconciler::WarnOnce(const api::Service& svc, const std::string& reason,
+                          const std::string& note) {
+  {
+    std::lock_guard lock(mu_);
+    auto& last = warned_[{cache::ServiceKey(svc), reason}];
+    if (last == note) return;
+    last = note;
+  }
+  events_.Emit(svc, "Warning", reason, note);
+}
+
+void Reconciler::ClearWarning(const std::string& key, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  warned_.erase({key, reason});
+}
+
+std::string Reconciler::Reconcile(const std::string& key) {
+  auto start = std::chrono::steady_clock::now();
+  std::string err;
+  std::optional<api::Service> svc = caches_->services.store().Get(key);
+  size_t slash = key.find('/');
+  std::string svc_ns = key.substr(0, slash);
+  std::string svc_name = slash == std::string::npos ? "" : key.substr(slash + 1);
+  std::vector<api::DaemonSetInfo> daemonsets =
+      caches_->daemonsets.store().Select([&](const api::DaemonSetInfo& d) {
+        return d.service_ns == svc_ns && d.service_name == svc_name;
+      });
+
+  if (!svc || !IsHandled(*svc, opts_.classes)) {
+    err = EnsureAbsent(key, svc ? &*svc : nullptr, daemonsets,
+                       !svc ? "Service deleted" : "Service no longer handled");
+    if (!svc) {
+      std::lock_guard lock(mu_);
+      for (auto it = warned_.lower_bound({key, ""}); it != warned_.end() && it->first.first == key;)
+        it = warned_.erase(it);
+    }
+  } else {
+    Derived d = Refresh();
+    auto blocked = d.blocked.find(key);
+    Result<DesiredDaemonSet> desired = BuildDaemonSet(*svc, d.any_node_enable_lb, opts_.daemonsets);
+    if (blocked != d.blocked.end()) {
+      const PortConflict& c = blocked->second;
+      WarnOnce(*svc, "PortConflict",
+               "port " + c.protocol + "/" + std::to_string(c.port) +
+                   " is already held by Service " + c.holder +
+                   "; no balancer until the conflict clears");
+      err = EnsureAbsent(key, &*svc, daemonsets, "port conflict");
+      if (err.empty()) err = WriteStatus(*svc, {});
+    } else if (!desired) {
+      ClearWarning(key, "PortConflict");
+      WarnOnce(*svc, "UnavailableLoadBalancer", desired.error());
+      err = EnsureAbsent(key, &*svc, daemonsets, "cannot be balanced");
+      if (err.empty()) err = WriteStatus(*svc, {});
+    } else {
+      ClearWarning(key, "PortConflict");
+      for (const std::string& w : desired->warnings) WarnOnce(*svc, "InvalidAnnotation", w);
+      if (desired->warnings.empty()) ClearWarning(key, "InvalidAnnotation");
+      err = ApplyDaemonSet(*svc, desired->ds, daemonsets);
+      if (err.empty()) {
+        std::vector<api::Pod> pods = caches_->pods.store().Select(
+            [&](const api::Pod& p) { return p.service_uid == svc->uid; });
+        std::vector<api::Node> nodes;
+        for (const api::Pod& p : pods) {
+          if (auto n = caches_->nodes.store().Get(p.node_name)) nodes.push_back(std::move(*n));
+        }
+        std::vector<api::EndpointSlice> slices;
+        if (svc->external_traffic_local) {
+          slices = caches_->slices.store().Select([&](const api::EndpointSlice& e) {
+            return e.ns == svc->ns && e.service_name == svc->name;
+          });
+        }
+        err = WriteStatus(*svc, DesiredIngress(*svc, pods, nodes, slices));
+        // A DaemonSet that no node may run is worth a warning even with an empty status.
+        for (const api::DaemonSetInfo& ds : daemonsets) {
+          if (ds.name == desired->ds.name && ds.observed_generation >= ds.generation &&
+              ds.generation > 0 && ds.desired_scheduled == 0) {
+            WarnOnce(*svc, "UnavailableLoadBalancer",
+                     "no node may run the balancer DaemonSet " + ds.name +
+                         " (node selection, taints or host ports)");
+          }
+        }
+      }
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics_->ReconcileDone(err.empty() ? "success" : "error", secs);
+  if (!err.empty()) spdlog::warn("reconcile service={} error=\"{}\"", key, err);
+  return err;
+}
+
+std::string Reconciler::EnsureAbsent(const std::string& key, const api::Service* svc,
+                                     const std::vector<api::DaemonSetInfo>& daemonsets,
+                                     const std::string& why) {
+  if (daemonsets.empty()) return "";
+  // Clear the status first: the DaemonSet is the evidence that this status is ours.
+  if (svc != nullptr && !svc->ingress.empty() && !IsHandled(*svc, opts_.classes)) {
+    json patch = {{"metadata", {{"resourceVersion", svc->resource_version}}},
+                  {"status", {{"loadBalancer", {{"ingress", nullptr}}}}}};
+    kube::Response r = client_->Request(
+        "patch", "PATCH", "/api/v1/namespaces/" + svc->ns + "/services/" + svc->name + "/status",
+        patch.dump(), "application/merge-patch+json");
+    if (!r.ok() && r.status != 404) return "clear status: " + r.Describe();
+    spdlog::info("cleared status service={}", key);
+  }
+  for (const api::DaemonSetInfo& ds : daemonsets) {
+    kube::Response r = client_->Request("delete", "DELETE",
+                                        DsPath(ds.ns, ds.name) + "?propagationPolicy=Background");
+    if (!r.ok() && r.status != 404) return "delete daemonset " + ds.name + ": " + r.Describe();
+    spdlog::info("deleted daemonset={}/{} service={} reason=\"{}\"", ds.ns, ds.name, key, why);
+    if (svc != nullptr && r.ok()) {
+      events_.Emit(*svc, "Normal", "DeletedDaemonSet",
+                   "deleted DaemonSet " + ds.ns + "/" + ds.name + ": " + why);
+    }
+  }
+  return "";
+}
+
+std::string Reconciler::ApplyDaemonSet(const api::Service& svc, const api::DaemonSet& desired,
+                                       const std::vector<api::DaemonSetInfo>& existing) {
+  std::string key = cache::ServiceKey(svc);
+  // Stale DaemonSets of this Service name (an older UID, a renamed scheme) go first.
+  std::vector<api::DaemonSetInfo> stale;
+  const api::DaemonSetInfo* current = nullptr;
+  for (const api::DaemonSetInfo& ds : existing) {
+    if (ds.name == desired.name && ds.service_uid == svc.uid) {
+      current = &ds;
+    } else {
+      stale.push_back(ds);
+    }
+  }
+  if (std::string err = EnsureAbsent(key, &svc, stale, "stale DaemonSet of this Service");
+      !err.empty()) {
+    return err;
+  }
+  std::string hash = api::SpecHash(desired);
+  std::string rv;
+  if (current != nullptr) {
+    if (current->spec_hash == hash) return "";  // nothing differs: no write
+    rv = current->resource_version;
+  } else {
+    kube::Response r = client_->Request("create", "POST", DsPath(desired.ns),
+                                        api::EncodeDaemonSet(desired).dump());
+    if (r.ok()) {
+      spdlog::info("created daemonset={}/{} service={} hash={}", desired.ns, desired.name, key,
+                   hash);
+      events_.Emit(svc, "Normal", "AppliedDaemonSet",
+                   "created DaemonSet " + desired.ns + "/" + desired.name);
+      return "";
+    }
+    if (r.status != 409) return "create daemonset " + desired.name + ": " + r.Describe();
+    // Already there (the cache lags): fall through to a fresh read and an update.
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (rv.empty()) {
+      kube::Response g = client_->Request("get", "GET", DsPath(desired.ns, desired.name));
+      if (!g.ok()) return "get daemonset " + desired.name + ": " + g.Describe();
+      auto info = api::DecodeDaemonSet(json::parse(g.body, nullptr, false));
+      if (!info) return "get daemonset " + desired.name + ": " + info.error();
+      if (info->service_uid != svc.uid) {
+        return "DaemonSet " + desired.name + " exists but belongs to Service UID \"" +
+               info->service_uid + "\"";
+      }
+      if (info->spec_hash == hash) return "";
+      rv = info->resource_version;
+    }
+    kube::Response r = client_->Request("update", "PUT", DsPath(desired.ns, desired.name),
+                                        api::EncodeDaemonSet(desired, rv).dump());
+    if (r.ok()) {
+      spdlog::info("updated daemonset={}/{} service={} hash={}", desired.ns, desired.name, key,
+                   hash);
+      events_.Emit(svc, "Normal", "AppliedDaemonSet",
+                   "updated DaemonSet " + desired.ns + "/" + desired.name);
+      return "";
+    }
+    if (r.status != 409) return "update daemonset " + desired.name + ": " + r.Describe();
+    rv.clear();  // conflict: re-read and try again
+  }
+  return "update daemonset " + desired.name + ": still conflicting after 3 attempts";
+}
+
+std::string Reconciler::WriteStatus(const api::Service& svc,
+                                    const std::vector<std::string>& ingress) {
+  if (svc.ingress == ingress && !svc.ingress_has_other_fields) return "";
+  json list = json::array();
+  for (const std::string& ip : ingress) list.push_back({{"ip", ip}});
+  json patch = {{"metadata", {{"resourceVersion", svc.resource_version}}},
+                {"status", {{"loadBalancer", {{"ingress", ingress.empty() ? json() : list}}}}}};
+  kube::Response r = client_->Request(
+      "patch", "PATCH", "/api/v1/namespaces/" + svc.ns + "/services/" + svc.name + "/status",
+      patch.dump(), "application/merge-patch+json");
+  if (r.status == 409) return "status conflict (Service changed); retrying";
+  if (!r.ok()) return "patch status: " + r.Describe();
+  std::string key = cache::ServiceKey(svc);
+  spdlog::info("status service={} ingress={} previous={}", key, Join(ingress), Join(svc.ingress));
+  if (ingress.empty()) {
+    WarnOnce(svc, "UnavailableLoadBalancer",
+             "no ready balancer pod; addresses " + Join(svc.ingress) + " removed");
+  } else {
+    ClearWarning(key, "UnavailableLoadBalancer");
+    events_.Emit(svc, "Normal", "UpdatedLoadBalancer",
+                 "addresses " + Join(svc.ingress) + " -> " + Join(ingress));
+  }
+  return "";
+}
+
+}  // namespace akrobateo::reconcile

@@ -1,0 +1,72 @@
+// The reconciler: for one Service key, compare the caches with the desired state and write
+// only what differs (DaemonSet create / update / delete, status merge-patch, Events).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "operator/cache/caches.h"
+#include "operator/kube/client.h"
+#include "operator/metrics/metrics.h"
+#include "operator/reconcile/conflict.h"
+#include "operator/reconcile/desired.h"
+#include "operator/reconcile/events.h"
+#include "operator/reconcile/handled.h"
+
+namespace akrobateo::reconcile {
+
+struct ReconcilerOptions {
+  ClassOptions classes;
+  DaemonSetOptions daemonsets;
+  std::string instance;  // reportingInstance of Events (the pod or host name)
+};
+
+class Reconciler {
+ public:
+  Reconciler(kube::Client* client, cache::Caches* caches, metrics::Metrics* metrics,
+             ReconcilerOptions opts);
+
+  // Empty on success (also when nothing had to be written), else the error; the caller
+  // retries the key with backoff.
+  std::string Reconcile(const std::string& key);
+
+  // Keys to reconcile on a resync: every Service, plus the Service keys named by managed
+  // DaemonSets that are orphans (their Service is gone or no longer handled).
+  std::vector<std::string> ResyncKeys();
+  // Keys blocked by a port conflict: they must be looked at again when any Service changes.
+  std::vector<std::string> BlockedKeys();
+
+ private:
+  struct Derived {
+    uint64_t services_version = ~uint64_t{0};
+    uint64_t nodes_version = ~uint64_t{0};
+    std::map<std::string, PortConflict> blocked;
+    std::unordered_map<std::string, std::string> wanted;  // uid -> DaemonSet name
+    bool any_node_enable_lb = false;
+  };
+  Derived Refresh();
+  std::string EnsureAbsent(const std::string& key, const api::Service* svc,
+                           const std::vector<api::DaemonSetInfo>& daemonsets,
+                           const std::string& why);
+  std::string ApplyDaemonSet(const api::Service& svc, const api::DaemonSet& desired,
+                             const std::vector<api::DaemonSetInfo>& existing);
+  std::string WriteStatus(const api::Service& svc, const std::vector<std::string>& ingress);
+  void WarnOnce(const api::Service& svc, const std::string& reason, const std::string& note);
+  void ClearWarning(const std::string& key, const std::string& reason);
+
+  kube::Client* client_;
+  cache::Caches* caches_;
+  metrics::Metrics* metrics_;
+  ReconcilerOptions opts_;
+  EventRecorder events_;
+
+  std::mutex mu_;
+  Derived derived_;
+  std::map<std::pair<std::string, std::string>, std::string> warned_;  // (key, reason) -> note
+};
+
+}  // namespace akrobateo::reconcile

@@ -1,0 +1,172 @@
+// Decoders on API JSON written from the API reference (testdata/) and on hostile input.
+#include "operator/api/decode.h"
+
+#include <doctest/doctest.h>
+
+#include "test/operator/testdata.h"
+
+using akrobateo::testing::Fixture;
+using nlohmann::json;
+namespace api = akrobateo::api;
+
+TEST_CASE("Service: the dual-stack LoadBalancer fixture keeps exactly the used fields") {
+  auto s = api::DecodeService(Fixture("service_lb_dual.json"));
+  REQUIRE(s.ok());
+  CHECK(s->ns == "default");
+  CHECK(s->name == "echo");
+  CHECK(s->uid == "5f0c3f7a-9b1e-4c43-8a57-1d2e3f4a5b6c");
+  CHECK(s->resource_version == "1234");
+  CHECK(s->creation_timestamp == "2026-11-20T08:00:00Z");
+  CHECK(s->type == "LoadBalancer");
+  CHECK(!s->load_balancer_class);
+  CHECK(s->cluster_ips == std::vector<std::string>{"10.96.12.34", "fd00:10:96::1234"});
+  CHECK(s->ip_families == std::vector<std::string>{"IPv4", "IPv6"});
+  REQUIRE(s->ports.size() == 3);
+  CHECK(s->ports[1] == api::ServicePort{"dns", "UDP", 53, 30053});
+  CHECK(s->ports[2].protocol == "SCTP");
+  CHECK(!s->external_traffic_local);
+  CHECK(s->source_ranges == std::vector<std::string>{"192.0.2.0/24", "2001:db8::/32"});
+  CHECK(s->lb_pool == "edge");
+  REQUIRE(s->tolerations_json);
+  REQUIRE(s->priority_class);
+  CHECK(s->priority_class->empty());  // present and empty: no priority class
+  CHECK(s->ingress == std::vector<std::string>{"172.18.0.2", "fc00:f853:ccd:e793::2"});
+  CHECK(s->ingress_has_other_fields);  // ipMode is set by the API server
+}
+
+TEST_CASE("Service: ClusterIP and another class's LoadBalancer") {
+  auto c = api::DecodeService(Fixture("service_clusterip.json"));
+  REQUIRE(c.ok());
+  CHECK(c->type == "ClusterIP");
+  CHECK(c->ports.empty());  // not kept for Services that cannot be handled
+  CHECK(c->ingress.empty());
+
+  auto o = api::DecodeService(Fixture("service_local_other_class.json"));
+  REQUIRE(o.ok());
+  CHECK(o->load_balancer_class == std::optional<std::string>("metallb.io/metallb"));
+  CHECK(o->external_traffic_local);
+  REQUIRE(o->ports.size() == 1);
+  CHECK(o->ports[0].protocol == "TCP");  // defaulted
+  CHECK(o->ingress.empty());
+  CHECK(o->ingress_has_other_fields);  // a hostname entry
+}
+
+TEST_CASE("Service: legacy source-range annotation, 'None' cluster IP, bad field types") {
+  json j = {{"metadata",
+             {{"name", "x"},
+              {"namespace", "n"},
+              {"annotations",
+               {{"service.beta.kubernetes.io/load-balancer-source-ranges",
+                 "10.0.0.0/8, 192.168.0.0/16,"}}}}},
+            {"spec",
+             {{"type", "LoadBalancer"},
+              {"clusterIP", "None"},
+              {"ports", json::array({{{"port", "eighty"}, {"protocol", 6}}, 17, nullptr})}}}};
+  auto s = api::DecodeService(j);
+  REQUIRE(s.ok());
+  CHECK(s->cluster_ips.empty());
+  CHECK(s->source_ranges == std::vector<std::string>{"10.0.0.0/8", "192.168.0.0/16"});
+  REQUIRE(s->ports.size() == 3);
+  CHECK(s->ports[0].port == 0);
+  CHECK(s->ports[0].protocol == "TCP");
+}
+
+TEST_CASE("Node: labels and addresses") {
+  auto n = api::DecodeNode(Fixture("node.json"));
+  REQUIRE(n.ok());
+  CHECK(n->name == "kind-worker");
+  CHECK(n->enable_lb);
+  CHECK(n->lb_pool == "edge");
+  CHECK(n->internal_ips == std::vector<std::string>{"172.18.0.3", "fc00:f853:ccd:e793::3"});
+  CHECK(n->external_ips == std::vector<std::string>{"203.0.113.7"});
+}
+
+TEST_CASE("Pod: labels, node and readiness; a terminating pod is not ready") {
+  json j = Fixture("pod.json");
+  auto p = api::DecodePod(j);
+  REQUIRE(p.ok());
+  CHECK(p->service_ns == "default");
+  CHECK(p->service_name == "echo");
+  CHECK(p->service_uid == "5f0c3f7a-9b1e-4c43-8a57-1d2e3f4a5b6c");
+  CHECK(p->node_name == "kind-worker");
+  CHECK(p->ready);
+  j["metadata"]["deletionTimestamp"] = "2026-11-26T10:00:00Z";
+  CHECK(!api::DecodePod(j)->ready);
+  j["status"]["conditions"] = json::array({{{"type", "Ready"}, {"status", "False"}}});
+  j["metadata"].erase("deletionTimestamp");
+  CHECK(!api::DecodePod(j)->ready);
+}
+
+TEST_CASE("EndpointSlice: ready endpoints' nodes, nil ready counts as ready, deduplicated") {
+  auto e = api::DecodeEndpointSlice(Fixture("endpointslice.json"));
+  REQUIRE(e.ok());
+  CHECK(e->service_name == "echo");
+  CHECK(e->ready_nodes == std::vector<std::string>{"kind-worker", "kind-worker3"});
+}
+
+TEST_CASE("DaemonSet and Lease") {
+  auto d = api::DecodeDaemonSet(Fixture("daemonset.json"));
+  REQUIRE(d.ok());
+  CHECK(d->service_uid == "5f0c3f7a-9b1e-4c43-8a57-1d2e3f4a5b6c");
+  CHECK(d->spec_hash == "0123456789abcdef0123");
+  CHECK(d->generation == 3);
+  CHECK(d->observed_generation == 3);
+  CHECK(d->desired_scheduled == 2);
+  CHECK(d->number_ready == 1);
+  auto l = api::DecodeLease(Fixture("lease.json"));
+  REQUIRE(l.ok());
+  CHECK(l->holder == "operator-0_1a2b3c4d");
+  CHECK(l->lease_duration_seconds == 15);
+  CHECK(l->transitions == 2);
+  CHECK(l->resource_version == "900");
+}
+
+TEST_CASE("Decoders reject what is not an object and name the kind") {
+  for (const json& bad : {json(), json(3), json("s"), json::array(), json::object(),
+                          json{{"metadata", 5}}, json{{"metadata", {{"name", 7}}}}}) {
+    auto s = api::DecodeService(bad);
+    CHECK(!s.ok());
+    CHECK(s.error().find("Service") != std::string::npos);
+    CHECK(!api::DecodeNode(bad).ok());
+    CHECK(!api::DecodePod(bad).ok());
+    CHECK(!api::DecodeEndpointSlice(bad).ok());
+    CHECK(!api::DecodeDaemonSet(bad).ok());
+  }
+}
+
+TEST_CASE("Tolerations annotation: valid lists and errors that name the entry") {
+  auto ok = api::ParseTolerations(
+      R"([{"key":"dedicated","operator":"Equal","value":"lb","effect":"NoSchedule"},
+          {"operator":"Exists"},
+          {"key":"k","operator":"Exists","effect":"NoExecute","tolerationSeconds":30}])");
+  REQUIRE(ok.ok());
+  REQUIRE(ok->size() == 3);
+  CHECK((*ok)[0] == api::Toleration{"dedicated", "Equal", "lb", "NoSchedule", std::nullopt});
+  CHECK((*ok)[1].key.empty());
+  CHECK((*ok)[2].seconds == std::optional<int64_t>(30));
+  CHECK(api::ParseTolerations("[]").ok());
+
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  for (const Case& c :
+       {Case{"not json", "not valid JSON"}, Case{"{}", "not a JSON list"},
+        Case{"[1]", "entry 0 is not an object"},
+        Case{R"([{"key":"a"},{"key":"b","operator":"Maybe"}])", "entry 1"},
+        Case{R"([{"key":"a","operator":"Exists","value":"v"}])", "Exists"},
+        Case{R"([{"operator":"Equal","value":"v"}])", "empty key"},
+        Case{R"([{"key":"a","effect":"Sometimes"}])", "Sometimes"},
+        Case{R"([{"key":"a","effect":"NoSchedule","tolerationSeconds":5}])", "NoExecute"},
+        Case{R"([{"key":5}])", "key is not a string"}}) {
+    auto r = api::ParseTolerations(c.text);
+    CHECK_MESSAGE(!r.ok(), c.text);
+    CHECK_MESSAGE(r.error().find(c.message) != std::string::npos, r.error());
+  }
+}
+
+TEST_CASE("Status code of a watch ERROR object") {
+  CHECK(api::StatusCode(json{{"kind", "Status"}, {"code", 410}}) == 410);
+  CHECK(api::StatusCode(json{{"code", "410"}}) == 0);
+  CHECK(api::StatusCode(json()) == 0);
+}

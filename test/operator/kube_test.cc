@@ -1,0 +1,320 @@
+// The client pieces that need no API server: kubeconfig parsing, TLS verification and the
+// watch protocol against loopback HTTP servers started by the test, rate limiter, backoff.
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "operator/api/decode.h"
+#include "operator/cache/informer.h"
+#include "operator/kube/backoff.h"
+#include "operator/kube/client.h"
+#include "operator/kube/config.h"
+#include "operator/kube/rate_limiter.h"
+#include "operator/kube/watch.h"
+#include "test/operator/testdata.h"
+#include "test/operator/tls_util.h"
+
+namespace kube = akrobateo::kube;
+namespace api = akrobateo::api;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A temporary directory removed with everything in it.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/akrobateo-op-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
+// An httplib server on 127.0.0.1 (any port) serving on a thread, stopped by the destructor.
+template <class S>
+struct Serving {
+  std::unique_ptr<S> server;
+  std::thread thread;
+  int port = 0;
+  explicit Serving(std::unique_ptr<S> s) : server(std::move(s)) {
+    port = server->bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { server->listen_after_bind(); });
+  }
+  ~Serving() {
+    server->stop();
+    thread.join();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Server URLs") {
+  struct Case {
+    const char* url;
+    const char* host;
+    int port;
+  };
+  for (const Case& c : {Case{"https://127.0.0.1:6443", "127.0.0.1", 6443},
+                        Case{"https://kubernetes.default.svc", "kubernetes.default.svc", 443},
+                        Case{"https://[::1]:16443/", "::1", 16443},
+                        Case{"http://localhost:8080", "localhost", 8080}}) {
+    auto r = kube::ParseServer(c.url);
+    REQUIRE_MESSAGE(r.ok(), r.error());
+    CHECK(r->host == c.host);
+    CHECK(r->port == c.port);
+  }
+  for (const char* bad : {"127.0.0.1:6443", "ftp://x", "https://", "https://h:0", "https://h:x",
+                          "https://[::1", "https://h/prefix"}) {
+    auto r = kube::ParseServer(bad);
+    CHECK_MESSAGE(!r.ok(), bad);
+    CHECK(r.error().find('"') != std::string::npos);  // names the bad value
+  }
+}
+
+TEST_CASE("Kubeconfig: CA data, client cert files relative to the kubeconfig, token") {
+  TempDir dir;
+  auto ca = akrobateo::testing::MakeSelfSigned("ca");
+  auto client = akrobateo::testing::MakeSelfSigned("admin");
+  dir.Write("client.crt", client.cert_pem);
+  dir.Write("client.key", client.key_pem);
+  std::string path = dir.Write("kubeconfig", R"(apiVersion: v1
+kind: Config
+current-context: test
+contexts:
+- name: other
+  context: {cluster: nowhere, user: nobody}
+- name: test
+  context: {cluster: local, user: admin, namespace: team}
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:16443
+    certificate-authority-data: )" + akrobateo::testing::Base64Encode(ca.cert_pem) +
+                                                 R"(
+users:
+- name: admin
+  user:
+    client-certificate: client.crt
+    client-key: client.key
+    token: abc123
+)");
+  auto cfg = kube::LoadKubeconfig(path);
+  REQUIRE_MESSAGE(cfg.ok(), cfg.error());
+  CHECK(cfg->host == "127.0.0.1");
+  CHECK(cfg->port == 16443);
+  CHECK(cfg->ca_pem == ca.cert_pem);
+  CHECK(cfg->client_cert_pem == client.cert_pem);
+  CHECK(cfg->client_key_pem == client.key_pem);
+  CHECK(cfg->token == "abc123");
+  CHECK(cfg->ns == "team");
+  auto c = kube::Client::Create(*cfg, 10, 10, nullptr);
+  CHECK_MESSAGE(c.ok(), c.error());
+}
+
+TEST_CASE("Kubeconfig errors name the problem") {
+  TempDir dir;
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  for (const Case& c :
+       {Case{"current-context: x\n", "context \"x\" missing"}, Case{"{}", "no current-context"},
+        Case{"current-context: t\ncontexts: [{name: t, context: {cluster: c, user: u}}]\n"
+             "clusters: [{name: c, cluster: {server: 'https://h:1', insecure-skip-tls-verify: "
+             "true}}]\n",
+             "insecure-skip-tls-verify"},
+        Case{"current-context: t\ncontexts: [{name: t, context: {cluster: c, user: u}}]\n"
+             "clusters: [{name: c, cluster: {server: 'https://h:1', certificate-authority: "
+             "nope.crt}}]\n",
+             "nope.crt"},
+        Case{"current-context: t\ncontexts: [{name: t, context: {cluster: c, user: u}}]\n"
+             "clusters: [{name: c, cluster: {server: 'https://h:1', certificate-authority-data: "
+             "'@@@'}}]\n",
+             "base64"},
+        Case{"[unclosed", "kubeconfig"}}) {
+    CAPTURE(c.text);
+    auto r = kube::LoadKubeconfig(dir.Write("kc", c.text));
+    CHECK(!r.ok());
+    CHECK_MESSAGE(r.error().find(c.message) != std::string::npos, r.error());
+  }
+  CHECK(!kube::LoadKubeconfig((dir.path / "missing").string()).ok());
+  kube::Config bad_ca;
+  bad_ca.scheme = "https";
+  bad_ca.host = "127.0.0.1";
+  bad_ca.ca_pem = "not a certificate";
+  auto c = kube::Client::Create(bad_ca, 1, 1, nullptr);
+  CHECK(!c.ok());
+}
+
+TEST_CASE("TLS is verified: the right CA connects and sends the token, another CA fails") {
+  auto server_tls = akrobateo::testing::MakeSelfSigned("apiserver");
+  BIO* cb =
+      BIO_new_mem_buf(server_tls.cert_pem.data(), static_cast<int>(server_tls.cert_pem.size()));
+  BIO* kb = BIO_new_mem_buf(server_tls.key_pem.data(), static_cast<int>(server_tls.key_pem.size()));
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  BIO_free(cb);
+  BIO_free(kb);
+  auto ssl = std::make_unique<httplib::SSLServer>(cert, key);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  std::atomic<int> authorized{0};
+  ssl->Get("/api/v1/nodes", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") == "Bearer s3cret") ++authorized;
+    res.set_content(R"({"kind":"NodeList","items":[]})", "application/json");
+  });
+  Serving<httplib::SSLServer> serving(std::move(ssl));
+
+  akrobateo::metrics::Metrics metrics;
+  kube::Config cfg;
+  cfg.scheme = "https";
+  cfg.host = "127.0.0.1";
+  cfg.port = serving.port;
+  cfg.token = "s3cret";
+  cfg.ca_pem = server_tls.cert_pem;
+  auto good = kube::Client::Create(cfg, 100, 100, &metrics);
+  REQUIRE(good.ok());
+  kube::Response r = good.value()->Request("list", "GET", "/api/v1/nodes");
+  CHECK_MESSAGE(r.status == 200, r.Describe());
+  CHECK(authorized == 1);
+  CHECK(metrics.ApiRequestCount("list", "200") == 1);
+
+  cfg.ca_pem = akrobateo::testing::MakeSelfSigned("someone-else").cert_pem;
+  auto bad = kube::Client::Create(cfg, 100, 100, &metrics);
+  REQUIRE(bad.ok());
+  kube::Response r2 = bad.value()->Request("list", "GET", "/api/v1/nodes");
+  CHECK(r2.status == 0);
+  CHECK(authorized == 1);
+  CHECK(metrics.ApiRequestCount("list", "error") == 1);
+}
+
+TEST_CASE("List + watch: events reach the store, 410 Gone re-lists, bookmarks move the version") {
+  std::atomic<int> lists{0}, watches{0};
+  std::string last_watch_rv;
+  std::mutex mu;
+  auto http = std::make_unique<httplib::Server>();
+  http->Get("/api/v1/services", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_param_value("watch") != "true") {
+      int n = ++lists;
+      // The second list (after the 410) no longer has "a" but has "c".
+      std::string items =
+          n == 1
+              ? R"([{"metadata":{"name":"a","namespace":"default","resourceVersion":"10"},"spec":{"type":"LoadBalancer"}}])"
+              : R"([{"metadata":{"name":"c","namespace":"default","resourceVersion":"30"},"spec":{"type":"LoadBalancer"}}])";
+      res.set_content(R"({"kind":"ServiceList","metadata":{"resourceVersion":")" +
+                          std::string(n == 1 ? "10" : "30") + R"("},"items":)" + items + "}",
+                      "application/json");
+      return;
+    }
+    int w = ++watches;
+    {
+      std::lock_guard lock(mu);
+      last_watch_rv = req.get_param_value("resourceVersion");
+    }
+    CHECK(req.get_param_value("allowWatchBookmarks") == "true");
+    CHECK(!req.get_param_value("timeoutSeconds").empty());
+    std::string body;
+    if (w == 1) {
+      body =
+          R"({"type":"ADDED","object":{"metadata":{"name":"b","namespace":"default","resourceVersion":"11"},"spec":{"type":"LoadBalancer"}}})"
+          "\n"
+          R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"20"}}})"
+          "\n"
+          R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})"
+          "\n";
+    }
+    res.set_content(body, "application/json");
+  });
+  Serving<httplib::Server> serving(std::move(http));
+
+  akrobateo::metrics::Metrics metrics;
+  kube::Config cfg;
+  cfg.scheme = "http";
+  cfg.host = "127.0.0.1";
+  cfg.port = serving.port;
+  auto client = kube::Client::Create(cfg, 1000, 1000, &metrics);
+  REQUIRE(client.ok());
+  akrobateo::cache::Informer<api::Service> informer(
+      client.value().get(), &metrics, "services", "/api/v1/services", "", &api::DecodeService,
+      [](const api::Service& s) { return s.ns + "/" + s.name; });
+  std::mutex seen_mu;
+  std::vector<std::string> seen;
+  informer.SetHandler([&](const api::Service* old, const api::Service* now) {
+    std::lock_guard lock(seen_mu);
+    seen.push_back((now != nullptr ? "+" + now->name : "-" + old->name));
+  });
+  informer.Start();
+  for (int i = 0; i < 500 && !(lists >= 2 && watches >= 2); ++i) std::this_thread::sleep_for(10ms);
+  client.value()->Shutdown();
+  informer.Stop();
+  CHECK(lists >= 2);
+  CHECK(informer.Synced());
+  CHECK(!informer.store().Get("default/a"));  // gone in the second list
+  CHECK(!informer.store().Get("default/b"));
+  CHECK(informer.store().Get("default/c"));
+  {
+    std::lock_guard lock(seen_mu);
+    REQUIRE(seen.size() >= 4);
+    CHECK(std::vector<std::string>(seen.begin(), seen.begin() + 2) ==
+          std::vector<std::string>{"+a", "+b"});
+  }
+  {
+    std::lock_guard lock(mu);
+    CHECK(last_watch_rv == "30");  // the watch after the re-list starts from the new list
+  }
+}
+
+TEST_CASE("Watch stream lines split across arbitrary chunks") {
+  std::string text = akrobateo::testing::ReadTestdata("watch_events.jsonl");
+  for (size_t step : {1u, 3u, 64u, 4096u}) {
+    kube::LineSplitter split;
+    std::vector<std::string> lines;
+    for (size_t i = 0; i < text.size(); i += step) {
+      CHECK(split.Feed(std::string_view(text).substr(i, step),
+                       [&](std::string_view l) { lines.emplace_back(l); }));
+    }
+    REQUIRE(lines.size() == 4);
+    CHECK(nlohmann::json::parse(lines[3])["object"]["code"] == 410);
+  }
+  kube::LineSplitter split;
+  CHECK(!split.Feed(
+      std::string(100, 'x'), [](std::string_view) {}, 10));
+}
+
+TEST_CASE("Rate limiter: a burst, then qps") {
+  kube::RateLimiter rl(10, 3);
+  auto t0 = std::chrono::steady_clock::time_point(std::chrono::seconds(1000));
+  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
+  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
+  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
+  auto wait = rl.Reserve(t0);
+  CHECK(wait > 90ms);
+  CHECK(wait < 110ms);
+  CHECK(rl.Reserve(t0) > wait);  // queued callers wait in order
+  CHECK(rl.Reserve(t0 + 10s) == std::chrono::steady_clock::duration::zero());
+}
+
+TEST_CASE("Backoff doubles up to the cap, with jitter in [d/2, d]") {
+  kube::Backoff b(100ms, 1s);
+  for (int i = 0; i < 10; ++i) {
+    auto full = std::min<std::chrono::milliseconds>(1s, 100ms * (1 << i));
+    auto d = b.Next();
+    CHECK(d >= full / 2);
+    CHECK(d <= full);
+  }
+  b.Reset();
+  CHECK(b.Next() <= 100ms);
+}
+
+TEST_CASE("Query escaping of label selectors") {
+  CHECK(kube::QueryEscape("app.kubernetes.io/managed-by=akrobateo") ==
+        "app.kubernetes.io%2Fmanaged-by%3Dakrobateo");
+}
