@@ -66,7 +66,9 @@ std::optional<std::string> WorkQueue::Get() {
     if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, delayed_.begin()->first);
+      // A copy: another worker may erase that entry while this one waits.
+      const Clock::time_point due = delayed_.begin()->first;
+      cv_.wait_until(lock, due);
     }
   }
   std::string key = std::move(queue_.front());
