@@ -290,8 +290,17 @@ kc patch svc burst-1 --type=json -p '[{"op": "replace", "path": "/spec/ports/0/p
 within 30 "after the apiserver restart: a port change is still applied" ds_has_arg default burst-1 "tcp/9201="
 echo "# watch restarts counted by the operator: $(op_metric 18080 '^akrobateo_watch_restarts_total')"
 
-# --- leader election --------------------------------------------------------------------------------------------------
+# --- a foreign DaemonSet holding the name the operator wants: left alone, never taken over ------------------------
+lb_svc squat 9400
+within 30 "squat: DaemonSet" ds_one default squat
+sq=$(ds_names default squat | head -1)
 op_stop a TERM
+kc -n "$OPNS" delete ds "$sq" --wait=true >/dev/null
+kc apply -f - >/dev/null <<EOF
+{"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "$sq", "namespace": "$OPNS", "labels": {"app": "someone-else"}},
+ "spec": {"selector": {"matchLabels": {"app": "someone-else"}}, "template": {"metadata": {"labels": {"app": "someone-else"}},
+  "spec": {"nodeSelector": {"akrobateo.dev/none": "none"}, "containers": [{"name": "c", "image": "example.com/other"}]}}}}
+EOF
 jti_b=$(op_kubeconfig b)
 jti_c=$(op_kubeconfig c)
 op_start b 18090 18091 -v 1 --leader-elect
@@ -300,6 +309,13 @@ lease_holder() { kc -n "$OPNS" get lease -o json | jq -r '[.items[] | select(.sp
 within 60 "--leader-elect: a Lease in $OPNS has a holder" bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get lease -o jsonpath='{.items[*].spec.holderIdentity}')\" ]"
 lb_svc leader-1 9300
 within 60 "--leader-elect: a new Service is handled" ingress_is default leader-1 "203.0.113.11"
+# The leader wanted that name for squat (create: 409 -> GET -> another owner): it must not touch it.
+sleep 2
+expect_eq "a foreign DaemonSet with the wanted name is left untouched" \
+  "$(kc -n "$OPNS" get ds "$sq" -o json | jq -r '[.metadata.generation, (.metadata.labels["app.kubernetes.io/managed-by"] // "-"), .spec.template.spec.containers[0].image] | map(tostring) | join(",")')" \
+  "1,-,example.com/other"
+kc -n "$OPNS" delete ds "$sq" --wait=true >/dev/null
+within 60 "once the foreign DaemonSet is gone, squat gets its own" ds_one default squat
 wb=$(writes_by "$jti_b"); wc_=$(writes_by "$jti_c")
 echo "# non-Lease writes: operator b $wb, operator c $wc_"
 if { [ "$wb" -gt 0 ] && [ "$wc_" = 0 ]; } || { [ "$wc_" -gt 0 ] && [ "$wb" = 0 ]; }; then ok "only the leader writes"
