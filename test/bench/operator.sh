@@ -4,7 +4,10 @@
 # Measures the time until every Service has its ingress, the operator's peak RSS (VmHWM), CPU
 # seconds and API requests (its /metrics, and the audit log as a cross-check). The floor, in the
 # same run on the same API server: the same 2N writes (N DaemonSet creates, copies of the one the
-# operator wrote, + N status patches) made by a bare parallel client (test/cluster/apiload).
+# operator wrote, + N status patches) made by a bare parallel client (test/cluster/apiload); and
+# the pipeline floor: that client acting as a perfect operator on the same cluster (Service,
+# DaemonSet with real pods via KCM, scheduler and kwok, status patch as soon as its pods are
+# Ready), which bounds what any operator could reach here.
 # Env: AKROBATEO_BIN (default build/bin), AKROBATEO_BENCH_SERVICES, AKROBATEO_BENCH_WORKERS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +49,13 @@ echo "== floor: $n DaemonSet creates + $n status patches from a bare client ($wo
 floor=$(apiload floor -ns bench-floor -n "$n" -ds "$tools/ds.json")
 echo "$floor"
 floor_total=$(echo "$floor" | awk '{print $7}')
-kc delete namespace bench-floor --wait=true >/dev/null
+
+echo "== pipeline floor: a perfect operator from a bare client ($n Services + DaemonSets with real pods, status when Ready)"
+pipe=$(apiload pipeline -ns bench-pipeline -n "$n" -ds "$tools/ds.json")
+echo "$pipe"
+pipe_conv=$(echo "$pipe" | awk '/^converged/ {print $2}')
+pipe_pods=$(echo "$pipe" | awk '/^pods-ready/ {print $2}')
+kc delete namespace bench-floor bench-pipeline --wait=true --timeout=600s >/dev/null
 
 echo "== operator (${op_args[*]}): $n LoadBalancer Services created at once ($workers in parallel), 3 Nodes"
 op_start bench 18060 18061 "${op_args[@]}"
@@ -84,6 +93,8 @@ printf '| %-42s | %s |\n' "Services" "$n" \
   "  every balancer pod Ready (KCM, scheduler, kwok)" "${t_pods} s" \
   "floor: same 2N writes, bare client" "${floor_total} s ($(echo "$floor" | awk '{print $3 " s creates + " $5 " s patches"}'))" \
   "convergence / floor (target <= 1.5)" "$ratio" \
+  "pipeline floor: perfect operator, same cluster" "${pipe_conv} s (every pod Ready at ${pipe_pods} s)" \
+  "convergence / pipeline floor" "$(awk -v c="$conv" -v f="$pipe_conv" 'BEGIN {printf "%.2f", c / f}')" \
   "operator peak RSS (VmHWM; target <= 25 MiB)" "$hwm_mib MiB (now $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MiB)" \
   "operator CPU seconds during the run" "$cpus" \
   "API requests (its /metrics)" "$reqs" \

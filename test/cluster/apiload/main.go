@@ -207,6 +207,81 @@ func watchDaemonSets(c *client, ns string, n int, ready chan<- struct{}, created
 	}
 }
 
+// daemonSet copies the operator's DaemonSet for Service i: its own selector (so that no two
+// DaemonSets claim the same pods) and the Service's port as hostPort.
+func daemonSet(tmpl map[string]any, ns string, i int) []byte {
+	var ds map[string]any
+	raw, _ := json.Marshal(tmpl)
+	_ = json.Unmarshal(raw, &ds)
+	name := fmt.Sprintf("ds-%04d", i)
+	labels := map[string]any{"akrobateo.dev/floor": name}
+	spec := ds["spec"].(map[string]any)
+	spec["selector"] = map[string]any{"matchLabels": labels}
+	tpl := spec["template"].(map[string]any)
+	tpl["metadata"] = map[string]any{"labels": labels}
+	ctr := tpl["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+	ctr["ports"] = []any{map[string]any{"containerPort": 20000 + i, "hostPort": 20000 + i, "protocol": "TCP"}}
+	b, _ := json.Marshal(map[string]any{"apiVersion": "apps/v1", "kind": "DaemonSet", "spec": spec,
+		"metadata": map[string]any{"name": name, "namespace": ns, "labels": labels}})
+	return b
+}
+
+// watchAndPatch is the perfect operator's status half: when DaemonSet ds-I has all its pods
+// Ready, it patches Service svc-I's status once.
+func watchAndPatch(c *client, ns string, n int, ready chan<- struct{}, created, podsReady, patched chan<- time.Time) {
+	req, _ := http.NewRequest("GET", c.server+"/apis/apps/v1/namespaces/"+ns+"/daemonsets?watch=1&timeoutSeconds=3600", nil)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "apiload: watch:", err)
+		os.Exit(1)
+	}
+	close(ready)
+	exists, full := map[string]bool{}, map[string]bool{}
+	var done int64
+	sem := make(chan struct{}, 16)
+	sentCreated, sentReady := false, false
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev struct {
+			Type   string
+			Object struct {
+				Metadata struct{ Name string }
+				Status   struct{ DesiredNumberScheduled, NumberReady int }
+			}
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue
+		}
+		name, st := ev.Object.Metadata.Name, ev.Object.Status
+		exists[name] = true
+		if !sentCreated && count(exists) >= n {
+			created <- time.Now()
+			sentCreated = true
+		}
+		if full[name] || st.DesiredNumberScheduled == 0 || st.NumberReady < st.DesiredNumberScheduled {
+			continue
+		}
+		full[name] = true
+		if !sentReady && count(full) >= n {
+			podsReady <- time.Now()
+			sentReady = true
+		}
+		sem <- struct{}{}
+		go func(svc string) {
+			defer func() { <-sem }()
+			body := []byte(`{"status":{"loadBalancer":{"ingress":[{"ip":"203.0.113.11"}]}}}`)
+			code, b, err := c.do("PATCH", "/api/v1/namespaces/"+ns+"/services/"+svc+"/status", "application/merge-patch+json", body)
+			if err := expect(code, b, err, 200); err != nil {
+				fmt.Fprintln(os.Stderr, "apiload: patch:", err)
+			}
+			if atomic.AddInt64(&done, 1) == int64(n) {
+				patched <- time.Now()
+			}
+		}("svc-" + name[len("ds-"):])
+	}
+}
+
 func count(m map[string]bool) int {
 	k := 0
 	for _, v := range m {
@@ -312,6 +387,41 @@ func main() {
 		})
 		fmt.Printf("floor creates %.2f patches %.2f total %.2f failed %d\n", tc.Seconds(), tp.Seconds(),
 			time.Since(start).Seconds(), fc+fp)
+	case "pipeline": // a perfect operator: Service, its DaemonSet, status once the pods are Ready
+		raw, err := os.ReadFile(*dsFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "apiload:", err)
+			os.Exit(1)
+		}
+		var ds map[string]any
+		_ = json.Unmarshal(raw, &ds)
+		dsReady := make(chan struct{})
+		created, podsReady := make(chan time.Time, 1), make(chan time.Time, 1)
+		patched := make(chan time.Time, 1)
+		go watchAndPatch(c, *ns, *n, dsReady, created, podsReady, patched)
+		<-dsReady
+		start := time.Now()
+		took, failed := parallel(*n, *workers, func(i int) error {
+			code, b, err := c.do("POST", "/api/v1/namespaces/"+*ns+"/services", "application/json", service(*ns, i, "example.com/floor"))
+			if err := expect(code, b, err, 201); err != nil {
+				return err
+			}
+			code, b, err = c.do("POST", "/apis/apps/v1/namespaces/"+*ns+"/daemonsets", "application/json", daemonSet(ds, *ns, i))
+			return expect(code, b, err, 201)
+		})
+		fmt.Printf("created %d Services and DaemonSets in %.2fs (%d failed)\n", *n, took.Seconds(), failed)
+		for _, ch := range []struct {
+			what string
+			c    chan time.Time
+		}{{"daemonsets", created}, {"pods-ready", podsReady}, {"converged", patched}} {
+			select {
+			case u := <-ch.c:
+				fmt.Printf("%s %.2f\n", ch.what, u.Sub(start).Seconds())
+			case <-time.After(*timeout):
+				fmt.Printf("%s timeout\n", ch.what)
+				os.Exit(1)
+			}
+		}
 	default:
 		fmt.Fprintln(os.Stderr, "apiload: unknown command", flag.Arg(0))
 		os.Exit(2)
