@@ -34,8 +34,8 @@ apply_rbac
 op_kubeconfig bench >/dev/null
 
 # One Service handled first, to copy the DaemonSet the operator writes for the floor.
-op_start bench 18060 18061
-wait_until 60 op_ready 18061 || { tail "$dir/operator-bench.log" >&2; exit 1; }
+op_start bench 36050 36051
+wait_until 60 op_ready 36051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
 kc create namespace bench-probe >/dev/null
 kc -n bench-probe create service loadbalancer probe --tcp=19999:19999 >/dev/null
 wait_until 60 bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get ds -l akrobateo.dev/service-name=probe -o name)\" ]" ||
@@ -58,12 +58,12 @@ pipe_pods=$(echo "$pipe" | awk '/^pods-ready/ {print $2}')
 kc delete namespace bench-floor bench-pipeline --wait=true --timeout=600s >/dev/null
 
 echo "== operator (${op_args[*]}): $n LoadBalancer Services created at once ($workers in parallel), 3 Nodes"
-op_start bench 18060 18061 "${op_args[@]}"
-wait_until 60 op_ready 18061 || { tail "$dir/operator-bench.log" >&2; exit 1; }
+op_start bench 36050 36051 "${op_args[@]}"
+wait_until 60 op_ready 36051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
 pid=$(op_pid bench)
 tck=$(getconf CLK_TCK)
 cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
-req0=$(op_metric 18060 '^akrobateo_api_requests_total')
+req0=$(op_metric 36050 '^akrobateo_api_requests_total')
 cpu0=$(cpu "$pid")
 out=$(apiload services -ns bench -n "$n")
 echo "$out"
@@ -71,7 +71,7 @@ conv=$(echo "$out" | awk '/^converged/ {print $2}')
 t_ds=$(echo "$out" | awk '/^daemonsets/ {print $2}')
 t_pods=$(echo "$out" | awk '/^pods-ready/ {print $2}')
 cpu1=$(cpu "$pid")
-req1=$(op_metric 18060 '^akrobateo_api_requests_total')
+req1=$(op_metric 36050 '^akrobateo_api_requests_total')
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 dss=$(kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o name | grep -c . || true)

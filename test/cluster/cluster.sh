@@ -10,17 +10,18 @@
 #   cluster.sh status             list the components and whether they run
 #
 # State, certificates, logs (one per component) and pid files live in build/cluster/. The admin
-# kubeconfig is build/cluster/admin.kubeconfig. Ports can be moved with AKROBATEO_*_PORT.
+# kubeconfig is build/cluster/admin.kubeconfig. Ports (etcd 36379, kube-apiserver 36443, ...) can
+# be moved with AKROBATEO_*_PORT.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dir=${AKROBATEO_CLUSTER_DIR:-$root/build/cluster}
-etcd_port=${AKROBATEO_ETCD_PORT:-32379}
-etcd_peer_port=${AKROBATEO_ETCD_PEER_PORT:-32380}
-api_port=${AKROBATEO_APISERVER_PORT:-16443}
-kcm_port=${AKROBATEO_KCM_PORT:-20257}
-sched_port=${AKROBATEO_SCHEDULER_PORT:-20259}
-kwok_port=${AKROBATEO_KWOK_PORT:-20247}
+etcd_port=${AKROBATEO_ETCD_PORT:-36379}
+etcd_peer_port=${AKROBATEO_ETCD_PEER_PORT:-36380}
+api_port=${AKROBATEO_APISERVER_PORT:-36443}
+kcm_port=${AKROBATEO_KCM_PORT:-36257}
+sched_port=${AKROBATEO_SCHEDULER_PORT:-36259}
+kwok_port=${AKROBATEO_KWOK_PORT:-36247}
 components=(kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 
 log() { echo "cluster: $*" >&2; }
@@ -123,7 +124,13 @@ up() {
     log "already running (admin kubeconfig $dir/admin.kubeconfig)"
     return 0
   fi
-  local t0; t0=$(date +%s)
+  local t0 port; t0=$(date +%s)
+  # Another control plane on these ports would answer in ours' place: refuse clearly.
+  for port in "$etcd_port" "$etcd_peer_port" "$((etcd_port + 2))" "$api_port" "$kcm_port" "$sched_port" "$kwok_port"; do
+    if ss -Hltn "sport = :$port" | grep -q .; then
+      die "127.0.0.1:$port is already in use ($(ss -Hltnp "sport = :$port" | grep -o 'users:.*' | head -1)); stop it or move ours with AKROBATEO_*_PORT"
+    fi
+  done
   certs
   local k=$dir/admin.kubeconfig p=$dir/pki
   export KUBECONFIG=$k

@@ -90,8 +90,8 @@ if bash "$here/cluster.sh" up; then ok "control plane up, 3 kwok Nodes Ready"; e
 apply_rbac
 SA=$(operator_sa)
 op_kubeconfig a >/dev/null
-op_start a 18080 18081 -v 1
-within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready 18081
+op_start a 36080 36081 -v 1
+within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready 36081
 
 # --- the seed's echoserver ----------------------------------------------------------------------
 kc apply -f "$here/manifests/echoserver.yaml" >/dev/null
@@ -257,8 +257,8 @@ sleep 0.5
 op_stop a KILL
 kc delete svc echoserver burst-0 >/dev/null
 lb_svc burst-10 9110
-op_start a 18080 18081 -v 1
-within 60 "operator restarted after SIGKILL is ready" op_ready 18081
+op_start a 36080 36081 -v 1
+within 60 "operator restarted after SIGKILL is ready" op_ready 36081
 all_burst_ok() {
   local i
   for i in $(seq 1 10); do ds_one default "burst-$i" && [ -n "$(ingress_of default "burst-$i")" ] || return 1; done
@@ -288,7 +288,7 @@ within 60 "after the apiserver restart: a new Service gets its DaemonSet and ing
   bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc after-restart -o jsonpath='{.status.loadBalancer.ingress}')\" ]"
 kc patch svc burst-1 --type=json -p '[{"op": "replace", "path": "/spec/ports/0/port", "value": 9201}]' >/dev/null
 within 30 "after the apiserver restart: a port change is still applied" ds_has_arg default burst-1 "tcp/9201="
-echo "# watch restarts counted by the operator: $(op_metric 18080 '^akrobateo_watch_restarts_total')"
+echo "# watch restarts counted by the operator: $(op_metric 36080 '^akrobateo_watch_restarts_total')"
 
 # --- a foreign DaemonSet holding the name the operator wants: left alone, never taken over ------------------------
 lb_svc squat 9400
@@ -303,8 +303,8 @@ kc apply -f - >/dev/null <<EOF
 EOF
 jti_b=$(op_kubeconfig b)
 jti_c=$(op_kubeconfig c)
-op_start b 18090 18091 -v 1 --leader-elect
-op_start c 18092 18093 -v 1 --leader-elect
+op_start b 36090 36091 -v 1 --leader-elect
+op_start c 36092 36093 -v 1 --leader-elect
 lease_holder() { kc -n "$OPNS" get lease -o json | jq -r '[.items[] | select(.spec.holderIdentity // "" != "")][0].spec.holderIdentity // ""'; }
 within 60 "--leader-elect: a Lease in $OPNS has a holder" bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get lease -o jsonpath='{.items[*].spec.holderIdentity}')\" ]"
 lb_svc leader-1 9300

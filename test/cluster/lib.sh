@@ -7,7 +7,7 @@ root=$(cd "$lib_here/../.." && pwd)
 dir=${AKROBATEO_CLUSTER_DIR:-$root/build/cluster}
 AKROBATEO_BIN=${AKROBATEO_BIN:-$root/build/bin}
 OPNS=akrobateo-system
-api_port=${AKROBATEO_APISERVER_PORT:-16443}
+api_port=${AKROBATEO_APISERVER_PORT:-36443}
 kbin=$(bash "$lib_here/build.sh")
 export PATH="$kbin:$PATH"
 
@@ -52,8 +52,14 @@ op_kubeconfig() {
 
 # op_start NAME METRICS_PORT HEALTH_PORT [operator args...] : runs the operator in the background.
 op_start() {
-  local name=$1 mp=$2 hp=$3; shift 3
+  local name=$1 mp=$2 hp=$3 port; shift 3
   mkdir -p "$dir/pids"
+  for port in "$mp" "$hp"; do
+    if ss -Hltn "sport = :$port" | grep -q .; then
+      echo "op_start: 127.0.0.1:$port is already in use" >&2
+      return 1
+    fi
+  done
   setsid "$AKROBATEO_BIN/akrobateo-operator" --kubeconfig="$dir/op-$name.kubeconfig" \
     --namespace="$OPNS" --nftlb-image=akrobateo/nftlb:dev \
     --metrics-bind-address="127.0.0.1:$mp" --health-probe-bind-address="127.0.0.1:$hp" "$@" \
