@@ -147,8 +147,10 @@ Result<Service> DecodeService(const json& j) {
   for (const json& in : Arr(Obj(Obj(j, "status"), "loadBalancer"), "ingress")) {
     std::string ip = Str(in, "ip");
     if (!ip.empty()) s.ingress.push_back(ip);
+    // The API server defaults ipMode to VIP; anything else was written by someone else.
+    std::optional<std::string> mode = OptStr(in, "ipMode");
     if (ip.empty() || Get(in, "hostname") != nullptr || Get(in, "ports") != nullptr ||
-        Get(in, "ipMode") != nullptr) {
+        (mode && *mode != "VIP")) {
       s.ingress_has_other_fields = true;
     }
   }

@@ -31,7 +31,7 @@ TEST_CASE("Service: the dual-stack LoadBalancer fixture keeps exactly the used f
   REQUIRE(s->priority_class);
   CHECK(s->priority_class->empty());  // present and empty: no priority class
   CHECK(s->ingress == std::vector<std::string>{"172.18.0.2", "fc00:f853:ccd:e793::2"});
-  CHECK(s->ingress_has_other_fields);  // ipMode is set by the API server
+  CHECK(!s->ingress_has_other_fields);  // ipMode VIP is the API server's default
 }
 
 TEST_CASE("Service: ClusterIP and another class's LoadBalancer") {
@@ -69,6 +69,12 @@ TEST_CASE("Service: legacy source-range annotation, 'None' cluster IP, bad field
   REQUIRE(s->ports.size() == 3);
   CHECK(s->ports[0].port == 0);
   CHECK(s->ports[0].protocol == "TCP");
+}
+
+TEST_CASE("Service: an ingress entry with a non-default ipMode is someone else's") {
+  json j = Fixture("service_lb_dual.json");
+  j["status"]["loadBalancer"]["ingress"][0]["ipMode"] = "Proxy";
+  CHECK(api::DecodeService(j)->ingress_has_other_fields);
 }
 
 TEST_CASE("Node: labels and addresses") {
