@@ -90,10 +90,14 @@ Status NetfilterSocket::EnsureBuffers(size_t bytes) {
   const size_t want = std::max<size_t>(bytes * 4, 1 << 20);
   if (want <= buffer_size_) return Status::Ok();
   int size = static_cast<int>(std::min<size_t>(want, 1 << 28));
+  const int fd = mnl_socket_get_fd(nl_);
   for (int opt : {SO_SNDBUFFORCE, SO_RCVBUFFORCE}) {
-    if (mnl_socket_setsockopt(nl_, opt, &size, sizeof(size)) < 0) {
+    // SOL_SOCKET options: mnl_socket_setsockopt would set SOL_NETLINK ones.
+    if (setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size)) < 0) {
       const int plain = opt == SO_SNDBUFFORCE ? SO_SNDBUF : SO_RCVBUF;
-      mnl_socket_setsockopt(nl_, plain, &size, sizeof(size));
+      if (setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size)) < 0) {
+        return Status::Errno("setting netlink socket buffers", errno);
+      }
     }
   }
   buffer_size_ = want;
@@ -101,7 +105,8 @@ Status NetfilterSocket::EnsureBuffers(size_t bytes) {
 }
 
 Status NetfilterSocket::SendBatch(const Batch& batch) {
-  EnsureBuffers(batch.bytes().size());
+  Status buffers = EnsureBuffers(batch.bytes().size());
+  if (!buffers.ok()) return buffers;
   if (mnl_socket_sendto(nl_, batch.bytes().data(), batch.bytes().size()) < 0) {
     return Status::Errno("sending nf_tables batch", errno);
   }

@@ -18,14 +18,17 @@ Ruleset ProbeRuleset(const std::string& table) {
   return BuildRuleset(c);
 }
 
-Status Probe(const std::string& table, std::unique_ptr<NftBackend>* out) {
+// validate: also send the validate-only batch. It costs the kernel an RCU grace period on
+// abort (~10 ms here), so a forced --backend nftables skips it: its install batch is then
+// the check, and a refusal is reported as such.
+Status Probe(const std::string& table, bool validate, std::unique_ptr<NftBackend>* out) {
   std::unique_ptr<NftBackend> nft;
   Status s = NftBackend::Create(&nft);
   if (!s.ok()) return s;
   uint32_t gen = 0;
   s = nft->GetGeneration(&gen);
   if (!s.ok()) return Status::Error("NFT_MSG_GETGEN: " + s.message());
-  s = nft->Validate(ProbeRuleset(table));
+  if (validate) s = nft->Validate(ProbeRuleset(table));
   if (!s.ok()) return Status::Error("validate-only batch: " + s.message());
   *out = std::move(nft);
   return Status::Ok();
@@ -35,7 +38,7 @@ Status Probe(const std::string& table, std::unique_ptr<NftBackend>* out) {
 
 Status ProbeNftables(const std::string& table) {
   std::unique_ptr<NftBackend> nft;
-  return Probe(table, &nft);
+  return Probe(table, true, &nft);
 }
 
 Status ChooseBackend(BackendChoice choice, const std::string& table, ChosenBackend* out) {
@@ -45,7 +48,7 @@ Status ChooseBackend(BackendChoice choice, const std::string& table, ChosenBacke
     return Status::Ok();
   }
   std::unique_ptr<NftBackend> nft;
-  Status s = Probe(table, &nft);
+  Status s = Probe(table, choice == BackendChoice::kAuto, &nft);
   if (s.ok()) {
     out->backend = std::move(nft);
     out->reason.clear();

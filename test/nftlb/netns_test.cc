@@ -225,6 +225,30 @@ TEST_CASE("daemon: removed or altered rules are back within --resync; SIGTERM le
   }
 }
 
+TEST_CASE("256 forwards: one install, and the daemon finds it intact at every resync") {
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    Topology t;
+    EchoServers servers(*t.backend);
+    std::vector<std::string> args = {"--backend", backend, "--resync", "1"};
+    for (int i = 0; i < 255; ++i) {
+      args.push_back("--forward");
+      args.push_back("udp/" + std::to_string(10000 + i) +
+                     "=198.51.100.2:" + std::to_string(20000 + i));
+    }
+    args.push_back("--forward");
+    args.push_back("tcp/80=198.51.100.2:8080");
+    Child nftlb(Nftlb(t, args));
+    REQUIRE_MESSAGE(WaitForPath(t, 5s), nftlb.Log());
+    std::this_thread::sleep_for(2500ms);  // at least two resync checks
+    CHECK(nftlb.Stop(SIGTERM) == 0);
+    const std::string log = nftlb.Log();
+    CHECK_MESSAGE(log.find("missing or altered") == std::string::npos, log);
+    CHECK_MESSAGE(log.find("failed") == std::string::npos, log);
+    CheckNothingInstalled(t);
+  }
+}
+
 TEST_CASE("SIGINT also removes everything and exits 0") {
   Topology t;
   Child nftlb(Nftlb(t, Cat({"--resync", "5"}, kForwards)));

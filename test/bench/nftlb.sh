@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# nftlb benchmarks, each side by side with its peer in the same run, printed as ratios:
+#  1. install latency: `nftlb --once` vs `nft -f` of nftlb's own --dry-run text (as an
+#     atomic replace: add table; delete table; table {...}) vs `iptables-legacy-restore
+#     --noflush` of its legacy --dry-run text, with 1, 16 and 256 forwards (median of N).
+#  2. data path: client -> pod (nftlb DNAT) -> backend vs client -> backend directly over a
+#     veth: iperf3 bulk TCP throughput and a new-connection rate, with each backend.
+#  3. nftlb's peak RSS (VmHWM) while running as a daemon.
+# Uses the release build (build/bin/nftlb). Everything runs in network namespaces made here
+# and removed on exit. Env: REPS (default 15), SECONDS_PER_RUN (default 4).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+nftlb=${NFTLB:-$root/build/bin/nftlb}
+reps=${REPS:-15}
+secs=${SECONDS_PER_RUN:-4}
+pre=akb-bench-$$-
+c=${pre}client p=${pre}pod b=${pre}backend
+work=$(mktemp -d /tmp/akb-bench-nftlb.XXXXXX)
+pids=()
+
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in $c $p $b; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ -x "$nftlb" ] || { echo "missing $nftlb (make build)" >&2; exit 1; }
+
+for ns in $c $p $b; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+ip -n $c link add eth0 type veth peer name eth0 netns $p
+ip -n $p link add eth1 type veth peer name eth0 netns $b
+ip -n $c link add eth1 type veth peer name eth1 netns $b   # the direct path
+ip -n $c addr add 192.0.2.1/24 dev eth0
+ip -n $p addr add 192.0.2.2/24 dev eth0
+ip -n $p addr add 198.51.100.1/24 dev eth1
+ip -n $b addr add 198.51.100.2/24 dev eth0
+ip -n $c addr add 203.0.113.1/24 dev eth1
+ip -n $b addr add 203.0.113.2/24 dev eth1
+for l in "$c eth0" "$c eth1" "$p eth0" "$p eth1" "$b eth0" "$b eth1"; do
+  read -r ns dev <<<"$l"; ip -n "$ns" link set "$dev" up
+done
+ip netns exec $p sysctl -q -w net.ipv4.ip_forward=0
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+
+# ---------------------------------------------------------------- 1. install latency
+forward_args() {  # N forwards: tcp, udp, sctp in turn, ports from 10000
+  local n=$1 i proto
+  for ((i = 0; i < n; i++)); do
+    case $((i % 3)) in 0) proto=tcp ;; 1) proto=udp ;; 2) proto=sctp ;; esac
+    printf -- '--forward %s/%d=198.51.100.2:%d ' "$proto" $((10000 + i)) $((20000 + i))
+  done
+}
+
+# Times one command $reps times inside the pod namespace; prints the median in ms.
+# $2 runs (untimed) before each repetition.
+# shellcheck disable=SC2016  # the inner script is built from quoted pieces on purpose
+time_in_pod() {
+  local cmd=$1 before=${2:-true}
+  ip netns exec $p bash -c '
+    for ((r = 0; r < '"$reps"'; r++)); do
+      '"$before"' >/dev/null 2>&1
+      s=$EPOCHREALTIME
+      '"$cmd"' >/dev/null 2>&1 || { echo "FAILED: '"${cmd//\'/}"'" >&2; exit 1; }
+      e=$EPOCHREALTIME
+      awk -v s="$s" -v e="$e" "BEGIN {printf \"%.3f\n\", (e - s) * 1000}"
+    done' | median
+}
+
+echo "## install latency (median of $reps runs, ms). nftables: replacing an installed table."
+echo "## nftlb = --backend nftables --once; nftlb auto = --once with the auto probe (validate batch)"
+printf '%-9s %9s %11s %9s %12s %13s %16s %18s\n' forwards nftlb "nftlb auto" "nft -f" \
+  "ipt-restore" "nftlb/nft -f" "nftlb auto/nft -f" "nftlb/ipt-restore"
+install_rows=()
+for n in 1 16 256; do
+  args=$(forward_args $n)
+  # shellcheck disable=SC2086
+  "$nftlb" --backend iptables-legacy --dry-run $args 2>/dev/null |
+    awk '/^# ip6tables/ {exit} {print}' >"$work/legacy-$n.txt"
+  # shellcheck disable=SC2086
+  ip netns exec $p "$nftlb" --backend nftables --dry-run $args >"$work/dry-$n.nft" 2>/dev/null
+  { echo "table inet akrobateo"; echo "delete table inet akrobateo"; cat "$work/dry-$n.nft"; } \
+    >"$work/replace-$n.nft"
+  t_nftlb=$(time_in_pod "$nftlb --backend nftables --once $args")
+  t_auto=$(time_in_pod "$nftlb --once $args")
+  t_nft=$(time_in_pod "nft -f $work/replace-$n.nft")
+  t_ipt=$(time_in_pod "iptables-legacy-restore --noflush $work/legacy-$n.txt" \
+    "$nftlb --backend iptables-legacy --delete")
+  ip netns exec $p "$nftlb" --backend iptables-legacy --delete 2>/dev/null
+  t_nftlb_legacy=$(time_in_pod "$nftlb --backend iptables-legacy --once $args" \
+    "$nftlb --backend iptables-legacy --delete")
+  ip netns exec $p "$nftlb" --backend iptables-legacy --delete 2>/dev/null
+  printf '%-9s %9s %11s %9s %12s %13s %16s %18s\n' "$n" "$t_nftlb" "$t_auto" "$t_nft" "$t_ipt" \
+    "$(ratio "$t_nftlb" "$t_nft")x" "$(ratio "$t_auto" "$t_nft")x" "$(ratio "$t_nftlb" "$t_ipt")x"
+  install_rows+=("$n $t_nftlb $t_nft $t_ipt $t_nftlb_legacy")
+done
+echo "(nftlb --backend iptables-legacy --once, same sizes: $(for r in "${install_rows[@]}"; do
+  read -r n _ _ _ l <<<"$r"; printf '%s=%sms ' "$n" "$l"; done))"
+ip netns exec $p "$nftlb" --delete 2>/dev/null
+
+# ---------------------------------------------------------------- 2. data path
+ip netns exec $b iperf3 -s -p 5201 >/dev/null 2>&1 &
+pids+=($!)
+cat >"$work/accept.py" <<'PY'
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7000)); s.listen(4096)
+while True:
+    c, _ = s.accept(); c.sendall(b"x"); c.close()
+PY
+cat >"$work/connect.py" <<'PY'
+import socket, struct, sys, time
+host, secs = sys.argv[1], float(sys.argv[2])
+n = fails = 0; end = time.monotonic() + secs
+while time.monotonic() < end:
+    c = socket.socket(); c.settimeout(2)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    try:
+        c.connect((host, 7000)); fails += c.recv(1) != b"x"; n += 1
+    except OSError:
+        fails += 1
+    c.close()
+print(f"{n / secs:.0f} {fails}")
+PY
+ip netns exec $b python3 "$work/accept.py" &
+pids+=($!)
+sleep 1
+
+iperf_gbps() {  # dst -> Gbit/s received
+  ip netns exec $c iperf3 -c "$1" -p 5201 -t "$secs" -J |
+    python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
+}
+conn_rate() { ip netns exec $c python3 "$work/connect.py" "$1" "$secs"; }
+
+echo
+echo "## data path (${secs}s each): client -> pod (nftlb DNAT) -> backend vs client -> backend"
+printf '%-16s %12s %12s %10s %14s %14s %10s\n' path "TCP Gbit/s" "direct" ratio "new conn/s" "direct" ratio
+for backend in nftables iptables-legacy; do
+  ip netns exec $p "$nftlb" --backend $backend --once \
+    --forward tcp/5201=198.51.100.2:5201 --forward tcp/7000=198.51.100.2:7000 2>/dev/null
+  direct_bw=$(iperf_gbps 203.0.113.2)
+  via_bw=$(iperf_gbps 192.0.2.2)
+  read -r direct_cr direct_fail <<<"$(conn_rate 203.0.113.2)"
+  read -r via_cr via_fail <<<"$(conn_rate 192.0.2.2)"
+  printf '%-16s %12s %12s %10s %14s %14s %10s\n' "$backend" "$via_bw" "$direct_bw" \
+    "$(ratio "$via_bw" "$direct_bw")x" "$via_cr" "$direct_cr" "$(ratio "$via_cr" "$direct_cr")x"
+  [ "$via_fail" = 0 ] && [ "$direct_fail" = 0 ] || echo "  (failed connections: via=$via_fail direct=$direct_fail)"
+  ip netns exec $p "$nftlb" --backend $backend --delete 2>/dev/null
+done
+
+# ---------------------------------------------------------------- 3. memory
+echo
+echo "## nftlb peak RSS as a daemon (VmHWM after 3 resync checks)"
+for backend in nftables iptables-legacy; do
+  for n in 1 256; do
+    # shellcheck disable=SC2046
+    ip netns exec $p "$nftlb" --backend $backend --resync 1 $(forward_args $n) 2>/dev/null &
+    pid=$!
+    sleep 3.5
+    hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+    kill -TERM $pid; wait $pid || true
+    printf '%-16s forwards=%-4s VmHWM=%5s KiB (%.2f MiB; target <= 4 MiB)\n' "$backend" "$n" "$hwm" \
+      "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')"
+  done
+done
