@@ -255,6 +255,7 @@ within 30 "Service deleted: DaemonSet gone" ds_gone default after-other
 for i in $(seq 0 9); do lb_svc "burst-$i" $((9100 + i)); done
 sleep 0.5
 op_stop a KILL
+echo "# operator SIGKILLed with $(for i in $(seq 0 9); do ds_count default "burst-$i"; done | awk '{s += $1} END {print s}') of 10 new DaemonSets made"
 kc delete svc echoserver burst-0 >/dev/null
 lb_svc burst-10 9110
 op_start a 36080 36081 -v 1
