@@ -27,12 +27,17 @@ for name in $IMAGES; do
   echo "images: building $image (log: build/images/$name.log)"
   mkdir -p build/images
   start=$SECONDS
-  if ! docker build --force-rm -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image" . \
-      >"build/images/$name.log" 2>&1; then
+  # The build stage is tagged too (akrobateo-build/NAME), so that it stays the layer cache of the
+  # next build while older build stages become dangling and are pruned below.
+  if ! { docker build --force-rm -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+           --target build -t "akrobateo-build/$name:$TAG" . &&
+         docker build --force-rm -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+           -t "$image" .; } >"build/images/$name.log" 2>&1; then
     echo "images: building $image failed; last lines of build/images/$name.log:" >&2
     tail -30 "build/images/$name.log" >&2
     exit 1
   fi
   size=$(docker image inspect -f '{{.Size}}' "$image")
+  docker image prune -f --filter label=akrobateo.stage=build >/dev/null
   echo "images: $image $(awk -v b="$size" 'BEGIN { printf "%.1f MB (%d bytes)", b / 1e6, b }'), built in $((SECONDS - start)) s"
 done
