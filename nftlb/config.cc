@@ -170,7 +170,6 @@ ParseResult ParseConfig(const std::vector<std::string>& args) {
   Config c;
   std::vector<RawForward> raw;
   int modes = 0;
-  bool node_ips_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> value;
@@ -233,7 +232,6 @@ ParseResult ParseConfig(const std::vector<std::string>& args) {
       if (!s) return ParseError{"invalid --resync \"" + *v + "\": seconds, 1..86400"};
       c.resync_seconds = *s;
     } else if (flag == "--node-ips") {
-      node_ips_given = true;
       c.node_ips.clear();
       std::string_view rest = *v;
       while (!rest.empty()) {
@@ -256,7 +254,6 @@ ParseResult ParseConfig(const std::vector<std::string>& args) {
     }
   }
   if (modes > 1) return ParseError{"--once, --delete and --dry-run exclude each other"};
-  (void)node_ips_given;
   for (const RawForward& r : raw) {
     Forward f{r.proto, r.port, {}, r.target_port};
     if (r.target) {

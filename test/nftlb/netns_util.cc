@@ -366,12 +366,6 @@ int Child::Stop(int sig) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-bool Child::Running() {
-  if (pid_ <= 0) return false;
-  int st = 0;
-  return waitpid(pid_, &st, WNOHANG) == 0;
-}
-
 std::string Child::Log() const {
   std::ifstream in(log_path_);
   std::stringstream ss;

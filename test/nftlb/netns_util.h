@@ -86,7 +86,6 @@ class Child {
   Child& operator=(const Child&) = delete;
   // Sends sig and waits; returns the exit code (-1 if killed by a signal).
   int Stop(int sig);
-  bool Running();
   std::string Log() const;
 
  private:
