@@ -1,5 +1,6 @@
 // akrobateo-operator: gives type LoadBalancer Services an address through one nftlb DaemonSet
 // each. Wiring only: flags -> config -> caches -> queue -> workers; see docs/operator.md.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -248,6 +249,9 @@ int Run(const Flags& f) {
 }  // namespace akrobateo
 
 int main(int argc, char** argv) {
+  // Few malloc arenas: the operator's threads mostly wait, and one arena per thread would
+  // keep each thread's transient JSON as resident memory.
+  mallopt(M_ARENA_MAX, 2);
   akrobateo::Flags f;
   CLI::App app{"akrobateo-operator: LoadBalancer Services through nftlb DaemonSets"};
   app.add_option("--kubeconfig", f.kubeconfig,

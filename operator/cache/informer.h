@@ -58,16 +58,20 @@ class Informer {
   void ApplyList() {
     std::unordered_map<std::string, T> fresh = std::move(pending_);
     pending_ = {};
-    // Tell the handler about every change relative to what the store held.
-    std::vector<std::pair<std::optional<T>, T>> changed;
+    // Tell the handler about every change relative to what the store held. Only keys (and
+    // the few old values) are kept aside, so a re-list does not double the cache in memory.
+    std::vector<std::pair<std::string, std::optional<T>>> changed;
     for (const auto& [k, v] : fresh) {
       std::optional<T> old = store_.Get(k);
-      if (!old || !(*old == v)) changed.emplace_back(std::move(old), v);
+      if (!old || !(*old == v)) changed.emplace_back(k, std::move(old));
     }
     std::vector<T> gone = store_.Replace(std::move(fresh));
     synced_.store(true);
     if (!handler_) return;
-    for (const auto& [old, now] : changed) handler_(old ? &*old : nullptr, &now);
+    for (const auto& [key, old] : changed) {
+      // Only this thread writes the store, so the item is still there.
+      if (std::optional<T> now = store_.Get(key)) handler_(old ? &*old : nullptr, &*now);
+    }
     for (const T& g : gone) handler_(&g, nullptr);
   }
 

@@ -3,19 +3,26 @@
 #include <httplib.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 namespace akrobateo::kube {
 
 // Parsed TLS material, owned once and handed to each new connection.
+// The CA bundle lives in a memfd: cpp-httplib adds the system trust store to any connection
+// that has no CA *file*, so a file it must be; memfd needs no writable filesystem.
 struct Client::Tls {
-  std::vector<X509*> cas;
+  int ca_fd = -1;
+  std::string ca_path;
   X509* cert = nullptr;
   EVP_PKEY* key = nullptr;
   ~Tls() {
-    for (X509* c : cas) X509_free(c);
+    if (ca_fd >= 0) close(ca_fd);
     X509_free(cert);
     EVP_PKEY_free(key);
   }
@@ -51,8 +58,18 @@ Result<std::unique_ptr<Client>> Client::Create(const Config& cfg, double qps, in
   auto tls = std::make_unique<Tls>();
   if (!cfg.ca_pem.empty()) {
     BioPtr bio = MemBio(cfg.ca_pem);
-    while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) tls->cas.push_back(c);
-    if (tls->cas.empty()) return Error{"the certificate authority data holds no PEM certificate"};
+    X509* first = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (first == nullptr) return Error{"the certificate authority data holds no PEM certificate"};
+    X509_free(first);
+    tls->ca_fd = memfd_create("akrobateo-ca", MFD_CLOEXEC);
+    if (tls->ca_fd < 0) return Error{std::string("memfd_create: ") + std::strerror(errno)};
+    size_t done = 0;
+    while (done < cfg.ca_pem.size()) {
+      ssize_t n = write(tls->ca_fd, cfg.ca_pem.data() + done, cfg.ca_pem.size() - done);
+      if (n <= 0) return Error{std::string("writing the CA bundle: ") + std::strerror(errno)};
+      done += static_cast<size_t>(n);
+    }
+    tls->ca_path = "/proc/self/fd/" + std::to_string(tls->ca_fd);
   }
   if (!cfg.client_cert_pem.empty()) {
     BioPtr cert = MemBio(cfg.client_cert_pem);
@@ -84,11 +101,8 @@ std::unique_ptr<httplib::ClientImpl> Client::NewConnection() {
     } else {
       ssl = std::make_unique<httplib::SSLClient>(cfg_.host, cfg_.port);
     }
-    if (!tls_->cas.empty()) {
-      X509_STORE* store = X509_STORE_new();
-      for (X509* ca : tls_->cas) X509_STORE_add_cert(store, ca);
-      ssl->set_ca_cert_store(store);  // the SSL context takes ownership
-    }
+    // With a CA from the config, it alone is trusted; without one, the system store.
+    if (!tls_->ca_path.empty()) ssl->set_ca_cert_path(tls_->ca_path.c_str());
     ssl->enable_server_certificate_verification(true);
     c = std::move(ssl);
   } else {

@@ -1,5 +1,6 @@
 #include "operator/kube/watch.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <random>
@@ -10,6 +11,9 @@
 namespace akrobateo::kube {
 
 using nlohmann::json;
+
+// Small pages keep the transient JSON of a list small (memory target: docs/operator.md).
+constexpr int kListPageSize = 100;
 
 bool LineSplitter::Feed(std::string_view chunk, const std::function<void(std::string_view)>& line,
                         size_t max_line) {
@@ -93,7 +97,7 @@ bool ListWatcher::List() {
   bool began = false;
   size_t count = 0;
   do {
-    std::string path = path_ + "?limit=500";
+    std::string path = path_ + "?limit=" + std::to_string(kListPageSize);
     if (!selector_.empty()) path += "&labelSelector=" + QueryEscape(selector_);
     if (!cont.empty()) path += "&continue=" + QueryEscape(cont);
     Response r = client_->Request("list", "GET", path);
@@ -125,6 +129,8 @@ bool ListWatcher::List() {
   } while (!cont.empty() && !stop_.load());
   if (stop_.load()) return false;
   handlers_.list_done();
+  // The pages' JSON is gone; hand the freed heap back instead of keeping it as a high-water mark.
+  malloc_trim(0);
   spdlog::info("listed resource={} count={} resourceVersion={}", resource_, count,
                resource_version_);
   return true;
