@@ -333,6 +333,25 @@ TEST_CASE("bad input leaves the installed ruleset byte-for-byte unchanged") {
   }
 }
 
+TEST_CASE("IPv6 targets with all.forwarding=0 that cannot be set: exit 1, rules untouched") {
+  Topology t;
+  REQUIRE(Run(Nftlb(t, {"--once", "--forward", "tcp/80=198.51.100.2:8080"})) == 0);
+  const std::string before = Snapshot(t);
+  REQUIRE(PodSysctl(t, "ipv6/conf/all/forwarding") == "0");
+  // /proc/sys read-only, as in a container without the sysctl allowed.
+  const std::string script =
+      "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec \"$0\" "
+      "\"$@\"";
+  std::string out, err;
+  CHECK(Run(t.pod->Exec({"unshare", "--mount", "sh", "-c", script, NFTLB_BIN, "--once", "--forward",
+                         "tcp/80=198.51.100.3:8080", "--forward", "tcp/80=[2001:db8:2::2]:8080"}),
+            &out, &err) == 1);
+  CHECK_MESSAGE(err.find("net.ipv6.conf.all.forwarding=1") != std::string::npos, err);
+  CHECK_MESSAGE(err.find("Read-only file system") != std::string::npos, err);
+  CHECK(Snapshot(t) == before);
+  CHECK(PodSysctl(t, "ipv6/conf/all/forwarding") == "0");
+}
+
 TEST_CASE("kernel refusal exits 1 with the errno text; auto falls back with the reason") {
   Topology t;
   REQUIRE(Run(Nftlb(t, Cat({"--once"}, kForwards))) == 0);
