@@ -29,6 +29,9 @@ namespace akrobateo {
 namespace {
 
 constexpr auto kResyncPeriod = std::chrono::minutes(5);
+// Pod, DaemonSet and EndpointSlice changes come in bursts (three pods of one DaemonSet turning
+// Ready); waiting this long lets one reconcile and one status write cover the burst.
+constexpr auto kCoalesce = std::chrono::milliseconds(250);
 
 struct Flags {
   std::string kubeconfig;
@@ -39,7 +42,7 @@ struct Flags {
   std::string metrics_addr = ":8080";
   std::string health_addr = ":8081";
   bool leader_elect = false;
-  int workers = 2;
+  int workers = 4;
   double qps = 20;
   int burst = 30;
   std::string log_format = "text";
@@ -139,6 +142,7 @@ int Run(const Flags& f) {
 
   // Handlers only enqueue Service keys.
   caches.services.SetHandler([&](const api::Service* old, const api::Service* now) {
+    reconciler.ServiceChanged(old, now);
     queue.Add(cache::ServiceKey(now != nullptr ? *now : *old));
     for (const std::string& k : reconciler.BlockedKeys()) queue.Add(k);
   });
@@ -150,18 +154,21 @@ int Run(const Flags& f) {
   caches.nodes.SetHandler([&](const api::Node*, const api::Node*) { enqueue_load_balancers(); });
   caches.pods.SetHandler([&](const api::Pod* old, const api::Pod* now) {
     const api::Pod& p = now != nullptr ? *now : *old;
-    if (!p.service_ns.empty()) queue.Add(cache::NsName(p.service_ns, p.service_name));
+    if (!p.service_ns.empty())
+      queue.AddAfter(cache::NsName(p.service_ns, p.service_name), kCoalesce);
   });
   caches.daemonsets.SetHandler([&](const api::DaemonSetInfo* old, const api::DaemonSetInfo* now) {
     const api::DaemonSetInfo& d = now != nullptr ? *now : *old;
-    if (!d.service_ns.empty()) queue.Add(cache::NsName(d.service_ns, d.service_name));
+    if (!d.service_ns.empty())
+      queue.AddAfter(cache::NsName(d.service_ns, d.service_name), kCoalesce);
   });
   caches.slices.SetHandler([&](const api::EndpointSlice* old, const api::EndpointSlice* now) {
     const api::EndpointSlice& e = now != nullptr ? *now : *old;
     if (e.service_name.empty()) return;
     std::string key = cache::NsName(e.ns, e.service_name);
     auto svc = caches.services.store().Get(key);
-    if (svc && svc->type == "LoadBalancer" && svc->external_traffic_local) queue.Add(key);
+    if (svc && svc->type == "LoadBalancer" && svc->external_traffic_local)
+      queue.AddAfter(key, kCoalesce);
   });
 
   Shutdown shutdown;
@@ -236,6 +243,7 @@ int Run(const Flags& f) {
   queue.ShutDown();
   for (std::thread& w : workers) w.join();
   if (resync.joinable()) resync.join();
+  reconciler.Stop();
   if (leader && f.leader_elect && exit_code == 0) elector.Release();
   servers.Stop();
   if (!shutdown.Done()) shutdown.Trigger();

@@ -57,11 +57,44 @@ void EventRecorder::Emit(const api::Service& svc, const std::string& type,
         {"uid", svc.uid},
         {"resourceVersion", svc.resource_version}}},
   };
-  kube::Response r = client_->Request(
-      "create", "POST", "/apis/events.k8s.io/v1/namespaces/" + svc.ns + "/events", ev.dump());
-  if (!r.ok()) {
-    spdlog::warn("event not recorded service={}/{} reason={} error=\"{}\"", svc.ns, svc.name,
-                 reason, r.Describe());
+  std::lock_guard lock(mu_);
+  if (stop_ || pending_.size() >= kMaxPending) {
+    spdlog::warn("event dropped service={}/{} reason={} pending={}", svc.ns, svc.name, reason,
+                 pending_.size());
+    return;
+  }
+  pending_.emplace_back(svc.ns, ev.dump());
+  cv_.notify_one();
+}
+
+EventRecorder::EventRecorder(kube::Client* client, std::string instance)
+    : client_(client), instance_(std::move(instance)), thread_([this] { Run(); }) {}
+
+EventRecorder::~EventRecorder() {
+  Stop();
+}
+
+void EventRecorder::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventRecorder::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+    if (pending_.empty()) return;  // stopped and drained
+    auto [ns, body] = std::move(pending_.front());
+    pending_.pop_front();
+    lock.unlock();
+    kube::Response r = client_->Request(
+        "create", "POST", "/apis/events.k8s.io/v1/namespaces/" + ns + "/events", body);
+    if (!r.ok()) spdlog::warn("event not recorded namespace={} error=\"{}\"", ns, r.Describe());
+    lock.lock();
   }
 }
 

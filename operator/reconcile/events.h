@@ -1,8 +1,14 @@
-// Events on a Service through events.k8s.io/v1 (verb: create). A failed Event is logged and
-// otherwise ignored: Events are best effort and never block a reconcile.
+// Events on a Service through events.k8s.io/v1 (verb: create), posted by a background thread
+// so that reconciles never wait for them. A failed Event is logged and otherwise ignored: Events
+// are best effort. The pending list is bounded; Stop() posts what is pending, then returns.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "operator/api/types.h"
 #include "operator/kube/client.h"
@@ -11,16 +17,27 @@ namespace akrobateo::reconcile {
 
 class EventRecorder {
  public:
-  EventRecorder(kube::Client* client, std::string instance)
-      : client_(client), instance_(std::move(instance)) {}
+  EventRecorder(kube::Client* client, std::string instance);
+  ~EventRecorder();
+  EventRecorder(const EventRecorder&) = delete;
+  EventRecorder& operator=(const EventRecorder&) = delete;
 
-  // `type` is "Normal" or "Warning". Also writes one log line.
+  // `type` is "Normal" or "Warning". Writes one log line at once, posts the Event later.
   void Emit(const api::Service& svc, const std::string& type, const std::string& reason,
             const std::string& note);
+  void Stop();
 
  private:
+  static constexpr size_t kMaxPending = 2000;
+  void Run();
+
   kube::Client* client_;
   std::string instance_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::string, std::string>> pending_;  // (namespace, Event JSON)
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 // RFC 3339 with microseconds, UTC (metav1.MicroTime).

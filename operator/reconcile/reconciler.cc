@@ -37,9 +37,9 @@ Reconciler::Reconciler(kube::Client* client, cache::Caches* caches, metrics::Met
 
 Reconciler::Derived Reconciler::Refresh() {
   std::lock_guard lock(mu_);
-  uint64_t sv = caches_->services.store().Version();
+  uint64_t sv = services_epoch_.load();
   uint64_t nv = caches_->nodes.store().Version();
-  if (sv != derived_.services_version) {
+  if (sv != derived_.services_epoch) {
     std::vector<api::Service> handled = caches_->services.store().Select(
         [this](const api::Service& s) { return IsHandled(s, opts_.classes); });
     std::vector<const api::Service*> ptrs;
@@ -53,7 +53,7 @@ Reconciler::Derived Reconciler::Refresh() {
       }
     }
     metrics_->SetManagedServices(static_cast<int64_t>(derived_.wanted.size()));
-    derived_.services_version = sv;
+    derived_.services_epoch = sv;
   }
   if (nv != derived_.nodes_version) {
     bool any = false;
@@ -63,6 +63,18 @@ Reconciler::Derived Reconciler::Refresh() {
     derived_.nodes_version = nv;
   }
   return derived_;
+}
+
+void Reconciler::ServiceChanged(const api::Service* old, const api::Service* now) {
+  auto relevant = [this](const api::Service* s) {
+    if (s == nullptr || !IsHandled(*s, opts_.classes)) return std::string();
+    std::string out = s->uid + "|" + s->creation_timestamp + "|" + s->lb_pool + "|";
+    for (const api::ServicePort& p : s->ports) {
+      out += p.protocol + "/" + std::to_string(p.port) + ",";
+    }
+    return out;
+  };
+  if (relevant(old) != relevant(now)) ++services_epoch_;
 }
 
 std::vector<std::string> Reconciler::BlockedKeys() {

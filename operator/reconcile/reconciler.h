@@ -2,6 +2,7 @@
 // only what differs (DaemonSet create / update / delete, status merge-patch, Events).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -40,9 +41,17 @@ class Reconciler {
   // Keys blocked by a port conflict: they must be looked at again when any Service changes.
   std::vector<std::string> BlockedKeys();
 
+  // Called by the Service cache handler: notes whether the change can alter which Services are
+  // handled or which ports they hold (status and metadata changes cannot), so that the port
+  // conflict table is recomputed only then.
+  void ServiceChanged(const api::Service* old, const api::Service* now);
+
+  // Posts the pending Events (after the workers have stopped).
+  void Stop() { events_.Stop(); }
+
  private:
   struct Derived {
-    uint64_t services_version = ~uint64_t{0};
+    uint64_t services_epoch = ~uint64_t{0};
     uint64_t nodes_version = ~uint64_t{0};
     std::map<std::string, PortConflict> blocked;
     std::unordered_map<std::string, std::string> wanted;  // uid -> DaemonSet name
@@ -64,6 +73,7 @@ class Reconciler {
   ReconcilerOptions opts_;
   EventRecorder events_;
 
+  std::atomic<uint64_t> services_epoch_{0};
   std::mutex mu_;
   Derived derived_;
   std::map<std::pair<std::string, std::string>, std::string> warned_;  // (key, reason) -> note
