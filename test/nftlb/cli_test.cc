@@ -10,10 +10,13 @@
 namespace nftlb {
 namespace {
 
-ProcessResult Run(std::vector<std::string> args) {
-  args.insert(args.begin(), NFTLB_BIN);
+ProcessResult Run(const std::vector<std::string>& args) {
+  std::vector<std::string> argv;
+  argv.reserve(args.size() + 1);
+  argv.emplace_back(NFTLB_BIN);
+  for (const std::string& a : args) argv.push_back(a);
   ProcessResult pr;
-  REQUIRE(RunProcess(args, "", &pr).ok());
+  REQUIRE(RunProcess(argv, "", &pr).ok());
   return pr;
 }
 
