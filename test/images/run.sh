@@ -161,15 +161,15 @@ run_nftlb() {  # run_nftlb BACKEND [DOCKER_ARGS...]: starts nftlb as the pod doe
   return 1
 }
 
-data_path() {  # data_path BACKEND CAPS DOCKER_ARGS LIST_TABLE_CMD...
-  local backend="$1" want_caps="$2" docker_args="$3" name="$id-nftlb-$1" caps
-  shift 3
+data_path() {  # data_path BACKEND EXPECTED_BACKEND CAPS DOCKER_ARGS LIST_TABLE_CMD...
+  local backend="$1" expected="$2" want_caps="$3" docker_args="$4" name="$id-nftlb-$1" caps
+  shift 4
   forwarding_off
   # shellcheck disable=SC2086  # docker_args is a list of words
   if ! run_nftlb "$backend" $docker_args; then bad "nftlb ($backend) starts in a container"; return; fi
   ok "nftlb ($backend) starts in a container"
-  check "nftlb ($backend): first log line names the backend" \
-    grep -q "backend=$backend" <<<"$(docker logs "$name" 2>&1 | head -1)"
+  check "nftlb ($backend): first log line names the backend, $expected" \
+    grep -q "backend=$expected" <<<"$(docker logs "$name" 2>&1 | head -1)"
   caps="$(docker inspect -f '{{.HostConfig.Privileged}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}}' "$name")"
   check "nftlb ($backend) runs unprivileged with only $want_caps ($caps)" \
     grep -Eq "^false \[$want_caps\] \[(CAP_)?ALL\]$" <<<"${caps//CAP_/}"
@@ -213,9 +213,9 @@ legacy_without() {  # legacy_without WHAT DOCKER_ARGS...: nftlb must fail and sa
 check "client cannot reach the backend directly" test -z "$(docker run --rm --network "$front" "$TOOLS_IMAGE" \
   sh -c "echo direct | socat -T 2 - TCP:$backend_ip:8080,connect-timeout=2" 2>/dev/null)"
 
-# nftables: CAP_NET_ADMIN is all it takes, and a read-only root filesystem with no writable
-# directory at all.
-data_path nftables NET_ADMIN "" nft list table inet akrobateo
+# nftables, chosen by the kernel probe (--backend auto, what the balancer pods run): CAP_NET_ADMIN
+# is all it takes, and a read-only root filesystem with no writable directory at all.
+data_path auto nftables NET_ADMIN "" nft list table inet akrobateo
 # The iptables-legacy fallback, where the kernel has the legacy ip_tables modules (this one does;
 # kernels without them print a SKIP line). The iptables-legacy tools need CAP_NET_RAW, which
 # nftables does not (they reach the kernel through a raw socket): without it nftlb must report
@@ -224,7 +224,7 @@ data_path nftables NET_ADMIN "" nft list table inet akrobateo
 if in_sandbox iptables-legacy -t nat -S >/dev/null 2>&1; then
   check "nftlb (iptables-legacy) without CAP_NET_RAW: the tool's 'Permission denied' is logged" \
     legacy_without net-raw
-  data_path iptables-legacy "NET_ADMIN NET_RAW" "--cap-add NET_RAW" \
+  data_path iptables-legacy iptables-legacy "NET_ADMIN NET_RAW" "--cap-add NET_RAW" \
     sh -c 'iptables-legacy-save -t nat | grep -q "^-A .*DNAT"'
 else
   echo "SKIP nftlb (iptables-legacy): the kernel has no legacy ip_tables here"
