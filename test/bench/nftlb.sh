@@ -98,6 +98,12 @@ for n in 1 16 256; do
 done
 echo "(nftlb --backend iptables-legacy --once, same sizes: $(for r in "${install_rows[@]}"; do
   read -r n _ _ _ l <<<"$r"; printf '%s=%sms ' "$n" "$l"; done))"
+# The kernel's share: any committed nf_tables batch makes the closing of its netlink socket wait
+# for the transaction's deferred release (an RCU grace period). Both nftlb and nft pay it; the
+# smallest commit (create+delete of an absent table) shows how much of the above it is.
+ip netns exec $p "$nftlb" --delete 2>/dev/null
+t_floor=$(time_in_pod "$nftlb --backend nftables --delete")
+echo "(floor: smallest committed batch, nftlb --backend nftables --delete of nothing: ${t_floor}ms)"
 ip netns exec $p "$nftlb" --delete 2>/dev/null
 
 # ---------------------------------------------------------------- 2. data path
