@@ -76,4 +76,4 @@ trap - ERR
 echo
 echo "Left running: namespaces $c, $p, $b; nftlb (log $state/nftlb.log)."
 echo "Try: echo hi | ip netns exec $c socat - TCP:192.0.2.2:80"
-echo "Stop and remove everything: make demo-down"
+echo "Stop and remove everything: bash test/demo/nftlb-demo.sh down"
