@@ -10,8 +10,10 @@
 # same before and after.
 #
 # Also: the static checks of the scripts that cannot run here (kind), the operator image runs as
-# non-root, and the nftlb image has no shell. One line per check, then `N passed, M failed`.
+# non-root, the nftlb image has no shell, and the operator image runs as its pod would against a
+# real control plane (test/images/operator-image.sh). One line per check, then `N passed, M failed`.
 # Where no Docker engine answers, it prints SKIP with the reason and exits 0.
+# shellcheck disable=SC2317  # functions called through check and the EXIT trap
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
@@ -32,8 +34,8 @@ finish() {
 }
 
 # --- Static checks of the shell scripts (they need no Docker) --------------------------------
-scripts=(test/e2e/kind.sh test/images/run.sh test/images/deploy-check.sh hack/images.sh
-         hack/base-image.sh hack/image-rootfs.sh)
+scripts=(test/e2e/kind.sh test/images/run.sh test/images/deploy-check.sh test/images/operator-image.sh
+         hack/images.sh hack/base-image.sh hack/image-rootfs.sh)
 for s in "${scripts[@]}"; do
   if [ ! -f "$s" ]; then bad "script $s exists"; continue; fi
   check "bash -n $s" bash -n "$s"
@@ -229,6 +231,14 @@ if in_sandbox iptables-legacy -t nat -S >/dev/null 2>&1; then
 else
   echo "SKIP nftlb (iptables-legacy): the kernel has no legacy ip_tables here"
 fi
+
+# The operator image as its pod runs it, on a private control plane (prints SKIP where the
+# control-plane binaries are not built yet).
+operator_image() {
+  bash test/images/operator-image.sh 2>&1 | sed 's/^/  operator-image: /'
+  return "${PIPESTATUS[0]}"
+}
+check "operator image against a real control plane (test/images/operator-image.sh)" operator_image
 
 check "host ip_forward unchanged ($host_forward_before)" test "$(cat /proc/sys/net/ipv4/ip_forward)" = "$host_forward_before"
 for image in "$NFTLB_IMAGE" "$OPERATOR_IMAGE"; do
