@@ -101,7 +101,9 @@ http_hostname() { curl -fsS --max-time 3 "http://$1:$2/hostname" | grep -q '^ech
 http_fails() { ! curl -fsS --max-time 3 "http://$1:$2/hostname" >/dev/null 2>&1; }
 udp_hostname() {  # bash's /dev/udp: no extra tool on the host
   local reply
-  reply="$(timeout 3 bash -c "exec 3<>/dev/udp/$1/$2; printf hostname >&3; head -c 200 <&3")" || return 1
+  # dd reads once: exactly one datagram, the reply.
+  reply="$(timeout 3 bash -c "exec 3<>/dev/udp/$1/$2; printf hostname >&3; dd bs=512 count=1 status=none <&3")" ||
+    return 1
   [[ "$reply" == echoserver-* ]]
 }
 from_pod() {  # from_pod IP PORT: a client pod connects to the address over TCP
