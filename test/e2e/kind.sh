@@ -31,8 +31,6 @@ preflight() {
   if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
     die "no Docker engine answers (docker info failed)"
   fi
-  command -v kind >/dev/null || die "kind is not installed: go install sigs.k8s.io/kind@v0.33.0 (then put \$(go env GOPATH)/bin on PATH)"
-  command -v kubectl >/dev/null || die "kubectl is not installed"
   if ! docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then
     log "pulling the kind node image $NODE_IMAGE"
     local out
@@ -46,6 +44,8 @@ preflight() {
       exit 3
     fi
   fi
+  command -v kind >/dev/null || die "kind is not installed: go install sigs.k8s.io/kind@v0.33.0 (then put \$(go env GOPATH)/bin on PATH)"
+  command -v kubectl >/dev/null || die "kubectl is not installed"
 }
 
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
