@@ -49,6 +49,9 @@ Status SetInetConf(mnl_socket* nl, uint32_t portid, unsigned index, const char* 
   const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
   if (n < 0) return Status::Errno("rtnetlink reply", errno);
   if (mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid, nullptr, nullptr) < 0) {
+    // An interface without IPv4 (e.g. some tunnel devices) carries no IPv4 traffic to
+    // forward; skip it rather than fail.
+    if (errno == EAFNOSUPPORT) return Status::Ok();
     return Status::Errno(std::string("enabling IPv4 forwarding on ") + name +
                              " (RTM_SETLINK IPV4_DEVCONF_FORWARDING)",
                          errno);
