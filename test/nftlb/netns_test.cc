@@ -164,6 +164,34 @@ TEST_CASE("TCP, UDP and SCTP over IPv4 and IPv6 cross nftlb, then --delete leave
   }
 }
 
+TEST_CASE("node and [node] targets from --node-ips, under a custom --table") {
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    Topology t;
+    EchoServers servers(*t.backend);
+    // The "node" here is the backend namespace's second address pair (answers as b3).
+    REQUIRE(Run(Nftlb(t, {"--once", "--backend", backend, "--table", "lb-test", "--node-ips",
+                          "2001:db8:2::3,198.51.100.3", "--forward", "tcp/80=node:8080",
+                          "--forward", "tcp/80=[node]:8080"})) == 0);
+    for (const std::string dst : {"192.0.2.2", "2001:db8:1::2"}) {
+      Reply r = Request(*t.client, L4::kTcp, dst, 80);
+      CHECK_MESSAGE(r.ok, dst << ": " << r.error);
+      CHECK(r.text == "b3:hello");
+    }
+    const std::string snap = Snapshot(t);
+    if (backend == "nftables") {
+      CHECK(snap.find("table inet lb-test {") != std::string::npos);
+      CHECK(snap.find("dnat ip6 to [2001:db8:2::3]:8080") != std::string::npos);
+    } else {
+      CHECK(snap.find("-A PREROUTING -j LB-TEST-PRE") != std::string::npos);
+    }
+    CHECK(snap.find("akrobateo") == std::string::npos);
+    REQUIRE(Run(Nftlb(t, {"--delete", "--backend", backend, "--table", "lb-test"})) == 0);
+    CheckNothingInstalled(t);
+    CHECK(Snapshot(t).find("LB-TEST") == std::string::npos);
+  }
+}
+
 TEST_CASE("--source-range: allowed sources pass, others are dropped") {
   for (const std::string& backend : kBackends) {
     CAPTURE(backend);
