@@ -11,6 +11,8 @@
 # Env: AKROBATEO_BIN (default build/bin), AKROBATEO_BENCH_SERVICES, AKROBATEO_BENCH_WORKERS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# Its own cluster (build/cluster-bench, ports 38xxx): a running `make demo` is left alone.
+export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-bench}
 # shellcheck source=../cluster/lib.sh
 . "$here/../cluster/lib.sh"
 n=${AKROBATEO_BENCH_SERVICES:-1000}

@@ -3,10 +3,10 @@
 # one network namespace per kwok Node holding that Node's addresses, the real nftlb in each run
 # with the args of the pod spec the operator generated (read back from the DaemonSet), the
 # Service's ClusterIP(s) held by a backend namespace with an echo server, and a client namespace
-# that sends requests to the ingress addresses. All namespaces hang off one bridge in akb-lan.
+# that sends requests to the ingress addresses. All namespaces hang off one bridge in <prefix>-lan (profile.sh: akb- for the demo, akt- for e2e).
 # Only documentation ranges and the cluster's Service range are used; nothing leaves these
 # namespaces. Every namespace is recorded in $dir/netns.list (cluster.sh down deletes them).
-chain_ns=(akb-lan akb-client akb-backend)
+chain_ns=("$netns_prefix-lan" "$netns_prefix-client" "$netns_prefix-backend")
 
 chain_netns() { # NAME : create it (and record it for cleanup)
   ip netns add "$1"
@@ -17,8 +17,8 @@ chain_netns() { # NAME : create it (and record it for cleanup)
 chain_port() { # NS : a veth from the bridge into NS, named eth0 there
   local ns=$1 p="p${#chain_ports[@]}"
   chain_ports+=("$p")
-  ip -n akb-lan link add "$p" type veth peer name eth0 netns "$ns"
-  ip -n akb-lan link set "$p" master br0 up
+  ip -n "$netns_prefix-lan" link add "$p" type veth peer name eth0 netns "$ns"
+  ip -n "$netns_prefix-lan" link set "$p" master br0 up
   ip -n "$ns" link set eth0 up
 }
 
@@ -39,36 +39,36 @@ chain_up() {
   ds=$(ds_names "$sns" "$sname" | head -1)
   [ -n "$ds" ] || { echo "chain: no DaemonSet for $sns/$sname" >&2; return 1; }
   for ns in "${chain_ns[@]}"; do chain_netns "$ns"; done
-  ip -n akb-lan link add br0 type bridge
-  ip -n akb-lan link set br0 up
+  ip -n "$netns_prefix-lan" link add br0 type bridge
+  ip -n "$netns_prefix-lan" link set br0 up
 
   # Backend: the ClusterIP(s) on its interface, an echo server on each ClusterIP:port.
-  chain_port akb-backend
+  chain_port "$netns_prefix-backend"
   cips=$(kc -n "$sns" get svc "$sname" -o jsonpath='{range .spec.clusterIPs[*]}{@}{" "}{end}')
   for a in $cips; do
-    if chain_is_v6 "$a"; then ip -n akb-backend addr add "$a/128" dev eth0 nodad
-    else ip -n akb-backend addr add "$a/32" dev eth0; fi
+    if chain_is_v6 "$a"; then ip -n "$netns_prefix-backend" addr add "$a/128" dev eth0 nodad
+    else ip -n "$netns_prefix-backend" addr add "$a/32" dev eth0; fi
   done
-  ip -n akb-backend route add 192.0.2.0/24 dev eth0
-  ip -n akb-backend route add 203.0.113.0/24 dev eth0
-  ip -n akb-backend -6 route add 2001:db8::/32 dev eth0
+  ip -n "$netns_prefix-backend" route add 192.0.2.0/24 dev eth0
+  ip -n "$netns_prefix-backend" route add 203.0.113.0/24 dev eth0
+  ip -n "$netns_prefix-backend" -6 route add 2001:db8::/32 dev eth0
   local listen=()
   for port in $(kc -n "$sns" get svc "$sname" -o jsonpath='{range .spec.ports[*]}{.port}{" "}{end}'); do
     for a in $cips; do listen+=("$a" "$port"); done
   done
-  chain_start echo-backend akb-backend python3 "$lib_here/echo.py" "${listen[@]}"
+  chain_start echo-backend "$netns_prefix-backend" python3 "$lib_here/echo.py" "${listen[@]}"
 
   # Client: an address in each node range.
-  chain_port akb-client
-  ip -n akb-client addr add 192.0.2.200/24 dev eth0
-  ip -n akb-client addr add 203.0.113.200/24 dev eth0
-  ip -n akb-client addr add 2001:db8::200/64 dev eth0 nodad
+  chain_port "$netns_prefix-client"
+  ip -n "$netns_prefix-client" addr add 192.0.2.200/24 dev eth0
+  ip -n "$netns_prefix-client" addr add 203.0.113.200/24 dev eth0
+  ip -n "$netns_prefix-client" addr add 2001:db8::200/64 dev eth0 nodad
 
   # One namespace per Node: its addresses, the Service range on-link, nftlb with the DS's args.
   args=$(kc -n "$OPNS" get ds "$ds" -o json | jq -r '.spec.template.spec.containers[0].args[]')
   echo "chain: nftlb args from DaemonSet $OPNS/$ds: $(echo "$args" | tr '\n' ' ')"
   for node in $(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}'); do
-    ns=akb-$node
+    ns=$netns_prefix-$node
     chain_netns "$ns"
     chain_port "$ns"
     ips=$(kc get node "$node" -o jsonpath='{range .status.addresses[?(@.type!="Hostname")]}{.address}{" "}{end}')
@@ -95,7 +95,7 @@ chain_up() {
 chain_request() {
   local a=$1 port=$2 url
   if chain_is_v6 "$a"; then url="http://[$a]:$port/"; else url="http://$a:$port/"; fi
-  ip netns exec akb-client curl -sS --max-time 5 "$url"
+  ip netns exec "$netns_prefix-client" curl -sS --max-time 5 "$url"
 }
 
 chain_down() {

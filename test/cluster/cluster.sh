@@ -10,18 +10,13 @@
 #   cluster.sh status             list the components and whether they run
 #
 # State, certificates, logs (one per component) and pid files live in build/cluster/. The admin
-# kubeconfig is build/cluster/admin.kubeconfig. Ports (etcd 36379, kube-apiserver 36443, ...) can
-# be moved with AKROBATEO_*_PORT.
+# kubeconfig is build/cluster/admin.kubeconfig. Ports (etcd 36379, kube-apiserver 36443, ...) and
+# the directory depend on AKROBATEO_CLUSTER_PROFILE (see profile.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-dir=${AKROBATEO_CLUSTER_DIR:-$root/build/cluster}
-etcd_port=${AKROBATEO_ETCD_PORT:-36379}
-etcd_peer_port=${AKROBATEO_ETCD_PEER_PORT:-36380}
-api_port=${AKROBATEO_APISERVER_PORT:-36443}
-kcm_port=${AKROBATEO_KCM_PORT:-36257}
-sched_port=${AKROBATEO_SCHEDULER_PORT:-36259}
-kwok_port=${AKROBATEO_KWOK_PORT:-36247}
+# shellcheck source=profile.sh
+. "$here/profile.sh"
 components=(kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 
 log() { echo "cluster: $*" >&2; }

@@ -3,9 +3,12 @@
 # users run it (deploy/'s ServiceAccount and RBAC, a token from `kubectl create token`), with
 # kubectl as the client. One line per check; the last line is `N passed, M failed[, K skipped]`.
 # Env: AKROBATEO_BIN (default build/bin) holds akrobateo-operator and nftlb;
+#      AKROBATEO_CLUSTER_PROFILE (default e2e; see profile.sh) picks the cluster's dir and ports;
 #      AKROBATEO_KEEP_CLUSTER=1 leaves the cluster up afterwards for inspection.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# Its own cluster (build/cluster-e2e, ports 37xxx): a running `make demo` is left alone.
+export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-e2e}
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 # shellcheck source=chain.sh
@@ -31,7 +34,7 @@ cleanup() {
   local rc=$?
   chain_down 2>/dev/null
   if [ "${AKROBATEO_KEEP_CLUSTER:-0}" = 1 ]; then
-    echo "cluster kept: KUBECONFIG=$dir/admin.kubeconfig; logs in $dir; 'make cluster-down' stops it"
+    echo "cluster kept: KUBECONFIG=$dir/admin.kubeconfig; logs in $dir; stop it with: AKROBATEO_CLUSTER_PROFILE=$AKROBATEO_CLUSTER_PROFILE bash test/cluster/cluster.sh down"
   else
     [ "$fail" -gt 0 ] && mkdir -p "$root/build" && rm -rf "$root/build/cluster-failed" &&
       cp -r "$dir" "$root/build/cluster-failed" 2>/dev/null && echo "logs of the failed run: build/cluster-failed/"
@@ -138,10 +141,10 @@ within 10 "event AppliedDaemonSet on the Service" has_event default echoserver A
 within 10 "event UpdatedLoadBalancer on the Service" has_event default echoserver UpdatedLoadBalancer
 
 # --- the whole chain: real nftlb in a namespace per Node, ClusterIP to a backend echo server --------
-if [ "$(id -u)" != 0 ] || ! ip netns add akb-probe 2>/dev/null; then
+if [ "$(id -u)" != 0 ] || ! ip netns add "$netns_prefix-probe" 2>/dev/null; then
   skipped "data path through nftlb: needs root and network namespaces"
 else
-  ip netns del akb-probe
+  ip netns del "$netns_prefix-probe"
   if chain_up default echoserver > "$dir/chain.out" 2>&1; then
     for a in $(ingress_of default echoserver); do
       reply=$(chain_request "$a" 8080 2>&1)
@@ -252,8 +255,11 @@ kc delete svc after-other >/dev/null
 within 30 "Service deleted: DaemonSet gone" ds_gone default after-other
 
 # --- fault: operator killed mid-way -----------------------------------------------------------------------------
-for i in $(seq 0 9); do lb_svc "burst-$i" $((9100 + i)); done
-sleep 0.5
+# Ten Services in one request stream, and the kill right behind them: the operator is mid-way.
+for i in $(seq 0 9); do
+  jq -n --arg n "burst-$i" --argjson p $((9100 + i)) \
+    '{apiVersion: "v1", kind: "Service", metadata: {name: $n, namespace: "default"}, spec: {type: "LoadBalancer", ports: [{name: "p", port: $p, protocol: "TCP"}]}}'
+done | jq -s '{apiVersion: "v1", kind: "List", items: .}' | kc create -f - >/dev/null
 op_stop a KILL
 echo "# operator SIGKILLed with $(for i in $(seq 0 9); do ds_count default "burst-$i"; done | awk '{s += $1} END {print s}') of 10 new DaemonSets made"
 kc delete svc echoserver burst-0 >/dev/null

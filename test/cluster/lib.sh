@@ -4,10 +4,10 @@
 # `kubectl create token` in a kubeconfig that verifies the cluster CA.
 lib_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$lib_here/../.." && pwd)
-dir=${AKROBATEO_CLUSTER_DIR:-$root/build/cluster}
+# shellcheck source=profile.sh
+. "$lib_here/profile.sh"
 AKROBATEO_BIN=${AKROBATEO_BIN:-$root/build/bin}
 OPNS=akrobateo-system
-api_port=${AKROBATEO_APISERVER_PORT:-36443}
 kbin=$(bash "$lib_here/build.sh")
 export PATH="$kbin:$PATH"
 

@@ -7,6 +7,7 @@
 # is not running; runs the operator from $AKROBATEO_BIN (default build/bin).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-record}
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 out=${1:-$root/test/operator/testdata/recorded}

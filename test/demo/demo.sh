@@ -63,7 +63,7 @@ say "running (took $(( $(date +%s) - t0 ))s)"
 cat <<EOF
   export KUBECONFIG=$dir/admin.kubeconfig PATH=$kbin:\$PATH
   kubectl get svc echoserver
-  ip netns exec akb-client curl http://$(ingress_of default echoserver | awk '{print $1}'):$port/
+  ip netns exec $netns_prefix-client curl http://$(ingress_of default echoserver | awk '{print $1}'):$port/
   logs: $dir/*.log
 Stop everything with: make demo-down
 EOF
