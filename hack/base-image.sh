@@ -38,7 +38,7 @@ if [ ! -s "$TARBALL" ]; then
   rootfs="$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")"
   # debootstrap mounts /proc and /sys inside the rootfs while it works; unmount before removing.
   cleanup() {
-    grep -o " $rootfs/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done
+    { grep -o " $rootfs/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
     rm -rf --one-file-system "$rootfs" "$TARBALL.tmp"
   }
   trap cleanup EXIT
