@@ -1,6 +1,11 @@
 #include "nftlb/legacy_backend.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include "nftlb/subprocess.h"
@@ -29,9 +34,10 @@ struct TableState {
   std::vector<std::string> rules;     // "-A X ..." lines of our chains, in order
 };
 
-Status Save(Family f, const char* table, const LegacyChains& ch, TableState* st) {
+Status Save(const EnvVars& env, Family f, const char* table, const LegacyChains& ch,
+            TableState* st) {
   ProcessResult pr;
-  Status s = RunProcess({SaveTool(f), "-t", table}, "", &pr);
+  Status s = RunProcess({SaveTool(f), "-t", table}, "", &pr, env);
   if (!s.ok()) return s;
   if (pr.exit_code != 0) {
     return Status::Error(std::string(SaveTool(f)) + " -t " + table +
@@ -72,9 +78,9 @@ void AppendChainRemoval(const TableState& st, const std::string& chain, std::str
   *out += "-X " + chain + "\n";
 }
 
-Status Restore(Family f, const std::string& text) {
+Status Restore(const EnvVars& env, Family f, const std::string& text) {
   ProcessResult pr;
-  Status s = RunProcess({RestoreTool(f), "--noflush", "-w", "5"}, text, &pr);
+  Status s = RunProcess({RestoreTool(f), "--noflush", "-w", "5"}, text, &pr, env);
   if (!s.ok()) return s;
   if (pr.exit_code != 0) {
     return Status::Error(std::string(RestoreTool(f)) +
@@ -84,16 +90,16 @@ Status Restore(Family f, const std::string& text) {
 }
 
 // Makes one family's nftlb chains equal to r (removes them when r has none of f).
-Status ApplyFamily(const Ruleset& r, Family f) {
+Status ApplyFamily(const EnvVars& env, const Ruleset& r, Family f) {
   const LegacyChains ch = LegacyChainNames(r.table);
   TableState nat, filter;
-  Status s = Save(f, "nat", ch, &nat);
+  Status s = Save(env, f, "nat", ch, &nat);
   const bool want = r.HasFamily(f);
   if (!s.ok()) {
     if (!want) return Status::Ok();  // e.g. no IPv6 here, and none asked for
     return s;
   }
-  s = Save(f, "filter", ch, &filter);
+  s = Save(env, f, "filter", ch, &filter);
   if (!s.ok()) return s;
 
   std::string text;
@@ -125,14 +131,30 @@ Status ApplyFamily(const Ruleset& r, Family f) {
     text += "COMMIT\n";
   }
   if (text.empty()) return Status::Ok();
-  return Restore(f, text);
+  return Restore(env, f, text);
 }
 
 }  // namespace
 
+LegacyBackend::LegacyBackend() {
+  if (std::getenv("XTABLES_LOCKFILE") != nullptr) return;
+  const int probe = open("/run/xtables.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (probe >= 0) {
+    close(probe);
+    return;
+  }
+  lock_fd_ = memfd_create("xtables.lock", 0);  // inherited by the tools on purpose
+  if (lock_fd_ >= 0)
+    env_.push_back({"XTABLES_LOCKFILE", "/proc/self/fd/" + std::to_string(lock_fd_)});
+}
+
+LegacyBackend::~LegacyBackend() {
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
 Status LegacyBackend::Install(const Ruleset& r) {
   for (Family f : {Family::kIpv4, Family::kIpv6}) {
-    Status s = ApplyFamily(r, f);
+    Status s = ApplyFamily(env_, r, f);
     if (!s.ok()) return s;
   }
   return Status::Ok();
@@ -150,12 +172,12 @@ Status LegacyBackend::Check(const Ruleset& r, bool* matches, std::string* why) {
   for (Family f : {Family::kIpv4, Family::kIpv6}) {
     const bool want = r.HasFamily(f);
     TableState nat, filter;
-    Status s = Save(f, "nat", ch, &nat);
+    Status s = Save(env_, f, "nat", ch, &nat);
     if (!s.ok()) {
       if (!want) continue;
       return s;
     }
-    s = Save(f, "filter", ch, &filter);
+    s = Save(env_, f, "filter", ch, &filter);
     if (!s.ok()) return s;
     std::vector<std::string> want_nat_jumps, want_filter_jumps;
     std::vector<std::string> want_nat = want ? LegacyNatRules(r, f) : std::vector<std::string>{};

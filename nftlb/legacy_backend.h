@@ -9,16 +9,30 @@
 #include <vector>
 
 #include "nftlb/backend.h"
+#include "nftlb/subprocess.h"
 
 namespace nftlb {
 
 class LegacyBackend : public Backend {
  public:
+  LegacyBackend();
+  ~LegacyBackend() override;
+  LegacyBackend(const LegacyBackend&) = delete;
+  LegacyBackend& operator=(const LegacyBackend&) = delete;
+
   const char* name() const override { return "iptables-legacy"; }
   Status Install(const Ruleset& r) override;
   Status Remove(const std::string& table) override;
   Status Check(const Ruleset& r, bool* matches, std::string* why) override;
   std::string DryRun(const Ruleset& r) const override;
+
+ private:
+  // The iptables tools lock /run/xtables.lock, which a container with a read-only root
+  // filesystem cannot create. Then the tools get XTABLES_LOCKFILE=/proc/self/fd/N, an
+  // anonymous file this object owns; in a pod nftlb is the only iptables user, so a
+  // private lock loses nothing.
+  int lock_fd_ = -1;
+  EnvVars env_;
 };
 
 }  // namespace nftlb

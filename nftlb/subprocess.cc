@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace nftlb {
@@ -42,7 +43,7 @@ bool MakePipe(Fd* read_end, Fd* write_end) {
 }  // namespace
 
 Status RunProcess(const std::vector<std::string>& argv, const std::string& input,
-                  ProcessResult* result) {
+                  ProcessResult* result, const EnvVars& env) {
   Fd in_r, in_w, out_r, out_w, err_r, err_w, exec_r, exec_w;
   if (!MakePipe(&in_r, &in_w) || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w) ||
       !MakePipe(&exec_r, &exec_w)) {
@@ -62,6 +63,7 @@ Status RunProcess(const std::vector<std::string>& argv, const std::string& input
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
     execvp(cargv[0], cargv.data());
     const int e = errno;
     (void)!write(exec_w.get(), &e, sizeof(e));

@@ -4,6 +4,7 @@
 #define AKROBATEO_NFTLB_SUBPROCESS_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nftlb/status.h"
@@ -16,9 +17,12 @@ struct ProcessResult {
   std::string err;
 };
 
-// Fails only when the tool could not be started (e.g. not installed).
+using EnvVars = std::vector<std::pair<std::string, std::string>>;
+
+// Fails only when the tool could not be started (e.g. not installed). `env` is added to the
+// child's environment.
 Status RunProcess(const std::vector<std::string>& argv, const std::string& input,
-                  ProcessResult* result);
+                  ProcessResult* result, const EnvVars& env = {});
 
 }  // namespace nftlb
 

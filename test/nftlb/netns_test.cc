@@ -361,6 +361,24 @@ TEST_CASE("bad input leaves the installed ruleset byte-for-byte unchanged") {
   }
 }
 
+TEST_CASE("iptables-legacy needs no writable /run (read-only root filesystem)") {
+  Topology t;
+  EchoServers servers(*t.backend);
+  // /run read-only, so /run/xtables.lock cannot be created, as in the balancer pod.
+  const std::string script = "mount -t tmpfs -o ro tmpfs /run && exec \"$0\" \"$@\"";
+  std::string out, err;
+  CHECK(Run(t.pod->Exec(Cat({"unshare", "--mount", "sh", "-c", script, NFTLB_BIN, "--once",
+                             "--backend", "iptables-legacy"},
+                            kForwards)),
+            &out, &err) == 0);
+  CHECK_MESSAGE(err.find("xtables.lock") == std::string::npos, err);
+  Reply r = Request(*t.client, L4::kTcp, "192.0.2.2", 80);
+  CHECK_MESSAGE(r.ok, r.error);
+  CHECK(Run(t.pod->Exec({"unshare", "--mount", "sh", "-c", script, NFTLB_BIN, "--delete",
+                         "--backend", "iptables-legacy"})) == 0);
+  CheckNothingInstalled(t);
+}
+
 TEST_CASE("IPv6 targets with all.forwarding=0 that cannot be set: exit 1, rules untouched") {
   Topology t;
   REQUIRE(Run(Nftlb(t, {"--once", "--forward", "tcp/80=198.51.100.2:8080"})) == 0);
