@@ -137,6 +137,7 @@ Response Client::Request(const std::string& verb, const std::string& method,
       idle_.pop_back();
     }
   }
+  bool reused = conn != nullptr;
   if (!conn) conn = NewConnection();
   httplib::Request req;
   req.method = method;
@@ -150,6 +151,12 @@ Response Client::Request(const std::string& verb, const std::string& method,
     req.body = body;
   }
   httplib::Result res = conn->send(req);
+  if (!res && reused) {
+    // The server closed the idle keep-alive connection before reading the request; it was
+    // not processed, so it is sent once more on a fresh connection.
+    conn = NewConnection();
+    res = conn->send(req);
+  }
   if (res) {
     out.status = res->status;
     out.body = std::move(res->body);
