@@ -7,9 +7,10 @@
 # It starts its own control plane (test/cluster/cluster.sh with a private directory and ports, so
 # it never touches `make cluster-up`'s) and always stops it again. kwok stands in for kubelets:
 # the balancer pods are not run, only marked Ready, which is what the operator watches.
-# Checks: /readyz; the leader Lease; the echoserver LoadBalancer Service gets its DaemonSet and
+# Checks: test/images/deploy-check.sh (server dry run of deploy/, RBAC = docs/design.md) on the
+# fresh server; then /readyz; the leader Lease; the echoserver LoadBalancer Service gets its DaemonSet and
 # addresses; the Service's deletion removes the DaemonSet; no request of the operator was
-# forbidden. Prints SKIP (exit 0) where Docker, the image or the control-plane binaries are absent.
+# forbidden; `kubectl delete -k deploy/` removes everything, a balancer DaemonSet included. Prints SKIP (exit 0) where Docker, the image or the control-plane binaries are absent.
 # shellcheck disable=SC2317  # functions called through check, until_ok and the EXIT trap
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -64,6 +65,15 @@ if ! bash test/cluster/cluster.sh up >"$root/build/images/cluster-up.log" 2>&1; 
 fi
 kc() { "$bin/kubectl" --kubeconfig "$AKROBATEO_CLUSTER_DIR/admin.kubeconfig" "$@"; }
 ns=akrobateo-system
+
+# First the read-only proof on a fresh server (no akrobateo-system yet): server-side dry run of
+# deploy/ and its RBAC against docs/design.md's table.
+deploy_check() {
+  KUBECTL="$bin/kubectl" bash test/images/deploy-check.sh "$AKROBATEO_CLUSTER_DIR/admin.kubeconfig" 2>&1 |
+    sed 's/^/  /'
+  return "${PIPESTATUS[0]}"
+}
+check "test/images/deploy-check.sh on a fresh API server" deploy_check
 
 # deploy/ for real. kwok marks the Deployment's own pods Running but runs nothing.
 check "kubectl apply -k deploy/" bash -c "$(printf '%q ' "$bin/kubectl" --kubeconfig "$AKROBATEO_CLUSTER_DIR/admin.kubeconfig") apply -k deploy/ >/dev/null"
@@ -122,5 +132,17 @@ check "/metrics serves akrobateo_reconcile_total" bash -c \
 logs="$(docker logs "$container" 2>&1)"
 check "operator log shows no forbidden request (deploy/'s roles suffice)" bash -c "! grep -qi 'forbidden\\|403' <<<\"\$1\"" _ "$logs"
 check "operator still running" test "$(docker inspect -f '{{.State.Running}}' "$container")" = true
+
+# Uninstall with a balancer DaemonSet present: `kubectl delete -k deploy/` removes the operator
+# (here: its container stops, as its Deployment's pods would) and the namespace, and with the
+# namespace the DaemonSet.
+kc apply -f test/cluster/manifests/echoserver.yaml >/dev/null
+check "before uninstall: the Service has its DaemonSet again" until_ok 60 ds_exists
+docker stop -t 10 "$container" >/dev/null
+ns_gone() { ! kc get namespace "$ns" >/dev/null 2>&1; }
+kc delete -k deploy/ --wait=false >/dev/null
+check "kubectl delete -k deploy/ removes the namespace and the balancer DaemonSet in it" until_ok 120 ns_gone
+check "no managed DaemonSet left anywhere" test -z "$(kc get ds -A -l app.kubernetes.io/managed-by=akrobateo -o name)"
+kc delete -f test/cluster/manifests/echoserver.yaml --ignore-not-found >/dev/null
 if [ "$fail" -gt 0 ]; then tail -20 <<<"$logs" | sed 's/^/  operator: /'; fi
 finish
