@@ -339,10 +339,11 @@ func main() {
 				what string
 				c    chan time.Time
 			}{{"daemonsets", created}, {"pods-ready", podsReady}} {
+				// DaemonSet status (numberReady) may trail the pods the operator already saw Ready.
 				select {
 				case u := <-ch.c:
 					fmt.Printf("%s %.2f\n", ch.what, u.Sub(start).Seconds())
-				default:
+				case <-time.After(60 * time.Second):
 					fmt.Printf("%s unknown\n", ch.what)
 				}
 			}
