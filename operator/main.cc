@@ -176,7 +176,10 @@ int Run(const Flags& f) {
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    spdlog::info("shutdown signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    // Run() itself sends SIGTERM to end this thread once it is already shutting down.
+    if (!shutdown.Done()) {
+      spdlog::info("shutdown signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
     shutdown.Trigger();
     elector.Stop();
   });
@@ -184,6 +187,7 @@ int Run(const Flags& f) {
   metrics::HttpServers servers(&metrics, [&caches] { return caches.Synced(); });
   if (auto r = servers.Start(f.metrics_addr, f.health_addr); !r) {
     spdlog::error("serve error=\"{}\"", r.error());
+    shutdown.Trigger();
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
     return 2;
