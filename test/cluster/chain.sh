@@ -99,14 +99,21 @@ chain_request() {
 }
 
 chain_down() {
-  local f n
+  local f n i alive pids=()
   for f in "$dir"/pids/nftlb-*.pid "$dir"/pids/echo-backend.pid; do
     [ -e "$f" ] || continue
-    n=$(cat "$f"); kill -TERM "$n" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$n" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$n" 2>/dev/null || true
+    pids+=("$(cat "$f")")
     rm -f "$f"
   done
+  # nftlb removes its table on SIGTERM; all at once, SIGKILL after 5 s.
+  for n in "${pids[@]}"; do kill -TERM "$n" 2>/dev/null || true; done
+  for i in $(seq 50); do
+    alive=0
+    for n in "${pids[@]}"; do kill -0 "$n" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for n in "${pids[@]}"; do kill -KILL "$n" 2>/dev/null || true; done
   if [ -f "$dir/netns.list" ]; then
     while read -r n; do ip netns del "$n" 2>/dev/null || true; done < "$dir/netns.list"
     rm -f "$dir/netns.list"

@@ -162,15 +162,32 @@ up() {
   log "up in $(( $(date +%s) - t0 ))s; export KUBECONFIG=$k  (kubectl: $bin/kubectl)"
 }
 
+# stop_all PID... : SIGTERM to each process group at once, SIGKILL whatever is left after 10 s.
+stop_all() {
+  local pid i alive
+  for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  for i in $(seq 100); do
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "$@"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
+}
+
 down() {
-  local c f n
-  # Operators, nftlb and echo servers the tests or the demo started first, then the cluster.
+  local f c n clients=()
+  # Clients first, all at once (the operators, nftlb and echo server that the tests or the demo
+  # started, kwok, the scheduler, the controller manager), then kube-apiserver, then etcd: a
+  # server stopped under its clients makes them retry until killed.
   for f in "$dir"/pids/*.pid; do
     [ -e "$f" ] || continue
     c=$(basename "$f" .pid)
-    case " ${components[*]} " in *" $c "*) ;; *) stop "$c" ;; esac
+    case $c in kube-apiserver | etcd) ;; *) clients+=("$(cat "$f")") ;; esac
   done
-  for c in "${components[@]}"; do stop "$c"; done
+  [ ${#clients[@]} -eq 0 ] || stop_all "${clients[@]}"
+  stop kube-apiserver
+  stop etcd
   # Network namespaces of the data-path chain (test/cluster/chain.sh records each it makes).
   if [ -f "$dir/netns.list" ]; then
     while read -r n; do ip netns del "$n" 2>/dev/null || true; done < "$dir/netns.list"

@@ -259,8 +259,12 @@ within 30 "Service deleted: DaemonSet gone" ds_gone default after-other
 for i in $(seq 0 9); do
   jq -n --arg n "burst-$i" --argjson p $((9100 + i)) \
     '{apiVersion: "v1", kind: "Service", metadata: {name: $n, namespace: "default"}, spec: {type: "LoadBalancer", ports: [{name: "p", port: $p, protocol: "TCP"}]}}'
-done | jq -s '{apiVersion: "v1", kind: "List", items: .}' | kc create -f - >/dev/null
+done | jq -s '{apiVersion: "v1", kind: "List", items: .}' > "$dir/burst.json"
+kc create -f "$dir/burst.json" >/dev/null &
+creating=$!
+sleep 0.3
 op_stop a KILL
+wait "$creating"
 echo "# operator SIGKILLed with $(for i in $(seq 0 9); do ds_count default "burst-$i"; done | awk '{s += $1} END {print s}') of 10 new DaemonSets made"
 kc delete svc echoserver burst-0 >/dev/null
 lb_svc burst-10 9110
