@@ -262,7 +262,8 @@ for i in $(seq 0 9); do
 done | jq -s '{apiVersion: "v1", kind: "List", items: .}' > "$dir/burst.json"
 kc create -f "$dir/burst.json" >/dev/null &
 creating=$!
-sleep 0.3
+# SIGKILL as soon as it has created the first of them.
+timeout 10 bash -c "until grep -q 'created daemonset=.* service=default/burst-' '$dir/operator-a.log'; do sleep 0.01; done"
 op_stop a KILL
 wait "$creating"
 echo "# operator SIGKILLed with $(for i in $(seq 0 9); do ds_count default "burst-$i"; done | awk '{s += $1} END {print s}') of 10 new DaemonSets made"
