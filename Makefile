@@ -43,7 +43,7 @@ test-fuzz: build-fuzz
 	bash test/fuzz/run.sh $(FUZZ_BUILD)
 
 test-netns: build-asan
-	cd $(ASAN_BUILD) && ctest -L netns --output-on-failure
+	cd $(ASAN_BUILD) && ctest -L netns --verbose
 
 test-images: build
 	bash test/images/run.sh
