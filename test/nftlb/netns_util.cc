@@ -189,8 +189,9 @@ EchoServers::EchoServers(const Netns& ns) {
       }
     }
   }
-  // Tags in fd order: listen fds then UDP fds.
-  for (int fd : listen_fds_) {
+  // Tags in fd order: listen fds then UDP fds. The tag names the backend by the last digit
+  // of the address the socket is bound to (backends 2 and 3 of the test topology).
+  auto tag_of = [](int fd) {
     sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -200,20 +201,10 @@ EchoServers::EchoServers(const Netns& ns) {
                         : &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr;
     inet_ntop(ss.ss_family, a, buf, sizeof(buf));
     const std::string s = buf;
-    tags_.push_back(s.back() == '2' ? "b2" : "b3");
-  }
-  for (int fd : udp_fds_) {
-    sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    char buf[INET6_ADDRSTRLEN];
-    const void* a = ss.ss_family == AF_INET
-                        ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&ss)->sin_addr)
-                        : &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr;
-    inet_ntop(ss.ss_family, a, buf, sizeof(buf));
-    const std::string s = buf;
-    tags_.push_back(s.back() == '2' ? "b2" : "b3");
-  }
+    return std::string(s.back() == '2' ? "b2" : "b3");
+  };
+  for (int fd : listen_fds_) tags_.push_back(tag_of(fd));
+  for (int fd : udp_fds_) tags_.push_back(tag_of(fd));
   stop_fd_ = eventfd(0, EFD_CLOEXEC);
   thread_ = std::thread([this] { Loop(); });
 }
