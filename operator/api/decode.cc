@@ -83,6 +83,32 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// At most `max` bytes, cut on a UTF-8 character boundary; "..." marks a cut.
+std::string Capped(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max - 3;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s + "...";
+}
+
+// The node a DaemonSet pod is meant for: the controller pins each pod with a required node
+// affinity term `matchFields: metadata.name In [<node>]`.
+std::string AffinityNode(const json& spec) {
+  const json& required = Obj(Obj(Obj(spec, "affinity"), "nodeAffinity"),
+                             "requiredDuringSchedulingIgnoredDuringExecution");
+  for (const json& term : Arr(required, "nodeSelectorTerms")) {
+    for (const json& f : Arr(term, "matchFields")) {
+      const json& values = Arr(f, "values");
+      if (Str(f, "key") == "metadata.name" && Str(f, "operator") == "In" && values.size() == 1 &&
+          values[0].is_string()) {
+        return Capped(values[0].get<std::string>(), 253);
+      }
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<Service> DecodeService(const json& j) {
@@ -191,8 +217,15 @@ Result<Pod> DecodePod(const json& j) {
   const json& status = Obj(j, "status");
   bool deleting = Get(m, "deletionTimestamp") != nullptr;
   for (const json& c : Arr(status, "conditions")) {
-    if (Str(c, "type") == "Ready") p.ready = Str(c, "status") == "True" && !deleting;
+    std::string type = Str(c, "type");
+    if (type == "Ready") p.ready = Str(c, "status") == "True" && !deleting;
+    if (type == "PodScheduled" && Str(c, "status") == "False" &&
+        Str(c, "reason") == "Unschedulable" && !deleting) {
+      p.unschedulable = true;
+      p.scheduler_message = Capped(Str(c, "message"), kMaxSchedulerMessage);
+    }
   }
+  if (p.unschedulable && p.node_name.empty()) p.target_node = AffinityNode(Obj(j, "spec"));
   return p;
 }
 

@@ -2,6 +2,7 @@
 // operator reads are kept; raw JSON is never stored (memory footprint: see docs/operator.md).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,6 +49,7 @@ struct Node {
 };
 
 // A balancer pod (only pods carrying the managed-by label are watched).
+inline constexpr size_t kMaxSchedulerMessage = 256;
 struct Pod {
   std::string ns;
   std::string name;
@@ -56,6 +58,12 @@ struct Pod {
   std::string service_uid;
   std::string node_name;
   bool ready = false;
+  // PodScheduled False/Unschedulable: the scheduler's message (at most kMaxSchedulerMessage
+  // bytes) and the node the DaemonSet controller aimed the pod at (its node affinity). Empty
+  // for every other pod, so the cache stays small.
+  bool unschedulable = false;
+  std::string scheduler_message;
+  std::string target_node;
   bool operator==(const Pod&) const = default;
 };
 

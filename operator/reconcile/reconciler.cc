@@ -9,6 +9,7 @@
 #include "operator/names.h"
 #include "operator/reconcile/orphans.h"
 #include "operator/reconcile/status.h"
+#include "operator/reconcile/unschedulable.h"
 
 namespace akrobateo::reconcile {
 namespace {
@@ -20,6 +21,10 @@ std::string Join(const std::vector<std::string>& v) {
   for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
   return out.empty() ? "<none>" : out;
 }
+
+// Pending balancer pods have their own slot: an address change clears the plain
+// UnavailableLoadBalancer slot, and must not repeat this warning.
+constexpr const char* kUnschedulableSlot = "UnavailableLoadBalancer/unschedulable";
 
 std::string DsPath(const std::string& ns, const std::string& name = "") {
   return "/apis/apps/v1/namespaces/" + ns + "/daemonsets" + (name.empty() ? "" : "/" + name);
@@ -107,10 +112,10 @@ std::vector<std::string> Reconciler::ResyncKeys() {
 }
 
 void Reconciler::WarnOnce(const api::Service& svc, const std::string& reason,
-                          const std::string& note) {
+                          const std::string& note, const std::string& slot) {
   {
     std::lock_guard lock(mu_);
-    auto& last = warned_[{cache::ServiceKey(svc), reason}];
+    auto& last = warned_[{cache::ServiceKey(svc), slot.empty() ? reason : slot}];
     if (last == note) return;
     last = note;
   }
@@ -137,6 +142,7 @@ std::string Reconciler::Reconcile(const std::string& key) {
   if (!svc || !IsHandled(*svc, opts_.classes)) {
     err = EnsureAbsent(key, svc ? &*svc : nullptr, daemonsets,
                        !svc ? "Service deleted" : "Service no longer handled");
+    if (svc) ClearWarning(key, kUnschedulableSlot);
     if (!svc) {
       std::lock_guard lock(mu_);
       for (auto it = warned_.lower_bound({key, ""}); it != warned_.end() && it->first.first == key;)
@@ -152,11 +158,13 @@ std::string Reconciler::Reconcile(const std::string& key) {
                "port " + c.protocol + "/" + std::to_string(c.port) +
                    " is already held by Service " + c.holder +
                    "; no balancer until the conflict clears");
+      ClearWarning(key, kUnschedulableSlot);
       err = EnsureAbsent(key, &*svc, daemonsets, "port conflict");
       if (err.empty()) err = WriteStatus(*svc, {});
     } else if (!desired) {
       ClearWarning(key, "PortConflict");
       WarnOnce(*svc, "UnavailableLoadBalancer", desired.error());
+      ClearWarning(key, kUnschedulableSlot);
       err = EnsureAbsent(key, &*svc, daemonsets, "cannot be balanced");
       if (err.empty()) err = WriteStatus(*svc, {});
     } else {
@@ -178,6 +186,13 @@ std::string Reconciler::Reconcile(const std::string& key) {
           });
         }
         err = WriteStatus(*svc, DesiredIngress(*svc, pods, nodes, slices));
+        // Pods the scheduler cannot place (a host port taken on a node, resources, taints):
+        // its reason, once per change.
+        if (std::optional<std::string> w = UnschedulableWarning(pods)) {
+          WarnOnce(*svc, "UnavailableLoadBalancer", *w, kUnschedulableSlot);
+        } else {
+          ClearWarning(key, kUnschedulableSlot);
+        }
         // A DaemonSet that no node may run is worth a warning even with an empty status.
         for (const api::DaemonSetInfo& ds : daemonsets) {
           if (ds.name == desired->ds.name && ds.observed_generation >= ds.generation &&

@@ -64,7 +64,10 @@ class Reconciler {
   std::string ApplyDaemonSet(const api::Service& svc, const api::DaemonSet& desired,
                              const std::vector<api::DaemonSetInfo>& existing);
   std::string WriteStatus(const api::Service& svc, const std::vector<std::string>& ingress);
-  void WarnOnce(const api::Service& svc, const std::string& reason, const std::string& note);
+  // Emits a Warning unless the same note was the last one emitted in `slot` (default: the
+  // reason) for this Service.
+  void WarnOnce(const api::Service& svc, const std::string& reason, const std::string& note,
+                const std::string& slot = "");
   void ClearWarning(const std::string& key, const std::string& reason);
 
   kube::Client* client_;

@@ -244,6 +244,39 @@ conflict_named() {
 }
 within 30 "two Services on TCP 9006: Warning PortConflict on the second, naming the first" conflict_named
 
+# --- a hostPort held on one node by something else: the scheduler's reason on the Service ------------
+# A plain pod (think: an ingress controller) holds TCP 9008 on node-b. Its priority equals the
+# balancer's (system-node-critical), so the scheduler cannot preempt it: node-b's balancer pod
+# stays Pending and the Service answers on node-a and node-c only.
+kc apply -f - >/dev/null <<'EOF'
+{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "port-holder", "namespace": "default"},
+ "spec": {"nodeName": "node-b", "priorityClassName": "system-node-critical",
+  "containers": [{"name": "c", "image": "example.com/ingress", "ports": [{"containerPort": 9008, "hostPort": 9008, "protocol": "TCP"}]}]}}
+EOF
+within 30 "port-holder (not from akrobateo) Running on node-b with hostPort 9008" \
+  bash -c "[ \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get pod port-holder -o jsonpath='{.status.phase}')\" = Running ]"
+lb_svc hostport-busy 9008
+within 60 "hostport-busy: balancer pods Ready on node-a node-c" nodes_are default hostport-busy "node-a node-c"
+pending_on_b() {
+  kc -n "$OPNS" get pods -l akrobateo.dev/service-name=hostport-busy -o json | jq -e '[.items[] | select(.status.phase == "Pending" and
+    any(.status.conditions[]?; .type == "PodScheduled" and .reason == "Unschedulable" and (.message | contains("free ports"))))] | length == 1' >/dev/null
+}
+within 30 "hostport-busy: one balancer pod Pending, the scheduler says: didn't have free ports" pending_on_b
+within 30 "hostport-busy: ingress = 192.0.2.10 192.0.2.12 (node-b's pod cannot run)" ingress_is default hostport-busy "192.0.2.10 192.0.2.12"
+unavailable_notes() {
+  kc -n default get events --field-selector involvedObject.name=hostport-busy,reason=UnavailableLoadBalancer,type=Warning -o json | jq -r '.items[].message'
+}
+partial_b="2 of 3 balancer pods are ready; 1 of 3 pods is Pending, cannot be scheduled on node node-b, .*didn't have free ports"
+warned_port_b() { unavailable_notes | grep -q "$partial_b"; }
+within 30 "hostport-busy: Warning UnavailableLoadBalancer names node-b and quotes the scheduler" warned_port_b
+echo "# kubectl get events reason=UnavailableLoadBalancer: $(unavailable_notes | grep "$partial_b" | head -1)"
+sleep 3
+expect_eq "hostport-busy: that Warning is emitted once, not on every reconcile" "$(unavailable_notes | grep -c "$partial_b")" 1
+kc delete pod port-holder --wait=false >/dev/null
+within 60 "port freed: node-b's balancer pod runs, ingress = 203.0.113.11" ingress_is default hostport-busy "203.0.113.11"
+kc delete svc hostport-busy >/dev/null
+within 30 "hostport-busy deleted: DaemonSet gone" ds_gone default hostport-busy
+
 # --- type change and deletion --------------------------------------------------------------------------------
 lb_svc to-clusterip 9007
 within 30 "to-clusterip: ingress set" bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc to-clusterip -o jsonpath='{.status.loadBalancer.ingress}')\" ]"

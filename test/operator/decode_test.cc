@@ -103,6 +103,67 @@ TEST_CASE("Pod: labels, node and readiness; a terminating pod is not ready") {
   CHECK(!api::DecodePod(j)->ready);
 }
 
+TEST_CASE("Pod: PodScheduled False/Unschedulable keeps the scheduler's message and target node") {
+  // Recorded from kube-apiserver v1.36.3: hostPort 9501 held on node-b by a plain pod.
+  json j = Fixture("recorded/pod-unschedulable.json");
+  auto p = api::DecodePod(j);
+  REQUIRE(p.ok());
+  CHECK(p->unschedulable);
+  CHECK(!p->ready);
+  CHECK(p->node_name.empty());
+  CHECK(p->target_node == "node-b");
+  CHECK(p->service_name == "all-busy");
+  CHECK(p->scheduler_message.rfind("0/3 nodes are available: 1 node(s) didn't have free ports",
+                                   0) == 0);
+  CHECK(p->scheduler_message.size() <= api::kMaxSchedulerMessage);
+  CHECK(p->scheduler_message.size() > 200);
+  CHECK(p->scheduler_message.ends_with("..."));  // the recorded message is longer than the cap
+
+  // A scheduled, Ready pod carries none of it (the cache stays small).
+  auto ready = api::DecodePod(Fixture("recorded/pod.json"));
+  REQUIRE(ready.ok());
+  CHECK(!ready->unschedulable);
+  CHECK(ready->scheduler_message.empty());
+  CHECK(ready->target_node.empty());
+
+  auto with_condition = [&](json c) {
+    json k = j;
+    k["status"]["conditions"] = json::array({c});
+    return *api::DecodePod(k);
+  };
+  json cond = j["status"]["conditions"][0];
+  cond["message"] = "short";
+  CHECK(with_condition(cond).scheduler_message == "short");
+  // Long messages are capped on a UTF-8 character boundary.
+  std::string euros;
+  for (int i = 0; i < 200; ++i) euros += "\xe2\x82\xac";  // U+20AC, 3 bytes each
+  cond["message"] = euros;
+  std::string capped = with_condition(cond).scheduler_message;
+  CHECK(capped.size() <= api::kMaxSchedulerMessage);
+  CHECK(capped == euros.substr(0, 252) + "...");
+  // Other reasons and states are not "cannot be scheduled".
+  for (auto [status, reason] : {std::pair{"False", "SchedulingGated"}, std::pair{"True", ""},
+                                std::pair{"Unknown", "Unschedulable"}}) {
+    CAPTURE(reason);
+    json c = cond;
+    c["status"] = status;
+    c["reason"] = reason;
+    CHECK(!with_condition(c).unschedulable);
+  }
+  json mistyped = cond;
+  mistyped["message"] = 42;
+  CHECK(with_condition(mistyped).unschedulable);
+  CHECK(with_condition(mistyped).scheduler_message.empty());
+  // A terminating pod no longer matters; a pod without the DaemonSet's affinity has no target.
+  json deleting = j;
+  deleting["metadata"]["deletionTimestamp"] = "2026-11-26T10:00:00Z";
+  CHECK(!api::DecodePod(deleting)->unschedulable);
+  json no_affinity = j;
+  no_affinity["spec"].erase("affinity");
+  CHECK(api::DecodePod(no_affinity)->unschedulable);
+  CHECK(api::DecodePod(no_affinity)->target_node.empty());
+}
+
 TEST_CASE("EndpointSlice: ready endpoints' nodes, nil ready counts as ready, deduplicated") {
   auto e = api::DecodeEndpointSlice(Fixture("endpointslice.json"));
   REQUIRE(e.ok());
