@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "operator/api/daemonset.h"
 #include "operator/names.h"
@@ -40,8 +41,7 @@ Reconciler::Reconciler(kube::Client* client, cache::Caches* caches, metrics::Met
       opts_(std::move(opts)),
       events_(client, opts_.instance) {}
 
-Reconciler::Derived Reconciler::Refresh() {
-  std::lock_guard lock(mu_);
+void Reconciler::RefreshLocked() {
   uint64_t sv = services_epoch_.load();
   uint64_t nv = caches_->nodes.store().Version();
   if (sv != derived_.services_epoch) {
@@ -67,7 +67,6 @@ Reconciler::Derived Reconciler::Refresh() {
     derived_.any_node_enable_lb = any;
     derived_.nodes_version = nv;
   }
-  return derived_;
 }
 
 void Reconciler::ServiceChanged(const api::Service* old, const api::Service* now) {
@@ -90,13 +89,18 @@ std::vector<std::string> Reconciler::BlockedKeys() {
 }
 
 std::vector<std::string> Reconciler::ResyncKeys() {
-  Derived d = Refresh();
+  std::unordered_map<std::string, std::string> wanted;
+  {
+    std::lock_guard lock(mu_);
+    RefreshLocked();
+    wanted = derived_.wanted;
+  }
   std::vector<std::string> keys;
   caches_->services.store().ForEach(
       [&keys](const std::string& k, const api::Service&) { keys.push_back(k); });
   std::vector<api::DaemonSetInfo> all =
       caches_->daemonsets.store().Select([](const api::DaemonSetInfo&) { return true; });
-  for (const api::DaemonSetInfo& o : SelectOrphans(all, d.wanted)) {
+  for (const api::DaemonSetInfo& o : SelectOrphans(all, wanted)) {
     spdlog::info("orphan daemonset={}/{} service={}/{} uid={}", o.ns, o.name, o.service_ns,
                  o.service_name, o.service_uid);
     if (!o.service_ns.empty() && !o.service_name.empty()) {
@@ -149,11 +153,18 @@ std::string Reconciler::Reconcile(const std::string& key) {
         it = warned_.erase(it);
     }
   } else {
-    Derived d = Refresh();
-    auto blocked = d.blocked.find(key);
-    Result<DesiredDaemonSet> desired = BuildDaemonSet(*svc, d.any_node_enable_lb, opts_.daemonsets);
-    if (blocked != d.blocked.end()) {
-      const PortConflict& c = blocked->second;
+    // Only this key's entry is copied out: the tables grow with the number of Services.
+    std::optional<PortConflict> blocked;
+    bool any_node_enable_lb = false;
+    {
+      std::lock_guard lock(mu_);
+      RefreshLocked();
+      if (auto it = derived_.blocked.find(key); it != derived_.blocked.end()) blocked = it->second;
+      any_node_enable_lb = derived_.any_node_enable_lb;
+    }
+    Result<DesiredDaemonSet> desired = BuildDaemonSet(*svc, any_node_enable_lb, opts_.daemonsets);
+    if (blocked) {
+      const PortConflict& c = *blocked;
       WarnOnce(*svc, "PortConflict",
                "port " + c.protocol + "/" + std::to_string(c.port) +
                    " is already held by Service " + c.holder +

@@ -57,7 +57,8 @@ class Reconciler {
     std::unordered_map<std::string, std::string> wanted;  // uid -> DaemonSet name
     bool any_node_enable_lb = false;
   };
-  Derived Refresh();
+  // Brings derived_ up to date with the caches (only what changed); mu_ must be held.
+  void RefreshLocked();
   std::string EnsureAbsent(const std::string& key, const api::Service* svc,
                            const std::vector<api::DaemonSetInfo>& daemonsets,
                            const std::string& why);
