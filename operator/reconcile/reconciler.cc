@@ -267,6 +267,13 @@ std::string Reconciler::ApplyDaemonSet(const api::Service& svc, const api::Daemo
     return err;
   }
   std::string hash = api::SpecHash(desired);
+  auto applied = [&](const std::string& verb) {
+    spdlog::info("{} daemonset={}/{} service={} hash={}", verb, desired.ns, desired.name, key,
+                 hash);
+    events_.Emit(svc, "Normal", "AppliedDaemonSet",
+                 verb + " DaemonSet " + desired.ns + "/" + desired.name);
+    return std::string();
+  };
   std::string rv;
   if (current != nullptr) {
     if (current->spec_hash == hash) return "";  // nothing differs: no write
@@ -274,13 +281,7 @@ std::string Reconciler::ApplyDaemonSet(const api::Service& svc, const api::Daemo
   } else {
     kube::Response r = client_->Request("create", "POST", DsPath(desired.ns),
                                         api::EncodeDaemonSet(desired).dump());
-    if (r.ok()) {
-      spdlog::info("created daemonset={}/{} service={} hash={}", desired.ns, desired.name, key,
-                   hash);
-      events_.Emit(svc, "Normal", "AppliedDaemonSet",
-                   "created DaemonSet " + desired.ns + "/" + desired.name);
-      return "";
-    }
+    if (r.ok()) return applied("created");
     if (r.status != 409) return "create daemonset " + desired.name + ": " + r.Describe();
     // Already there (the cache lags): fall through to a fresh read and an update.
   }
@@ -299,13 +300,7 @@ std::string Reconciler::ApplyDaemonSet(const api::Service& svc, const api::Daemo
     }
     kube::Response r = client_->Request("update", "PUT", DsPath(desired.ns, desired.name),
                                         api::EncodeDaemonSet(desired, rv).dump());
-    if (r.ok()) {
-      spdlog::info("updated daemonset={}/{} service={} hash={}", desired.ns, desired.name, key,
-                   hash);
-      events_.Emit(svc, "Normal", "AppliedDaemonSet",
-                   "updated DaemonSet " + desired.ns + "/" + desired.name);
-      return "";
-    }
+    if (r.ok()) return applied("updated");
     if (r.status != 409) return "update daemonset " + desired.name + ": " + r.Describe();
     rv.clear();  // conflict: re-read and try again
   }
