@@ -34,31 +34,32 @@ void Batch::Commit(const nlmsghdr* nlh) {
   buf_.resize(start + NLMSG_ALIGN(nlh->nlmsg_len));
 }
 
-void Batch::AddTable(uint16_t msg_type, uint16_t flags, const nftnl_table* t, std::string what) {
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(
-      Reserve(), msg_type, static_cast<uint16_t>(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY)),
-      static_cast<uint16_t>(flags | NLM_F_ACK), seq_++);
-  nftnl_table_nlmsg_build_payload(nlh, t);
+nlmsghdr* Batch::BeginObject(uint16_t msg_type, uint32_t family, uint16_t flags) {
+  return nftnl_nlmsg_build_hdr(Reserve(), msg_type, static_cast<uint16_t>(family),
+                               static_cast<uint16_t>(flags | NLM_F_ACK), seq_++);
+}
+
+void Batch::EndObject(const nlmsghdr* nlh, std::string what) {
   Commit(nlh);
   what_.push_back(std::move(what));
+}
+
+void Batch::AddTable(uint16_t msg_type, uint16_t flags, const nftnl_table* t, std::string what) {
+  nlmsghdr* nlh = BeginObject(msg_type, nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), flags);
+  nftnl_table_nlmsg_build_payload(nlh, t);
+  EndObject(nlh, std::move(what));
 }
 
 void Batch::AddChain(uint16_t msg_type, uint16_t flags, const nftnl_chain* c, std::string what) {
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(
-      Reserve(), msg_type, static_cast<uint16_t>(nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)),
-      static_cast<uint16_t>(flags | NLM_F_ACK), seq_++);
+  nlmsghdr* nlh = BeginObject(msg_type, nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY), flags);
   nftnl_chain_nlmsg_build_payload(nlh, c);
-  Commit(nlh);
-  what_.push_back(std::move(what));
+  EndObject(nlh, std::move(what));
 }
 
 void Batch::AddRule(uint16_t msg_type, uint16_t flags, nftnl_rule* r, std::string what) {
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(
-      Reserve(), msg_type, static_cast<uint16_t>(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY)),
-      static_cast<uint16_t>(flags | NLM_F_ACK), seq_++);
+  nlmsghdr* nlh = BeginObject(msg_type, nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), flags);
   nftnl_rule_nlmsg_build_payload(nlh, r);
-  Commit(nlh);
-  what_.push_back(std::move(what));
+  EndObject(nlh, std::move(what));
 }
 
 void Batch::Finish(bool commit) {

@@ -39,6 +39,10 @@ class Batch {
  private:
   char* Reserve();
   void Commit(const nlmsghdr* nlh);
+  // The header and the bookkeeping shared by every Add*: each object message is ACKed
+  // and named for error messages.
+  nlmsghdr* BeginObject(uint16_t msg_type, uint32_t family, uint16_t flags);
+  void EndObject(const nlmsghdr* nlh, std::string what);
 
   uint32_t first_seq_;
   uint32_t seq_;
