@@ -49,7 +49,7 @@ Status Save(const EnvVars& env, Family f, const char* table, const LegacyChains&
   std::string line;
   while (std::getline(in, line)) {
     for (const std::string& n : names) {
-      if (line == ":" + n + " - [0:0]" || line.rfind(":" + n + " - ", 0) == 0) {
+      if (line.rfind(":" + n + " - ", 0) == 0) {
         st->declared.push_back(n);
       } else if (line.rfind("-A " + n + " ", 0) == 0) {
         st->rules.push_back(line);
@@ -196,10 +196,10 @@ Status LegacyBackend::Check(const Ruleset& r, bool* matches, std::string* why) {
       }
       return out;
     };
-    std::vector<std::string> nat_jumps = nat.jumps, filter_jumps = filter.jumps;
+    std::vector<std::string> nat_jumps = nat.jumps;
     std::sort(nat_jumps.begin(), nat_jumps.end());
     std::sort(want_nat_jumps.begin(), want_nat_jumps.end());
-    if (nat_jumps != want_nat_jumps || filter_jumps != want_filter_jumps) {
+    if (nat_jumps != want_nat_jumps || filter.jumps != want_filter_jumps) {
       *why = std::string(SaveTool(f)) + ": jumps to nftlb's chains differ";
       return Status::Ok();
     }
