@@ -62,6 +62,16 @@ Status Save(const EnvVars& env, Family f, const char* table, const LegacyChains&
   return Status::Ok();
 }
 
+// Saves f's nat and filter tables. When the save tool fails for a family r does not use
+// (e.g. no IPv6 here, and none asked for), returns Ok with nat->saved false: nothing of
+// ours can be there.
+Status SaveFamily(const EnvVars& env, Family f, bool want, const LegacyChains& ch, TableState* nat,
+                  TableState* filter) {
+  Status s = Save(env, f, "nat", ch, nat);
+  if (!s.ok()) return want ? s : Status::Ok();
+  return Save(env, f, "filter", ch, filter);
+}
+
 bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -92,15 +102,11 @@ Status Restore(const EnvVars& env, Family f, const std::string& text) {
 // Makes one family's nftlb chains equal to r (removes them when r has none of f).
 Status ApplyFamily(const EnvVars& env, const Ruleset& r, Family f) {
   const LegacyChains ch = LegacyChainNames(r.table);
-  TableState nat, filter;
-  Status s = Save(env, f, "nat", ch, &nat);
   const bool want = r.HasFamily(f);
-  if (!s.ok()) {
-    if (!want) return Status::Ok();  // e.g. no IPv6 here, and none asked for
-    return s;
-  }
-  s = Save(env, f, "filter", ch, &filter);
+  TableState nat, filter;
+  Status s = SaveFamily(env, f, want, ch, &nat, &filter);
   if (!s.ok()) return s;
+  if (!nat.saved) return Status::Ok();
 
   std::string text;
   if (want) {
@@ -172,13 +178,9 @@ Status LegacyBackend::Check(const Ruleset& r, bool* matches, std::string* why) {
   for (Family f : {Family::kIpv4, Family::kIpv6}) {
     const bool want = r.HasFamily(f);
     TableState nat, filter;
-    Status s = Save(env_, f, "nat", ch, &nat);
-    if (!s.ok()) {
-      if (!want) continue;
-      return s;
-    }
-    s = Save(env_, f, "filter", ch, &filter);
+    Status s = SaveFamily(env_, f, want, ch, &nat, &filter);
     if (!s.ok()) return s;
+    if (!nat.saved) continue;
     std::vector<std::string> want_nat_jumps, want_filter_jumps;
     std::vector<std::string> want_nat = want ? LegacyNatRules(r, f) : std::vector<std::string>{};
     std::vector<std::string> want_filter =
