@@ -5,8 +5,6 @@
 
 namespace akrobateo::names {
 
-inline constexpr std::string_view kPrefix = "akrobateo.dev/";
-
 // Labels on every DaemonSet and its pods.
 inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr std::string_view kManagedByValue = "akrobateo";
@@ -21,6 +19,14 @@ inline constexpr std::string_view kLbPoolLabel = "akrobateo.dev/lbpool";
 // Service annotations.
 inline constexpr std::string_view kTolerationsAnnotation = "akrobateo.dev/tolerations";
 inline constexpr std::string_view kPriorityClassAnnotation = "akrobateo.dev/priority-class";
+
+// Upstream's older Service annotation for loadBalancerSourceRanges (comma-separated).
+inline constexpr std::string_view kLegacySourceRangesAnnotation =
+    "service.beta.kubernetes.io/load-balancer-source-ranges";
+
+// Control-plane taints every balancer DaemonSet tolerates (the older name too).
+inline constexpr std::string_view kControlPlaneTaint = "node-role.kubernetes.io/control-plane";
+inline constexpr std::string_view kMasterTaint = "node-role.kubernetes.io/master";
 
 // DaemonSet annotation holding the hash of the spec the operator wrote (compare-then-write).
 inline constexpr std::string_view kSpecHashAnnotation = "akrobateo.dev/spec-hash";

@@ -153,8 +153,7 @@ Result<Service> DecodeService(const json& j) {
     const json& annotations = Obj(m, "annotations");
     if (s.source_ranges.empty()) {
       // The older annotation form, honoured like upstream's GetLoadBalancerSourceRanges.
-      std::string legacy =
-          Str(annotations, "service.beta.kubernetes.io/load-balancer-source-ranges");
+      std::string legacy = Str(annotations, names::kLegacySourceRangesAnnotation);
       size_t start = 0;
       while (!legacy.empty() && start <= legacy.size()) {
         size_t comma = legacy.find(',', start);

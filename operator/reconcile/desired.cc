@@ -112,8 +112,8 @@ Result<DesiredDaemonSet> BuildDaemonSet(const api::Service& svc, bool any_node_e
   }
 
   ds.tolerations = {
-      {"node-role.kubernetes.io/control-plane", "Exists", "", "NoSchedule", std::nullopt},
-      {"node-role.kubernetes.io/master", "Exists", "", "NoSchedule", std::nullopt},
+      {std::string(names::kControlPlaneTaint), "Exists", "", "NoSchedule", std::nullopt},
+      {std::string(names::kMasterTaint), "Exists", "", "NoSchedule", std::nullopt},
       {"CriticalAddonsOnly", "Exists", "", "", std::nullopt},
   };
   if (svc.tolerations_json) {
