@@ -81,7 +81,8 @@ std::optional<std::string> WorkQueue::Get() {
 void WorkQueue::Done(const std::string& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
-  if (dirty_.count(key) != 0) {
+  // After ShutDown no key is handed out again, even one re-added while it was processed.
+  if (!shutdown_ && dirty_.count(key) != 0) {
     queue_.push_back(key);
     cv_.notify_one();
   }

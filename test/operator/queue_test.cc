@@ -108,3 +108,14 @@ TEST_CASE("ShutDown wakes blocked workers") {
   q.Add("x");  // ignored after shutdown
   CHECK(q.Len() == 0);
 }
+
+TEST_CASE("A key re-added while processed is not handed out after ShutDown") {
+  WorkQueue q;
+  q.Add("k");
+  auto k = q.Get();
+  REQUIRE(k);
+  q.Add("k");  // changed again while a worker holds it
+  q.ShutDown();
+  q.Done(*k);
+  CHECK(!q.Get());
+}
