@@ -45,7 +45,8 @@ class Store {
   std::optional<T> Upsert(const std::string& key, T item) {
     std::unique_lock lock(mu_);
     ++version_;
-    auto [it, inserted] = items_.try_emplace(key, item);
+    // try_emplace leaves `item` untouched when the key exists.
+    auto [it, inserted] = items_.try_emplace(key, std::move(item));
     if (inserted) return std::nullopt;
     std::optional<T> old = std::move(it->second);
     it->second = std::move(item);
