@@ -83,15 +83,6 @@ std::string Trim(std::string s) {
   return s;
 }
 
-// At most `max` bytes, cut on a UTF-8 character boundary; "..." marks a cut.
-std::string Capped(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t n = max - 3;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  s.resize(n);
-  return s + "...";
-}
-
 // The node a DaemonSet pod is meant for: the controller pins each pod with a required node
 // affinity term `matchFields: metadata.name In [<node>]`.
 std::string AffinityNode(const json& spec) {
@@ -110,6 +101,14 @@ std::string AffinityNode(const json& spec) {
 }
 
 }  // namespace
+
+std::string Capped(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max - 3;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s + "...";
+}
 
 Result<Service> DecodeService(const json& j) {
   auto meta = Metadata(j, "Service");

@@ -2,7 +2,9 @@
 // input: missing or mistyped fields become defaults, a non-object is an error naming it.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +23,10 @@ Result<Lease> DecodeLease(const nlohmann::json& j);
 // Parses the tolerations annotation (a JSON list of core/v1 Toleration). Errors name the
 // offending entry.
 Result<std::vector<Toleration>> ParseTolerations(std::string_view text);
+
+// At most `max` (> 3) bytes, cut on a UTF-8 character boundary; "..." marks a cut. A cut
+// inside a character would make nlohmann::json::dump() throw.
+std::string Capped(std::string s, size_t max);
 
 // The code of a metav1.Status body (e.g. 410 in a watch ERROR event), or 0.
 int StatusCode(const nlohmann::json& j);

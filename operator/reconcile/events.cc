@@ -7,6 +7,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "operator/api/decode.h"
 #include "operator/names.h"
 
 namespace akrobateo::reconcile {
@@ -48,7 +49,7 @@ void EventRecorder::Emit(const api::Service& svc, const std::string& type,
       {"action", reason == "DeletedDaemonSet" ? "Delete" : "Reconcile"},
       {"reason", reason},
       {"type", type},
-      {"note", note.size() > 1000 ? note.substr(0, 1000) : note},
+      {"note", api::Capped(note, 1000)},  // the API's limit; notes quote annotation values
       {"regarding",
        {{"apiVersion", "v1"},
         {"kind", "Service"},

@@ -237,3 +237,12 @@ TEST_CASE("Status code of a watch ERROR object") {
   CHECK(api::StatusCode(json{{"code", "410"}}) == 0);
   CHECK(api::StatusCode(json()) == 0);
 }
+
+TEST_CASE("Capped cuts on a UTF-8 character boundary, so the result serializes") {
+  std::string s(996, 'a');
+  s += "\xc3\xa9\xc3\xa9\xc3\xa9";  // byte 997 is the second byte of the first "é"
+  std::string c = api::Capped(s, 1000);
+  CHECK(c == std::string(996, 'a') + "...");
+  CHECK_NOTHROW((void)json{{"note", c}}.dump());
+  CHECK(api::Capped("short", 1000) == "short");
+}
