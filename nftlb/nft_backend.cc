@@ -74,14 +74,21 @@ class RuleBuilder {
     const uint16_t be = htons(port);
     return Cmp(NFT_CMP_EQ, &be, 2);
   }
-  RuleBuilder& Bitwise(const void* mask, uint32_t len) {
+  // reg1 = (reg1 & mask) ^ xor; no xor means zeros.
+  RuleBuilder& Bitwise(const void* mask, uint32_t len, const void* xor_data = nullptr) {
     const std::vector<uint8_t> zero(len, 0);
     nftnl_expr* e = nftnl_expr_alloc("bitwise");
     nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, kReg1);
     nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, kReg1);
     nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
     nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero.data(), len);
+    nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor_data != nullptr ? xor_data : zero.data(), len);
+    return Add(e);
+  }
+  RuleBuilder& MetaSet(uint32_t key) {
+    nftnl_expr* e = nftnl_expr_alloc("meta");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, kReg1);
     return Add(e);
   }
   RuleBuilder& Immediate(uint32_t reg, const void* data, uint32_t len) {
@@ -188,31 +195,23 @@ Desired BuildDesired(const Ruleset& r) {
   }
   d.chains.push_back({"prerouting", "nat", NF_INET_PRE_ROUTING, -100});
   d.chains.push_back({"postrouting", "nat", NF_INET_POST_ROUTING, 100});
+  // The packet mark is host-endian, as nft stores it.
+  const uint32_t mark = kMasqueradeMark;
+  const uint32_t keep_others = ~kMasqueradeMark;
   for (const Forward& f : r.forwards) {
     RuleBuilder b(r.table, "prerouting");
     b.Meta(NFT_META_L4PROTO).CmpU8(ProtoNumber(f.proto));
     b.Payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2).CmpPort(f.port);
+    b.Meta(NFT_META_MARK).Bitwise(&keep_others, 4, &mark).MetaSet(NFT_META_MARK);
     const uint16_t tport = htons(f.target_port);
     b.Immediate(kReg1, f.target.bytes.data(), static_cast<uint32_t>(f.target.size()));
     b.Immediate(kReg2, &tport, 2);
     b.Dnat(f.target.family);
     d.rules.push_back({"prerouting", b.Release()});
   }
-  for (const Forward& f : r.forwards) {
-    RuleBuilder b(r.table, "postrouting");
-    // ct status & dnat != 0: only connections nftlb (or the pod) DNATed get masqueraded.
-    const uint32_t dnat_bit = IPS_DST_NAT;
-    const uint32_t zero = 0;
-    b.Ct(NFT_CT_STATUS).Bitwise(&dnat_bit, 4).Cmp(NFT_CMP_NEQ, &zero, 4);
-    b.Meta(NFT_META_L4PROTO).CmpU8(ProtoNumber(f.proto));
-    b.Meta(NFT_META_NFPROTO).CmpU8(NfProto(f.target.family));
-    const bool v4 = f.target.family == Family::kIpv4;
-    b.Payload(NFT_PAYLOAD_NETWORK_HEADER, v4 ? 16 : 24, static_cast<uint32_t>(f.target.size()))
-        .Cmp(NFT_CMP_EQ, f.target.bytes.data(), static_cast<uint32_t>(f.target.size()));
-    b.Payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2).CmpPort(f.target_port);
-    b.Masquerade();
-    d.rules.push_back({"postrouting", b.Release()});
-  }
+  RuleBuilder masq(r.table, "postrouting");
+  masq.Meta(NFT_META_MARK).Bitwise(&mark, 4).Cmp(NFT_CMP_EQ, &mark, 4).Masquerade();
+  d.rules.push_back({"postrouting", masq.Release()});
   return d;
 }
 

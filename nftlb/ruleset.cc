@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <tuple>
 
 namespace nftlb {
@@ -57,6 +58,13 @@ std::string NftSourceMatch(const Cidr& c) {
   return s;
 }
 
+// kMasqueradeMark as nft prints it ("0x00100000") and as iptables-save does ("0x100000").
+std::string MarkHex(bool zero_padded) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), zero_padded ? "0x%08x" : "0x%x", kMasqueradeMark);
+  return buf;
+}
+
 }  // namespace
 
 std::string RenderNftText(const Ruleset& r) {
@@ -78,17 +86,14 @@ std::string RenderNftText(const Ruleset& r) {
   out += "\t\ttype nat hook prerouting priority dstnat; policy accept;\n";
   for (const Forward& f : r.forwards) {
     out += std::string("\t\t") + ProtoName(f.proto) + " dport " + std::to_string(f.port) +
-           " dnat " + NftFamilyKeyword(f.target.family) + " to " +
-           NftAddrWithPort(f.target, f.target_port) + "\n";
+           " meta mark set meta mark | " + MarkHex(true) + " dnat " +
+           NftFamilyKeyword(f.target.family) + " to " + NftAddrWithPort(f.target, f.target_port) +
+           "\n";
   }
   out += "\t}\n\n";
   out += "\tchain postrouting {\n";
   out += "\t\ttype nat hook postrouting priority srcnat; policy accept;\n";
-  for (const Forward& f : r.forwards) {
-    out += std::string("\t\tct status dnat ") + NftFamilyKeyword(f.target.family) + " daddr " +
-           f.target.ToString() + " " + ProtoName(f.proto) + " dport " +
-           std::to_string(f.target_port) + " masquerade\n";
-  }
+  out += "\t\tmeta mark & " + MarkHex(true) + " == " + MarkHex(true) + " masquerade\n";
   out += "\t}\n";
   out += "}\n";
   return out;
@@ -103,23 +108,21 @@ LegacyChains LegacyChainNames(const std::string& table) {
 
 std::vector<std::string> LegacyNatRules(const Ruleset& r, Family fam) {
   const LegacyChains ch = LegacyChainNames(r.table);
-  const std::string host = fam == Family::kIpv4 ? "/32" : "/128";
+  const std::string mark = MarkHex(false) + "/" + MarkHex(false);
   std::vector<std::string> out;
   for (const Forward& f : r.forwards) {
     if (f.target.family != fam) continue;
     const std::string p = ProtoName(f.proto);
+    const std::string match =
+        "-A " + ch.pre + " -p " + p + " -m " + p + " --dport " + std::to_string(f.port);
     const std::string to =
         fam == Family::kIpv4 ? f.target.ToString() : "[" + f.target.ToString() + "]";
-    out.push_back("-A " + ch.pre + " -p " + p + " -m " + p + " --dport " + std::to_string(f.port) +
-                  " -j DNAT --to-destination " + to + ":" + std::to_string(f.target_port));
+    // Both rules sit in one table blob, which a packet traverses as a whole.
+    out.push_back(match + " -j MARK --set-xmark " + mark);
+    out.push_back(match + " -j DNAT --to-destination " + to + ":" + std::to_string(f.target_port));
   }
-  for (const Forward& f : r.forwards) {
-    if (f.target.family != fam) continue;
-    const std::string p = ProtoName(f.proto);
-    out.push_back("-A " + ch.post + " -d " + f.target.ToString() + host + " -p " + p +
-                  " -m conntrack --ctstate DNAT -m " + p + " --dport " +
-                  std::to_string(f.target_port) + " -j MASQUERADE");
-  }
+  if (r.HasFamily(fam))
+    out.push_back("-A " + ch.post + " -m mark --mark " + mark + " -j MASQUERADE");
   return out;
 }
 

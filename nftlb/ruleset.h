@@ -4,6 +4,7 @@
 #ifndef AKROBATEO_NFTLB_RULESET_H_
 #define AKROBATEO_NFTLB_RULESET_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,14 @@
 #include "nftlb/config.h"
 
 namespace nftlb {
+
+// The packet-mark bit that nftlb's DNAT rules set and its one masquerade rule matches. The
+// masquerade decision is thus taken by the same rule, in the same table generation, as the
+// DNAT: a connection whose first packet crosses a table replacement (prerouting under the old
+// rules, postrouting under the new) is still masqueraded, which a postrouting match on the
+// current target address would miss. Marks stay inside the pod's network namespace: the kernel
+// clears them when a packet crosses into another one.
+inline constexpr uint32_t kMasqueradeMark = 0x00100000;
 
 struct GuardedPort {
   Proto proto;

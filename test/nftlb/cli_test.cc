@@ -66,8 +66,9 @@ TEST_CASE("--dry-run with iptables-legacy prints restore text for each family") 
 :AKROBATEO-POST - [0:0]
 -A PREROUTING -j AKROBATEO-PRE
 -A POSTROUTING -j AKROBATEO-POST
+-A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x100000/0x100000
 -A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j DNAT --to-destination 198.51.100.2:8080
--A AKROBATEO-POST -d 198.51.100.2/32 -p tcp -m conntrack --ctstate DNAT -m tcp --dport 8080 -j MASQUERADE
+-A AKROBATEO-POST -m mark --mark 0x100000/0x100000 -j MASQUERADE
 COMMIT
 # ip6tables-legacy-restore --noflush
 *nat
@@ -75,8 +76,9 @@ COMMIT
 :AKROBATEO-POST - [0:0]
 -A PREROUTING -j AKROBATEO-PRE
 -A POSTROUTING -j AKROBATEO-POST
+-A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x100000/0x100000
 -A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j DNAT --to-destination [2001:db8::2]:8080
--A AKROBATEO-POST -d 2001:db8::2/128 -p tcp -m conntrack --ctstate DNAT -m tcp --dport 8080 -j MASQUERADE
+-A AKROBATEO-POST -m mark --mark 0x100000/0x100000 -j MASQUERADE
 COMMIT
 )");
   // The first log line names the backend and why.

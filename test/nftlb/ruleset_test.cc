@@ -72,18 +72,15 @@ constexpr const char* kExampleNft = R"(table inet akrobateo {
 
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
-		tcp dport 80 dnat ip to 198.51.100.2:8080
-		tcp dport 80 dnat ip6 to [2001:db8:2::2]:8080
-		udp dport 53 dnat ip6 to [2001:db8:2::2]:5353
-		sctp dport 90 dnat ip to 198.51.100.3:9090
+		tcp dport 80 meta mark set meta mark | 0x00100000 dnat ip to 198.51.100.2:8080
+		tcp dport 80 meta mark set meta mark | 0x00100000 dnat ip6 to [2001:db8:2::2]:8080
+		udp dport 53 meta mark set meta mark | 0x00100000 dnat ip6 to [2001:db8:2::2]:5353
+		sctp dport 90 meta mark set meta mark | 0x00100000 dnat ip to 198.51.100.3:9090
 	}
 
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
-		ct status dnat ip daddr 198.51.100.2 tcp dport 8080 masquerade
-		ct status dnat ip6 daddr 2001:db8:2::2 tcp dport 8080 masquerade
-		ct status dnat ip6 daddr 2001:db8:2::2 udp dport 5353 masquerade
-		ct status dnat ip daddr 198.51.100.3 sctp dport 9090 masquerade
+		meta mark & 0x00100000 == 0x00100000 masquerade
 	}
 }
 )";
@@ -97,7 +94,8 @@ TEST_CASE("nft text without source ranges has no filter chain, and honours --tab
       RenderNftText(BuildRuleset(Parse({"--table", "lb-x", "--forward", "tcp/1=192.0.2.1:2"})));
   CHECK(t.rfind("table inet lb-x {\n\tchain prerouting {\n", 0) == 0);
   CHECK(t.find("filter") == std::string::npos);
-  CHECK(t.find("\t\ttcp dport 1 dnat ip to 192.0.2.1:2\n") != std::string::npos);
+  CHECK(t.find("\t\ttcp dport 1 meta mark set meta mark | 0x00100000 dnat ip to 192.0.2.1:2\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("iptables-restore text of the example, per family") {
@@ -107,10 +105,11 @@ TEST_CASE("iptables-restore text of the example, per family") {
 :AKROBATEO-POST - [0:0]
 -A PREROUTING -j AKROBATEO-PRE
 -A POSTROUTING -j AKROBATEO-POST
+-A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x100000/0x100000
 -A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j DNAT --to-destination 198.51.100.2:8080
+-A AKROBATEO-PRE -p sctp -m sctp --dport 90 -j MARK --set-xmark 0x100000/0x100000
 -A AKROBATEO-PRE -p sctp -m sctp --dport 90 -j DNAT --to-destination 198.51.100.3:9090
--A AKROBATEO-POST -d 198.51.100.2/32 -p tcp -m conntrack --ctstate DNAT -m tcp --dport 8080 -j MASQUERADE
--A AKROBATEO-POST -d 198.51.100.3/32 -p sctp -m conntrack --ctstate DNAT -m sctp --dport 9090 -j MASQUERADE
+-A AKROBATEO-POST -m mark --mark 0x100000/0x100000 -j MASQUERADE
 COMMIT
 *filter
 :AKROBATEO-FWD - [0:0]
@@ -128,10 +127,11 @@ COMMIT
 :AKROBATEO-POST - [0:0]
 -A PREROUTING -j AKROBATEO-PRE
 -A POSTROUTING -j AKROBATEO-POST
+-A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x100000/0x100000
 -A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j DNAT --to-destination [2001:db8:2::2]:8080
+-A AKROBATEO-PRE -p udp -m udp --dport 53 -j MARK --set-xmark 0x100000/0x100000
 -A AKROBATEO-PRE -p udp -m udp --dport 53 -j DNAT --to-destination [2001:db8:2::2]:5353
--A AKROBATEO-POST -d 2001:db8:2::2/128 -p tcp -m conntrack --ctstate DNAT -m tcp --dport 8080 -j MASQUERADE
--A AKROBATEO-POST -d 2001:db8:2::2/128 -p udp -m conntrack --ctstate DNAT -m udp --dport 5353 -j MASQUERADE
+-A AKROBATEO-POST -m mark --mark 0x100000/0x100000 -j MASQUERADE
 COMMIT
 *filter
 :AKROBATEO-FWD - [0:0]
