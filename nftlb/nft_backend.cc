@@ -8,6 +8,7 @@
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -287,15 +288,17 @@ Status NftBackend::Create(std::unique_ptr<NftBackend>* out) {
   return Status::Ok();
 }
 
-Status NftBackend::SendInstall(const Ruleset& r, bool commit) {
+Status NftBackend::SendInstall(const Ruleset& r, bool replace, bool commit) {
   const Desired d = BuildDesired(r);
   Batch batch(sock_->NextSeq(static_cast<uint32_t>(d.chains.size() + d.rules.size() + 6)));
   const TablePtr table = MakeTable(r.table);
   const std::string tname = "table inet " + r.table;
-  // Create-if-absent, delete, create: the delete cannot fail with ENOENT, and the new
-  // table starts empty. All of it commits (or aborts) together.
-  batch.AddTable(NFT_MSG_NEWTABLE, NLM_F_CREATE, table.get(), tname);
-  batch.AddTable(NFT_MSG_DELTABLE, 0, table.get(), "delete of " + tname);
+  if (replace) {
+    // Create-if-absent, delete, create: the delete cannot fail with ENOENT, and the new
+    // table starts empty. All of it commits (or aborts) together.
+    batch.AddTable(NFT_MSG_NEWTABLE, NLM_F_CREATE, table.get(), tname);
+    batch.AddTable(NFT_MSG_DELTABLE, 0, table.get(), "delete of " + tname);
+  }
   batch.AddTable(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table.get(), tname);
   for (const DesiredChain& dc : d.chains) {
     const ChainPtr c = MakeChain(r.table, dc);
@@ -312,11 +315,35 @@ Status NftBackend::SendInstall(const Ruleset& r, bool commit) {
 }
 
 Status NftBackend::Install(const Ruleset& r) {
-  return SendInstall(r, true);
+  // Deleting the old table leaves the kernel objects to free after an RCU grace period
+  // (~10 ms on a small VM), and this socket's release waits for that. A batch that only
+  // creates leaves nothing to free, so a first install (a new pod) skips both the delete
+  // and the wait. NLM_F_EXCL keeps it safe if the table appears in between: the batch is
+  // then refused as a whole with EEXIST and the replacing batch follows.
+  bool exists = true;
+  Status s = TableExists(r.table, &exists);
+  if (!s.ok()) return s;
+  if (!exists) {
+    s = SendInstall(r, false, true);
+    if (s.ok() || s.err() != EEXIST) return s;
+  }
+  return SendInstall(r, true, true);
 }
 
 Status NftBackend::Validate(const Ruleset& r) {
-  return SendInstall(r, false);
+  return SendInstall(r, true, false);
+}
+
+Status NftBackend::TableExists(const std::string& name, bool* exists) {
+  std::vector<char> buf(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE));
+  const uint32_t seq = sock_->NextSeq(1);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+  const TablePtr table = MakeTable(name);
+  nftnl_table_nlmsg_build_payload(nlh, table.get());
+  buf.resize(nlh->nlmsg_len);
+  Status s = sock_->Request(buf, seq, [](const nlmsghdr*) { return Status::Ok(); });
+  *exists = s.ok();
+  return s.ok() || s.err() == ENOENT ? Status::Ok() : s;
 }
 
 Status NftBackend::Remove(const std::string& name) {

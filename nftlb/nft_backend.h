@@ -1,5 +1,6 @@
 // The nftables backend: one `inet` table, replaced as a whole in one netlink batch
 // (NEWTABLE, DELTABLE, NEWTABLE, chains, rules) built with libnftnl and sent with libmnl.
+// A table that is not there yet is created by a batch without the delete (see Install).
 #ifndef AKROBATEO_NFTLB_NFT_BACKEND_H_
 #define AKROBATEO_NFTLB_NFT_BACKEND_H_
 
@@ -28,7 +29,11 @@ class NftBackend : public Backend {
 
  private:
   explicit NftBackend(std::unique_ptr<NetfilterSocket> sock) : sock_(std::move(sock)) {}
-  Status SendInstall(const Ruleset& r, bool commit);
+  // replace: the batch first deletes whatever table of that name exists; without it the
+  // batch creates the table exclusively (EEXIST if one appeared meanwhile).
+  Status SendInstall(const Ruleset& r, bool replace, bool commit);
+  // GETTABLE: whether `inet NAME` exists.
+  Status TableExists(const std::string& name, bool* exists);
 
   std::unique_ptr<NetfilterSocket> sock_;
 };

@@ -5,7 +5,7 @@
 namespace nftlb {
 
 Status Status::Errno(const std::string& what, int err) {
-  return Status(what + ": " + std::strerror(err));
+  return Status(what + ": " + std::strerror(err), err);
 }
 
 }  // namespace nftlb

@@ -18,11 +18,15 @@ class Status {
 
   bool ok() const { return !failed_; }
   const std::string& message() const { return message_; }
+  // The errno behind an Errno() status, 0 for the others.
+  int err() const { return err_; }
 
  private:
-  explicit Status(std::string message) : failed_(true), message_(std::move(message)) {}
+  explicit Status(std::string message, int err = 0)
+      : failed_(true), message_(std::move(message)), err_(err) {}
   bool failed_ = false;
   std::string message_;
+  int err_ = 0;
 };
 
 }  // namespace nftlb
