@@ -3,7 +3,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
-for b in nftlb operator; do
+for b in nftlb-install nftlb operator; do
   if [ -f "$here/$b.sh" ]; then
     echo "=== bench: $b"
     bash "$here/$b.sh" || status=1

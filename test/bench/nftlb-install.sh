@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# nftlb install latency, side by side with its peers in the same run, printed as ratios:
+# `nftlb --once` vs `nft -f` given nftlb's own --dry-run text vs `iptables-legacy-restore
+# --noflush` given its legacy --dry-run text, with 1, 16 and 256 forwards (median of REPS).
+#
+# Two situations, because the kernel treats them differently:
+#  - first install: no table yet (a new balancer pod). `nft -f` gets the --dry-run text as is.
+#  - replacement: the table is there and is replaced atomically. `nft -f` gets the same text
+#    prefixed with `table inet akrobateo` + `delete table inet akrobateo`, i.e. the same
+#    transaction nftlb sends.
+# Before each timed run the namespace is put into its state and left 50 ms, so the kernel's
+# deferred clean-up of the previous run is not charged to the next one.
+# `nftlb` is --backend nftables; `nftlb auto` adds the auto probe (GETGEN and SPEC's
+# validate-only batch, whose abort costs the kernel an RCU grace period). `exec floor` is
+# `nftlb --help`: starting the process, nothing else. Uses the release build (build/bin/nftlb).
+# Everything runs in one network namespace made here and removed on exit.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+nftlb=${NFTLB:-$root/build/bin/nftlb}
+reps=${REPS:-15}
+ns=akb-bench-install-$$
+work=$(mktemp -d /tmp/akb-bench-install.XXXXXX)
+cleanup() {
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ -x "$nftlb" ] || { echo "missing $nftlb (make build)" >&2; exit 1; }
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+
+forward_args() {  # N forwards: tcp, udp, sctp in turn, ports from 10000
+  local n=$1 i proto
+  for ((i = 0; i < n; i++)); do
+    case $((i % 3)) in 0) proto=tcp ;; 1) proto=udp ;; 2) proto=sctp ;; esac
+    printf -- '--forward %s/%d=198.51.100.2:%d ' "$proto" $((10000 + i)) $((20000 + i))
+  done
+}
+
+# Times `cmd` $reps times inside the namespace, `before` (untimed) and a 50 ms pause ahead
+# of each run; prints the median in ms.
+# shellcheck disable=SC2016  # the inner script is built from quoted pieces on purpose
+timed() {
+  local cmd=$1 before=$2
+  ip netns exec "$ns" bash -c '
+    for ((r = 0; r < '"$reps"'; r++)); do
+      { '"$before"'; } >/dev/null 2>&1 || true
+      sleep 0.05
+      s=$EPOCHREALTIME
+      '"$cmd"' >/dev/null 2>&1 || { echo "FAILED: '"${cmd//\'/}"'" >&2; exit 1; }
+      e=$EPOCHREALTIME
+      awk -v s="$s" -v e="$e" "BEGIN {printf \"%.3f\n\", (e - s) * 1000}"
+    done' | median
+}
+
+clear_all="nft delete table inet akrobateo; $nftlb --backend iptables-legacy --delete"
+floor=$(timed "$nftlb --help" true)
+echo "## nftlb install latency, median of $reps runs, ms (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "## exec floor (nftlb --help, process start only): $floor ms"
+header() {
+  printf '%-9s %8s %11s %8s %12s %13s %18s %18s\n' forwards nftlb "nftlb auto" "nft -f" \
+    ipt-restore "nftlb/nft -f" "nftlb auto/nft -f" "nftlb/ipt-restore"
+}
+row() {
+  printf '%-9s %8s %11s %8s %12s %13s %18s %18s\n' "$1" "$2" "$3" "$4" "$5" \
+    "$(ratio "$2" "$4")x" "$(ratio "$3" "$4")x" "$(ratio "$2" "$5")x"
+}
+for situation in first-install replacement; do
+  echo "### $situation"
+  header
+  for n in 1 16 256; do
+    args=$(forward_args "$n")
+    # shellcheck disable=SC2086
+    "$nftlb" --backend nftables --dry-run $args >"$work/dry-$n.nft" 2>/dev/null
+    { echo "table inet akrobateo"; echo "delete table inet akrobateo"; cat "$work/dry-$n.nft"; } \
+      >"$work/replace-$n.nft"
+    # shellcheck disable=SC2086
+    "$nftlb" --backend iptables-legacy --dry-run $args 2>/dev/null |
+      awk '/^# ip6tables/ {exit} {print}' >"$work/legacy-$n.txt"
+    if [ "$situation" = first-install ]; then
+      prep_nft=$clear_all
+      prep_ipt=$clear_all
+      nft_file=$work/dry-$n.nft
+    else
+      prep_nft="$clear_all; nft -f $work/dry-$n.nft"
+      prep_ipt="$clear_all; iptables-legacy-restore --noflush $work/legacy-$n.txt"
+      nft_file=$work/replace-$n.nft
+    fi
+    t_nftlb=$(timed "$nftlb --backend nftables --once $args" "$prep_nft")
+    t_auto=$(timed "$nftlb --once $args" "$prep_nft")
+    t_nft=$(timed "nft -f $nft_file" "$prep_nft")
+    if [ "$situation" = first-install ]; then
+      t_ipt=$(timed "iptables-legacy-restore --noflush $work/legacy-$n.txt" "$prep_ipt")
+    else
+      # A second restore of the same text would add a second jump; the replacement nftlb
+      # does is its own chains flushed and refilled, which is what it is timed doing.
+      t_ipt=$(timed "$nftlb --backend iptables-legacy --once $args" "$prep_ipt")
+    fi
+    row "$n" "$t_nftlb" "$t_auto" "$t_nft" "$t_ipt"
+  done
+done
+ip netns exec "$ns" bash -c "$clear_all" >/dev/null 2>&1 || true
+echo "(ipt-restore: iptables-legacy-restore of the legacy --dry-run text into an empty table for"
+echo " the first install; nftlb --backend iptables-legacy --once over its own chains for the"
+echo " replacement, since restoring the same text twice is not a replacement)"
