@@ -1,6 +1,7 @@
 #include "nftlb/legacy_backend.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -140,9 +141,21 @@ Status ApplyFamily(const EnvVars& env, const Ruleset& r, Family f) {
   return Restore(env, f, text);
 }
 
+// The tools' socket shim installed with this executable (<bin>/../lib/nftlb/), if any.
+std::string InetSocketShim() {
+  char exe[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n <= 0) return "";
+  const std::string path(exe, static_cast<size_t>(n));
+  const std::string shim = path.substr(0, path.rfind('/')) + "/../lib/nftlb/inet-socket.so";
+  return access(shim.c_str(), R_OK) == 0 ? shim : "";
+}
+
 }  // namespace
 
 LegacyBackend::LegacyBackend() {
+  const std::string shim = InetSocketShim();
+  if (!shim.empty()) env_.push_back({"LD_PRELOAD", shim});
   if (std::getenv("XTABLES_LOCKFILE") != nullptr) return;
   const int probe = open("/run/xtables.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (probe >= 0) {

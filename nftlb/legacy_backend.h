@@ -1,7 +1,9 @@
 // The iptables-legacy backend for kernels where nf_tables is unusable: nftlb's own chains
 // (<TABLE>-PRE and <TABLE>-POST in nat, <TABLE>-FWD in filter for --source-range), each
 // hooked by one jump, applied with iptables-legacy-restore --noflush (ip6tables-legacy-
-// restore for IPv6). Each restore commits each iptables table in one step.
+// restore for IPv6). Each restore commits each iptables table in one step. The tools run
+// with inet-socket.so preloaded when it is installed next to nftlb, so that CAP_NET_ADMIN
+// is all they need (see nftlb/inet_socket_shim.cc).
 #ifndef AKROBATEO_NFTLB_LEGACY_BACKEND_H_
 #define AKROBATEO_NFTLB_LEGACY_BACKEND_H_
 
