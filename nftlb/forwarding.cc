@@ -1,11 +1,13 @@
 #include "nftlb/forwarding.h"
 
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -88,19 +90,23 @@ Status EnsureIpv6Forwarding() {
                          " is unreadable (IPv6 disabled?)");
   }
   if (value == "1") return Status::Ok();
-  std::ofstream out(path);
-  out << "1\n";
-  out.flush();
-  const int err = errno;
-  if (out.good()) {
-    out.close();
+  // Plain open/write, so that the errno reported is the one of the call that failed.
+  std::string why;
+  const int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    why = std::strerror(errno);
+  } else {
+    if (write(fd, "1\n", 2) != 2) why = std::strerror(errno);
+    close(fd);
+  }
+  if (why.empty()) {
     std::ifstream again(path);
     if (again >> value && value == "1") return Status::Ok();
+    why = "the write was accepted but the value stayed " + value;
   }
   return Status::Error(std::string("IPv6 targets need net.ipv6.conf.all.forwarding=1; it is 0 "
                                    "and cannot be set here (") +
-                       std::strerror(err != 0 ? err : EROFS) +
-                       "): allow the sysctl in the pod's securityContext");
+                       why + "): allow the sysctl in the pod's securityContext");
 }
 
 }  // namespace nftlb
