@@ -28,6 +28,22 @@ inline std::string DaemonSetKey(const api::DaemonSetInfo& d) {
   return NsName(d.ns, d.name);
 }
 
+// The secondary indexes (Store::ByIndex): what a reconcile of one Service reads.
+// Balancer pods by the UID of their Service (label akrobateo.dev/service-uid).
+inline std::string PodServiceUid(const api::Pod& p) {
+  return p.service_uid;
+}
+// Balancer DaemonSets by "namespace/name" of their Service (labels akrobateo.dev/service-*), so
+// that those of an older Service of the same name are found too.
+inline std::string DaemonSetService(const api::DaemonSetInfo& d) {
+  return d.service_ns.empty() || d.service_name.empty() ? std::string()
+                                                        : NsName(d.service_ns, d.service_name);
+}
+// EndpointSlices by "namespace/name" of their Service (label kubernetes.io/service-name).
+inline std::string SliceService(const api::EndpointSlice& e) {
+  return e.service_name.empty() ? std::string() : NsName(e.ns, e.service_name);
+}
+
 class Caches {
  public:
   Caches(kube::Client* client, metrics::Metrics* metrics, const std::string& ns,
@@ -36,11 +52,11 @@ class Caches {
                  &ServiceKey),
         nodes(client, metrics, "nodes", "/api/v1/nodes", "", &api::DecodeNode, &NodeKey),
         slices(client, metrics, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", "",
-               &api::DecodeEndpointSlice, &SliceKey),
+               &api::DecodeEndpointSlice, &SliceKey, &SliceService),
         daemonsets(client, metrics, "daemonsets", "/apis/apps/v1/namespaces/" + ns + "/daemonsets",
-                   managed_selector, &api::DecodeDaemonSet, &DaemonSetKey),
+                   managed_selector, &api::DecodeDaemonSet, &DaemonSetKey, &DaemonSetService),
         pods(client, metrics, "pods", "/api/v1/namespaces/" + ns + "/pods", managed_selector,
-             &api::DecodePod, &PodKey) {}
+             &api::DecodePod, &PodKey, &PodServiceUid) {}
 
   void Start() {
     services.Start();

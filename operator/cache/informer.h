@@ -25,9 +25,11 @@ class Informer {
   // `old` is null for an addition; `now` is null for a deletion.
   using Handler = std::function<void(const T* old, const T* now)>;
 
+  // `index`: the store's secondary index (Store::ByIndex), if any.
   Informer(kube::Client* client, metrics::Metrics* metrics, std::string resource, std::string path,
-           std::string selector, Decode decode, KeyFn key)
-      : decode_(decode), key_(key) {
+           std::string selector, Decode decode, KeyFn key,
+           typename Store<T>::IndexFn index = nullptr)
+      : decode_(decode), key_(key), store_(index) {
     kube::WatchHandlers h;
     h.list_begin = [this] { pending_.clear(); };
     h.list_item = [this](const nlohmann::json& j) {

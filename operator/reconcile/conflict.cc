@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <tuple>
+#include <optional>
 #include <utility>
 
 namespace akrobateo::reconcile {
 namespace {
 
-std::string Key(const api::Service& s) {
-  return s.ns + "/" + s.name;
+std::string Key(const PortClaim& c) {
+  return c.ns + "/" + c.name;
 }
 
 std::string Upper(std::string s) {
@@ -17,30 +17,41 @@ std::string Upper(std::string s) {
   return s;
 }
 
+// Older first; Services without a timestamp (should not happen) last. Compares in place: the
+// table is recomputed while Services are being created, so no strings are copied here.
+bool Older(const PortClaim* a, const PortClaim* b) {
+  if (a->creation_timestamp.empty() != b->creation_timestamp.empty()) {
+    return b->creation_timestamp.empty();
+  }
+  if (int c = a->creation_timestamp.compare(b->creation_timestamp); c != 0) return c < 0;
+  if (int c = a->ns.compare(b->ns); c != 0) return c < 0;
+  return a->name < b->name;
+}
+
 }  // namespace
 
+PortClaim ClaimOf(const api::Service& svc) {
+  PortClaim c{svc.ns, svc.name, svc.creation_timestamp, svc.lb_pool, {}};
+  c.ports.reserve(svc.ports.size());
+  for (const api::ServicePort& p : svc.ports) c.ports.push_back({p.protocol, p.port});
+  return c;
+}
+
 std::map<std::string, PortConflict> FindPortConflicts(
-    const std::vector<const api::Service*>& handled) {
-  std::vector<const api::Service*> order(handled);
-  // Services without a timestamp (should not happen) sort last.
-  std::sort(order.begin(), order.end(), [](const api::Service* a, const api::Service* b) {
-    return std::make_tuple(a->creation_timestamp.empty(), a->creation_timestamp, a->ns, a->name) <
-           std::make_tuple(b->creation_timestamp.empty(), b->creation_timestamp, b->ns, b->name);
-  });
-  struct Holder {
-    std::string pool;
-    const api::Service* svc;
-  };
-  std::map<std::pair<std::string, int32_t>, std::vector<Holder>> held;
+    const std::vector<const PortClaim*>& handled) {
+  std::vector<const PortClaim*> order(handled);
+  std::sort(order.begin(), order.end(), Older);
+  // (protocol, port) -> the Services that hold it, older first.
+  std::map<std::pair<std::string, int32_t>, std::vector<const PortClaim*>> held;
   std::map<std::string, PortConflict> blocked;
-  for (const api::Service* s : order) {
+  for (const PortClaim* s : order) {
     std::optional<PortConflict> conflict;
-    for (const api::ServicePort& p : s->ports) {
+    for (const PortClaim::Port& p : s->ports) {
       auto it = held.find({Upper(p.protocol), p.port});
       if (it == held.end()) continue;
-      for (const Holder& h : it->second) {
-        if (h.pool.empty() || s->lb_pool.empty() || h.pool == s->lb_pool) {
-          conflict = PortConflict{Key(*h.svc), p.protocol, p.port};
+      for (const PortClaim* h : it->second) {
+        if (h->lb_pool.empty() || s->lb_pool.empty() || h->lb_pool == s->lb_pool) {
+          conflict = PortConflict{Key(*h), p.protocol, p.port};
           break;
         }
       }
@@ -50,11 +61,22 @@ std::map<std::string, PortConflict> FindPortConflicts(
       blocked[Key(*s)] = *conflict;
       continue;
     }
-    for (const api::ServicePort& p : s->ports) {
-      held[{Upper(p.protocol), p.port}].push_back({s->lb_pool, s});
+    for (const PortClaim::Port& p : s->ports) {
+      held[{Upper(p.protocol), p.port}].push_back(s);
     }
   }
   return blocked;
+}
+
+std::map<std::string, PortConflict> FindPortConflicts(
+    const std::vector<const api::Service*>& handled) {
+  std::vector<PortClaim> claims;
+  claims.reserve(handled.size());
+  for (const api::Service* s : handled) claims.push_back(ClaimOf(*s));
+  std::vector<const PortClaim*> ptrs;
+  ptrs.reserve(claims.size());
+  for (const PortClaim& c : claims) ptrs.push_back(&c);
+  return FindPortConflicts(ptrs);
 }
 
 }  // namespace akrobateo::reconcile

@@ -21,7 +21,26 @@ struct PortConflict {
   bool operator==(const PortConflict&) const = default;
 };
 
+// What the conflict check reads of one handled Service: a small copy, so that the reconciler
+// can keep one per Service and recompute the table without copying whole Services.
+struct PortClaim {
+  struct Port {
+    std::string protocol;  // as in the Service
+    int32_t port = 0;
+    bool operator==(const Port&) const = default;
+  };
+  std::string ns;
+  std::string name;
+  std::string creation_timestamp;
+  std::string lb_pool;
+  std::vector<Port> ports;
+  bool operator==(const PortClaim&) const = default;
+};
+
+PortClaim ClaimOf(const api::Service& svc);
+
 // `handled`: every handled Service. Returns the blocked ones by "namespace/name".
+std::map<std::string, PortConflict> FindPortConflicts(const std::vector<const PortClaim*>& handled);
 std::map<std::string, PortConflict> FindPortConflicts(
     const std::vector<const api::Service*>& handled);
 

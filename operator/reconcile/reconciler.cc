@@ -42,24 +42,15 @@ Reconciler::Reconciler(kube::Client* client, cache::Caches* caches, metrics::Met
       events_(client, opts_.instance) {}
 
 void Reconciler::RefreshLocked() {
-  uint64_t sv = services_epoch_.load();
-  uint64_t nv = caches_->nodes.store().Version();
-  if (sv != derived_.services_epoch) {
-    std::vector<api::Service> handled = caches_->services.store().Select(
-        [this](const api::Service& s) { return IsHandled(s, opts_.classes); });
-    std::vector<const api::Service*> ptrs;
-    ptrs.reserve(handled.size());
-    for (const api::Service& s : handled) ptrs.push_back(&s);
-    derived_.blocked = FindPortConflicts(ptrs);
-    derived_.wanted.clear();
-    for (const api::Service& s : handled) {
-      if (derived_.blocked.count(cache::ServiceKey(s)) == 0) {
-        derived_.wanted[s.uid] = DaemonSetName(s.ns, s.name, s.uid);
-      }
-    }
-    metrics_->SetManagedServices(static_cast<int64_t>(derived_.wanted.size()));
-    derived_.services_epoch = sv;
+  if (claims_epoch_ != derived_.claims_epoch) {
+    std::vector<const PortClaim*> claims;
+    claims.reserve(claims_.size());
+    for (const auto& [k, c] : claims_) claims.push_back(&c);
+    derived_.blocked = FindPortConflicts(claims);
+    metrics_->SetManagedServices(static_cast<int64_t>(claims_.size() - derived_.blocked.size()));
+    derived_.claims_epoch = claims_epoch_;
   }
+  uint64_t nv = caches_->nodes.store().Version();
   if (nv != derived_.nodes_version) {
     bool any = false;
     caches_->nodes.store().ForEach(
@@ -78,7 +69,15 @@ void Reconciler::ServiceChanged(const api::Service* old, const api::Service* now
     }
     return out;
   };
-  if (relevant(old) != relevant(now)) ++services_epoch_;
+  if (relevant(old) == relevant(now)) return;
+  std::string key = cache::ServiceKey(now != nullptr ? *now : *old);
+  std::lock_guard lock(mu_);
+  if (now != nullptr && IsHandled(*now, opts_.classes)) {
+    claims_[key] = ClaimOf(*now);
+  } else {
+    claims_.erase(key);
+  }
+  ++claims_epoch_;
 }
 
 std::vector<std::string> Reconciler::BlockedKeys() {
@@ -89,15 +88,21 @@ std::vector<std::string> Reconciler::BlockedKeys() {
 }
 
 std::vector<std::string> Reconciler::ResyncKeys() {
-  std::unordered_map<std::string, std::string> wanted;
+  std::map<std::string, PortConflict> blocked;
   {
     std::lock_guard lock(mu_);
     RefreshLocked();
-    wanted = derived_.wanted;
+    blocked = derived_.blocked;
   }
+  // Service UID -> the DaemonSet name it should have, for every handled, unblocked Service.
+  std::unordered_map<std::string, std::string> wanted;
   std::vector<std::string> keys;
-  caches_->services.store().ForEach(
-      [&keys](const std::string& k, const api::Service&) { keys.push_back(k); });
+  caches_->services.store().ForEach([&](const std::string& k, const api::Service& s) {
+    keys.push_back(k);
+    if (IsHandled(s, opts_.classes) && blocked.count(k) == 0) {
+      wanted[s.uid] = DaemonSetName(s.ns, s.name, s.uid);
+    }
+  });
   std::vector<api::DaemonSetInfo> all =
       caches_->daemonsets.store().Select([](const api::DaemonSetInfo&) { return true; });
   for (const api::DaemonSetInfo& o : SelectOrphans(all, wanted)) {
@@ -135,13 +140,8 @@ std::string Reconciler::Reconcile(const std::string& key) {
   auto start = std::chrono::steady_clock::now();
   std::string err;
   std::optional<api::Service> svc = caches_->services.store().Get(key);
-  size_t slash = key.find('/');
-  std::string svc_ns = key.substr(0, slash);
-  std::string svc_name = slash == std::string::npos ? "" : key.substr(slash + 1);
-  std::vector<api::DaemonSetInfo> daemonsets =
-      caches_->daemonsets.store().Select([&](const api::DaemonSetInfo& d) {
-        return d.service_ns == svc_ns && d.service_name == svc_name;
-      });
+  // The DaemonSets labelled with this Service's namespace/name (any UID), from the index.
+  std::vector<api::DaemonSetInfo> daemonsets = caches_->daemonsets.store().ByIndex(key);
 
   if (!svc || !IsHandled(*svc, opts_.classes)) {
     err = EnsureAbsent(key, svc ? &*svc : nullptr, daemonsets,
@@ -184,17 +184,14 @@ std::string Reconciler::Reconcile(const std::string& key) {
       if (desired->warnings.empty()) ClearWarning(key, "InvalidAnnotation");
       err = ApplyDaemonSet(*svc, desired->ds, daemonsets);
       if (err.empty()) {
-        std::vector<api::Pod> pods = caches_->pods.store().Select(
-            [&](const api::Pod& p) { return p.service_uid == svc->uid; });
+        std::vector<api::Pod> pods = caches_->pods.store().ByIndex(svc->uid);
         std::vector<api::Node> nodes;
         for (const api::Pod& p : pods) {
           if (auto n = caches_->nodes.store().Get(p.node_name)) nodes.push_back(std::move(*n));
         }
         std::vector<api::EndpointSlice> slices;
         if (svc->external_traffic_local) {
-          slices = caches_->slices.store().Select([&](const api::EndpointSlice& e) {
-            return e.ns == svc->ns && e.service_name == svc->name;
-          });
+          slices = caches_->slices.store().ByIndex(key);
         }
         err = WriteStatus(*svc, DesiredIngress(*svc, pods, nodes, slices));
         // Pods the scheduler cannot place (a host port taken on a node, resources, taints):

@@ -2,7 +2,6 @@
 // only what differs (DaemonSet create / update / delete, status merge-patch, Events).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -42,8 +41,9 @@ class Reconciler {
   std::vector<std::string> BlockedKeys();
 
   // Called by the Service cache handler: notes whether the change can alter which Services are
-  // handled or which ports they hold (status and metadata changes cannot), so that the port
-  // conflict table is recomputed only then.
+  // handled or which ports they hold (status and metadata changes cannot), and keeps the port
+  // claims of the handled Services, so that the port conflict table is recomputed only then
+  // and from those claims alone.
   void ServiceChanged(const api::Service* old, const api::Service* now);
 
   // Posts the pending Events (after the workers have stopped).
@@ -51,13 +51,13 @@ class Reconciler {
 
  private:
   struct Derived {
-    uint64_t services_epoch = ~uint64_t{0};
+    uint64_t claims_epoch = ~uint64_t{0};
     uint64_t nodes_version = ~uint64_t{0};
     std::map<std::string, PortConflict> blocked;
-    std::unordered_map<std::string, std::string> wanted;  // uid -> DaemonSet name
     bool any_node_enable_lb = false;
   };
-  // Brings derived_ up to date with the caches (only what changed); mu_ must be held.
+  // Brings derived_ up to date with claims_ and the node cache (only what changed); mu_ must
+  // be held.
   void RefreshLocked();
   std::string EnsureAbsent(const std::string& key, const api::Service* svc,
                            const std::vector<api::DaemonSetInfo>& daemonsets,
@@ -77,8 +77,11 @@ class Reconciler {
   ReconcilerOptions opts_;
   EventRecorder events_;
 
-  std::atomic<uint64_t> services_epoch_{0};
   std::mutex mu_;
+  // Guarded by mu_: the port claims of every handled Service by "namespace/name", bumped
+  // claims_epoch_ on each change, and what was derived from them.
+  std::unordered_map<std::string, PortClaim> claims_;
+  uint64_t claims_epoch_ = 0;
   Derived derived_;
   std::map<std::pair<std::string, std::string>, std::string> warned_;  // (key, reason) -> note
 };

@@ -81,6 +81,24 @@ TEST_CASE("Port conflicts: table") {
   }
 }
 
+TEST_CASE("Port conflicts: the claims the reconciler keeps give the same table as the Services") {
+  std::vector<api::Service> svcs = {
+      Svc("a", "1", {{"http", "TCP", 80, 30080}}), Svc("b", "2", {{"", "tcp", 80, 0}}, "x"),
+      Svc("c", "", {{"", "UDP", 53, 0}}), Svc("d", "3", {{"", "UDP", 53, 0}, {"", "TCP", 81, 0}})};
+  rec::PortClaim b = rec::ClaimOf(svcs[1]);
+  CHECK(b == rec::PortClaim{"default", "b", "2", "x", {{"tcp", 80}}});
+  std::vector<rec::PortClaim> claims;
+  for (const api::Service& s : svcs) claims.push_back(rec::ClaimOf(s));
+  std::vector<const rec::PortClaim*> ptrs;
+  for (const rec::PortClaim& c : claims) ptrs.push_back(&c);
+  auto blocked = rec::FindPortConflicts(ptrs);
+  CHECK(blocked == Find(svcs));
+  // c has no timestamp, so it sorts last: d keeps UDP/53.
+  CHECK(blocked ==
+        std::map<std::string, rec::PortConflict>{{"default/b", {"default/a", "tcp", 80}},
+                                                 {"default/c", {"default/d", "UDP", 53}}});
+}
+
 TEST_CASE("Orphan sweep: DaemonSets whose Service UID is not a wanted, handled Service") {
   auto ds = [](const std::string& name, const std::string& uid) {
     api::DaemonSetInfo d;
