@@ -3,16 +3,31 @@
 #  1. install latency: `nftlb --once` vs `nft -f` of nftlb's own --dry-run text (as an
 #     atomic replace: add table; delete table; table {...}) vs `iptables-legacy-restore
 #     --noflush` of its legacy --dry-run text, with 1, 16 and 256 forwards (median of N).
-#  2. data path: client -> pod (nftlb DNAT) -> backend vs client -> backend directly over a
-#     veth: iperf3 bulk TCP throughput and a new-connection rate, with each backend.
+#  2. data path: iperf3 bulk TCP throughput and a new-connection rate over five paths, in
+#     ROUNDS rounds (paths interleaved, order rotated each round; medians and per-round ratios):
+#       direct            client -> backend over their own veth (the issue's baseline)
+#       routed            client -> pod -> backend, the pod only forwards: per-interface
+#                         forwarding, no nftables/iptables rule in the pod, the client
+#                         addresses the backend, the backend routes back via the pod
+#       routed+conntrack  the same plus one `ct state new counter` rule in a filter forward
+#                         chain, which turns conntrack on in the pod (no NAT)
+#       nftlb <backend>   client -> pod address, nftlb's DNAT + masquerade, both backends
+#     The pod namespace is made afresh for each measurement, so no path inherits another's
+#     state (iptables-legacy tables, once used in a namespace, stay hooked in it; conntrack
+#     entries); the pod's conntrack entry count after each run shows whether it tracked.
 #  3. nftlb's peak RSS (VmHWM) while running as a daemon.
-# Uses the release build (build/bin/nftlb). Everything runs in network namespaces made here
-# and removed on exit. Env: REPS (default 15), SECONDS_PER_RUN (default 4).
+# Uses the release build (build/bin/nftlb; NFTLB=/path/to/nftlb overrides it). Everything runs
+# in network namespaces made here and removed on exit. Env: REPS (default 15), ROUNDS (default
+# 3), SECONDS_PER_RUN (default 3, each data-path measurement), NICE (default -10: the data-path
+# clients and servers run at this niceness, so that other work on a shared machine disturbs
+# them less; 0 to turn off).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 nftlb=${NFTLB:-$root/build/bin/nftlb}
 reps=${REPS:-15}
-secs=${SECONDS_PER_RUN:-4}
+secs=${SECONDS_PER_RUN:-3}
+rounds=${ROUNDS:-3}
+nice=${NICE:--10}
 pre=akb-bench-$$-
 c=${pre}client p=${pre}pod b=${pre}backend
 work=$(mktemp -d /tmp/akb-bench-nftlb.XXXXXX)
@@ -27,20 +42,39 @@ cleanup() {
 trap cleanup EXIT
 [ -x "$nftlb" ] || { echo "missing $nftlb (make build)" >&2; exit 1; }
 
-for ns in $c $p $b; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip -n $c link add eth0 type veth peer name eth0 netns $p
-ip -n $p link add eth1 type veth peer name eth0 netns $b
+# The pod namespace and its two veth pairs (client eth0 <-> pod eth0, pod eth1 <-> backend
+# eth0), with the routes of the "routed" paths (client -> backend via the pod and back). The pod
+# forwards nothing until nftlb (or the routed paths) switch forwarding on per interface.
+make_pod() {
+  ip netns add $p
+  ip -n $p link set lo up
+  ip netns exec $p sysctl -q -w net.ipv4.ip_forward=0
+  ip -n $c link add eth0 type veth peer name eth0 netns $p
+  ip -n $p link add eth1 type veth peer name eth0 netns $b
+  ip -n $c addr add 192.0.2.1/24 dev eth0
+  ip -n $p addr add 192.0.2.2/24 dev eth0
+  ip -n $p addr add 198.51.100.1/24 dev eth1
+  ip -n $b addr add 198.51.100.2/24 dev eth0
+  for l in "$c eth0" "$p eth0" "$p eth1" "$b eth0"; do
+    read -r ns dev <<<"$l"; ip -n "$ns" link set "$dev" up
+  done
+  ip -n $c route add 198.51.100.0/24 via 192.0.2.2
+  ip -n $b route add 192.0.2.0/24 via 198.51.100.1
+}
+remake_pod() {  # deleting the veths first frees their names at once (netns exit is deferred)
+  ip -n $c link del eth0 2>/dev/null || true
+  ip -n $b link del eth0 2>/dev/null || true
+  ip netns del $p
+  make_pod
+}
+
+for ns in $c $b; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip -n $c link add eth1 type veth peer name eth1 netns $b   # the direct path
-ip -n $c addr add 192.0.2.1/24 dev eth0
-ip -n $p addr add 192.0.2.2/24 dev eth0
-ip -n $p addr add 198.51.100.1/24 dev eth1
-ip -n $b addr add 198.51.100.2/24 dev eth0
 ip -n $c addr add 203.0.113.1/24 dev eth1
 ip -n $b addr add 203.0.113.2/24 dev eth1
-for l in "$c eth0" "$c eth1" "$p eth0" "$p eth1" "$b eth0" "$b eth1"; do
-  read -r ns dev <<<"$l"; ip -n "$ns" link set "$dev" up
-done
-ip netns exec $p sysctl -q -w net.ipv4.ip_forward=0
+ip -n $c link set eth1 up
+ip -n $b link set eth1 up
+make_pod
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
@@ -107,7 +141,7 @@ echo "(floor: smallest committed batch, nftlb --backend nftables --delete of not
 ip netns exec $p "$nftlb" --delete 2>/dev/null
 
 # ---------------------------------------------------------------- 2. data path
-ip netns exec $b iperf3 -s -p 5201 >/dev/null 2>&1 &
+ip netns exec $b nice -n "$nice" iperf3 -s -p 5201 >/dev/null 2>&1 &
 pids+=($!)
 cat >"$work/accept.py" <<'PY'
 import socket
@@ -130,33 +164,115 @@ while time.monotonic() < end:
     c.close()
 print(f"{n / secs:.0f} {fails}")
 PY
-ip netns exec $b python3 "$work/accept.py" &
+ip netns exec $b nice -n "$nice" python3 "$work/accept.py" &
 pids+=($!)
 sleep 1
 
 iperf_gbps() {  # dst -> Gbit/s received
-  ip netns exec $c iperf3 -c "$1" -p 5201 -t "$secs" -J |
+  ip netns exec $c nice -n "$nice" iperf3 -c "$1" -p 5201 -t "$secs" -J |
     python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
 }
-conn_rate() { ip netns exec $c python3 "$work/connect.py" "$1" "$secs"; }
+conn_rate() { ip netns exec $c nice -n "$nice" python3 "$work/connect.py" "$1" "$secs"; }
+
+paths=(direct routed routed+conntrack nftlb-nftables nftlb-iptables-legacy)
+declare -A bw cr ct
+failed=0
+# Puts the fresh pod in the state of path $1 (nothing for direct).
+setup_path() {
+  case $1 in
+    routed | routed+conntrack)
+      for dev in eth0 eth1; do  # what nftlb does through rtnetlink, and nothing else
+        ip netns exec $p sysctl -q -w "net.ipv4.conf.$dev.forwarding=1" \
+          "net.ipv4.conf.$dev.send_redirects=0"
+      done
+      if [ -n "$(ip netns exec $p sh -c 'nft list ruleset; cat /proc/net/ip_tables_names')" ]; then
+        echo "WARNING: the fresh pod namespace has netfilter tables" >&2
+      fi
+      if [ "$1" = routed+conntrack ]; then
+        ip netns exec $p nft -f - <<<'table inet bench_ct {
+          chain forward {
+            type filter hook forward priority filter; policy accept;
+            ct state new counter
+          }
+        }'
+      fi ;;
+    nftlb-*)
+      ip netns exec $p "$nftlb" --backend "${1#nftlb-}" --once \
+        --forward tcp/5201=198.51.100.2:5201 --forward tcp/7000=198.51.100.2:7000 2>/dev/null ;;
+  esac
+}
+target_of() {
+  case $1 in
+    direct) echo 203.0.113.2 ;;
+    routed | routed+conntrack) echo 198.51.100.2 ;;
+    nftlb-*) echo 192.0.2.2 ;;
+  esac
+}
+pod_ct_count() {  # conntrack entries in the pod namespace (nf_conntrack loaded by part 1)
+  ip netns exec $p cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo n/a
+}
 
 echo
-echo "## data path (${secs}s each): client -> pod (nftlb DNAT) -> backend vs client -> backend"
-printf '%-16s %12s %12s %10s %14s %14s %10s\n' path "TCP Gbit/s" "direct" ratio "new conn/s" "direct" ratio
+echo "## data path: $rounds rounds x ${secs}s per measurement, the five paths interleaved (order"
+echo "## rotated each round), a fresh pod namespace for each measurement"
+# shellcheck disable=SC2034  # bw and cr are read through namerefs below
+for ((r = 0; r < rounds; r++)); do
+  for ((i = 0; i < ${#paths[@]}; i++)); do
+    path=${paths[$(((i + r) % ${#paths[@]}))]}
+    remake_pod
+    setup_path "$path"
+    sleep 0.3
+    dst=$(target_of "$path")
+    bw[$path,$r]=$(iperf_gbps "$dst")
+    read -r rate fails <<<"$(conn_rate "$dst")"
+    cr[$path,$r]=$rate
+    failed=$((failed + fails))
+    if [ "$path" = direct ]; then ct[$path,$r]=-; else ct[$path,$r]=$(pod_ct_count); fi
+  done
+done
+
+per_round() {  # $1 = bw|cr, $2 = path -> the values of each round, space-separated
+  local -n vals=$1
+  local r out=""
+  for ((r = 0; r < rounds; r++)); do out+="${vals[$2,$r]} "; done
+  echo "${out% }"
+}
+med() { per_round "$1" "$2" | tr ' ' '\n' | median; }
+round_ratios() {  # $1 = bw|cr, $2 / $3 paths -> the ratio within each round
+  local -n vals=$1
+  local r out=""
+  for ((r = 0; r < rounds; r++)); do out+="$(ratio "${vals[$2,$r]}" "${vals[$3,$r]}") "; done
+  echo "${out% }"
+}
+printf '%-22s %11s %-22s %10s %-22s %s\n' path "TCP Gbit/s" "(each round)" "new conn/s" \
+  "(each round)" "pod conntrack entries after each round"
+for path in "${paths[@]}"; do
+  printf '%-22s %11s %-22s %10s %-22s %s\n' "$path" "$(med bw "$path")" "($(per_round bw "$path"))" \
+    "$(med cr "$path")" "($(per_round cr "$path"))" "$(per_round ct "$path")"
+done
+echo
+echo "## ratios of the medians (the ratio within each round in brackets)"
+printf '%-44s %-26s %s\n' "" "TCP Gbit/s" "new conn/s"
+show_ratio() {
+  printf '%-44s %-26s %s\n' "$1 / $2" \
+    "$(ratio "$(med bw "$1")" "$(med bw "$2")")x ($(round_ratios bw "$1" "$2"))" \
+    "$(ratio "$(med cr "$1")" "$(med cr "$2")")x ($(round_ratios cr "$1" "$2"))"
+}
 for backend in nftables iptables-legacy; do
-  ip netns exec $p "$nftlb" --backend $backend --once \
-    --forward tcp/5201=198.51.100.2:5201 --forward tcp/7000=198.51.100.2:7000 2>/dev/null
-  direct_bw=$(iperf_gbps 203.0.113.2)
-  via_bw=$(iperf_gbps 192.0.2.2)
-  read -r direct_cr direct_fail <<<"$(conn_rate 203.0.113.2)"
-  read -r via_cr via_fail <<<"$(conn_rate 192.0.2.2)"
-  printf '%-16s %12s %12s %10s %14s %14s %10s\n' "$backend" "$via_bw" "$direct_bw" \
-    "$(ratio "$via_bw" "$direct_bw")x" "$via_cr" "$direct_cr" "$(ratio "$via_cr" "$direct_cr")x"
-  [ "$via_fail" = 0 ] && [ "$direct_fail" = 0 ] || echo "  (failed connections: via=$via_fail direct=$direct_fail)"
-  ip netns exec $p "$nftlb" --backend $backend --delete 2>/dev/null
+  for base in direct routed routed+conntrack; do show_ratio "nftlb-$backend" "$base"; done
+done
+show_ratio routed direct
+show_ratio routed+conntrack routed
+[ "$failed" = 0 ] || echo "(failed connections over all runs: $failed)"
+for ((r = 0; r < rounds; r++)); do
+  [ "${ct[routed,$r]}" = 0 ] || echo "WARNING: conntrack entries in the routed pod: ${ct[routed,$r]}"
+  for path in routed+conntrack nftlb-nftables nftlb-iptables-legacy; do
+    [ "${ct[$path,$r]}" != 0 ] || echo "WARNING: no conntrack entries in the $path pod"
+  done
 done
 
 # ---------------------------------------------------------------- 3. memory
+remake_pod
 echo
 echo "## nftlb peak RSS as a daemon (VmHWM after 3 resync checks)"
 for backend in nftables iptables-legacy; do
