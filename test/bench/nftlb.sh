@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
-# nftlb benchmarks, each side by side with its peer in the same run, printed as ratios:
-#  1. install latency: `nftlb --once` vs `nft -f` of nftlb's own --dry-run text (as an
-#     atomic replace: add table; delete table; table {...}) vs `iptables-legacy-restore
-#     --noflush` of its legacy --dry-run text, with 1, 16 and 256 forwards (median of N).
-#  2. data path: iperf3 bulk TCP throughput and a new-connection rate over five paths, in
+# nftlb benchmarks, each side by side with its peer in the same run, printed as ratios
+# (install latency is test/bench/nftlb-install.sh):
+#  1. data path: iperf3 bulk TCP throughput and a new-connection rate over five paths, in
 #     ROUNDS rounds (paths interleaved, order rotated each round; medians and per-round ratios):
 #       direct            client -> backend over their own veth (the issue's baseline)
 #       routed            client -> pod -> backend, the pod only forwards: per-interface
@@ -15,16 +13,15 @@
 #     The pod namespace is made afresh for each measurement, so no path inherits another's
 #     state (iptables-legacy tables, once used in a namespace, stay hooked in it; conntrack
 #     entries); the pod's conntrack entry count after each run shows whether it tracked.
-#  3. nftlb's peak RSS (VmHWM) while running as a daemon.
+#  2. nftlb's peak RSS (VmHWM) while running as a daemon.
 # Uses the release build (build/bin/nftlb; NFTLB=/path/to/nftlb overrides it). Everything runs
-# in network namespaces made here and removed on exit. Env: REPS (default 15), ROUNDS (default
-# 3), SECONDS_PER_RUN (default 3, each data-path measurement), NICE (default -10: the data-path
+# in network namespaces made here and removed on exit. Env: ROUNDS (default 3),
+# SECONDS_PER_RUN (default 3, each data-path measurement), NICE (default -10: the data-path
 # clients and servers run at this niceness, so that other work on a shared machine disturbs
 # them less; 0 to turn off).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 nftlb=${NFTLB:-$root/build/bin/nftlb}
-reps=${REPS:-15}
 secs=${SECONDS_PER_RUN:-3}
 rounds=${ROUNDS:-3}
 nice=${NICE:--10}
@@ -79,7 +76,6 @@ make_pod
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
-# ---------------------------------------------------------------- 1. install latency
 forward_args() {  # N forwards: tcp, udp, sctp in turn, ports from 10000
   local n=$1 i proto
   for ((i = 0; i < n; i++)); do
@@ -88,59 +84,7 @@ forward_args() {  # N forwards: tcp, udp, sctp in turn, ports from 10000
   done
 }
 
-# Times one command $reps times inside the pod namespace; prints the median in ms.
-# $2 runs (untimed) before each repetition.
-# shellcheck disable=SC2016  # the inner script is built from quoted pieces on purpose
-time_in_pod() {
-  local cmd=$1 before=${2:-true}
-  ip netns exec $p bash -c '
-    for ((r = 0; r < '"$reps"'; r++)); do
-      '"$before"' >/dev/null 2>&1
-      s=$EPOCHREALTIME
-      '"$cmd"' >/dev/null 2>&1 || { echo "FAILED: '"${cmd//\'/}"'" >&2; exit 1; }
-      e=$EPOCHREALTIME
-      awk -v s="$s" -v e="$e" "BEGIN {printf \"%.3f\n\", (e - s) * 1000}"
-    done' | median
-}
-
-echo "## install latency (median of $reps runs, ms). nftables: replacing an installed table."
-echo "## nftlb = --backend nftables --once; nftlb auto = --once with the auto probe (validate batch)"
-printf '%-9s %9s %11s %9s %12s %13s %16s %18s\n' forwards nftlb "nftlb auto" "nft -f" \
-  "ipt-restore" "nftlb/nft -f" "nftlb auto/nft -f" "nftlb/ipt-restore"
-install_rows=()
-for n in 1 16 256; do
-  args=$(forward_args $n)
-  # shellcheck disable=SC2086
-  "$nftlb" --backend iptables-legacy --dry-run $args 2>/dev/null |
-    awk '/^# ip6tables/ {exit} {print}' >"$work/legacy-$n.txt"
-  # shellcheck disable=SC2086
-  ip netns exec $p "$nftlb" --backend nftables --dry-run $args >"$work/dry-$n.nft" 2>/dev/null
-  { echo "table inet akrobateo"; echo "delete table inet akrobateo"; cat "$work/dry-$n.nft"; } \
-    >"$work/replace-$n.nft"
-  t_nftlb=$(time_in_pod "$nftlb --backend nftables --once $args")
-  t_auto=$(time_in_pod "$nftlb --once $args")
-  t_nft=$(time_in_pod "nft -f $work/replace-$n.nft")
-  t_ipt=$(time_in_pod "iptables-legacy-restore --noflush $work/legacy-$n.txt" \
-    "$nftlb --backend iptables-legacy --delete")
-  ip netns exec $p "$nftlb" --backend iptables-legacy --delete 2>/dev/null
-  t_nftlb_legacy=$(time_in_pod "$nftlb --backend iptables-legacy --once $args" \
-    "$nftlb --backend iptables-legacy --delete")
-  ip netns exec $p "$nftlb" --backend iptables-legacy --delete 2>/dev/null
-  printf '%-9s %9s %11s %9s %12s %13s %16s %18s\n' "$n" "$t_nftlb" "$t_auto" "$t_nft" "$t_ipt" \
-    "$(ratio "$t_nftlb" "$t_nft")x" "$(ratio "$t_auto" "$t_nft")x" "$(ratio "$t_nftlb" "$t_ipt")x"
-  install_rows+=("$n $t_nftlb $t_nft $t_ipt $t_nftlb_legacy")
-done
-echo "(nftlb --backend iptables-legacy --once, same sizes: $(for r in "${install_rows[@]}"; do
-  read -r n _ _ _ l <<<"$r"; printf '%s=%sms ' "$n" "$l"; done))"
-# The kernel's share: any committed nf_tables batch makes the closing of its netlink socket wait
-# for the transaction's deferred release (an RCU grace period). Both nftlb and nft pay it; the
-# smallest commit (create+delete of an absent table) shows how much of the above it is.
-ip netns exec $p "$nftlb" --delete 2>/dev/null
-t_floor=$(time_in_pod "$nftlb --backend nftables --delete")
-echo "(floor: smallest committed batch, nftlb --backend nftables --delete of nothing: ${t_floor}ms)"
-ip netns exec $p "$nftlb" --delete 2>/dev/null
-
-# ---------------------------------------------------------------- 2. data path
+# ---------------------------------------------------------------- 1. data path
 ip netns exec $b nice -n "$nice" iperf3 -s -p 5201 >/dev/null 2>&1 &
 pids+=($!)
 cat >"$work/accept.py" <<'PY'
@@ -271,7 +215,7 @@ for ((r = 0; r < rounds; r++)); do
   done
 done
 
-# ---------------------------------------------------------------- 3. memory
+# ---------------------------------------------------------------- 2. memory
 remake_pod
 echo
 echo "## nftlb peak RSS as a daemon (VmHWM after 3 resync checks)"
