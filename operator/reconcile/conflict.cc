@@ -79,4 +79,44 @@ std::map<std::string, PortConflict> FindPortConflicts(
   return FindPortConflicts(ptrs);
 }
 
+void PortClaims::Count(const PortClaim& claim, int delta) {
+  for (const PortClaim::Port& p : claim.ports) {
+    auto it = users_.try_emplace({Upper(p.protocol), p.port}, 0).first;
+    bool was_shared = it->second > 1;
+    it->second += delta;
+    bool is_shared = it->second > 1;
+    if (was_shared != is_shared) shared_ports_ += is_shared ? 1 : -1;
+    if (it->second <= 0) users_.erase(it);
+  }
+}
+
+void PortClaims::Set(const std::string& key, PortClaim claim) {
+  auto [it, inserted] = claims_.try_emplace(key);
+  if (!inserted) Count(it->second, -1);
+  it->second = std::move(claim);
+  Count(it->second, +1);
+}
+
+void PortClaims::Erase(const std::string& key) {
+  auto it = claims_.find(key);
+  if (it == claims_.end()) return;
+  Count(it->second, -1);
+  claims_.erase(it);
+}
+
+std::map<std::string, PortConflict> PortClaims::Conflicts() const {
+  if (shared_ports_ == 0) return {};
+  std::vector<const PortClaim*> shared;
+  for (const auto& [k, c] : claims_) {
+    for (const PortClaim::Port& p : c.ports) {
+      auto it = users_.find({Upper(p.protocol), p.port});
+      if (it != users_.end() && it->second > 1) {
+        shared.push_back(&c);
+        break;
+      }
+    }
+  }
+  return FindPortConflicts(shared);
+}
+
 }  // namespace akrobateo::reconcile

@@ -5,9 +5,11 @@
 // Node selections overlap unless both Services name different akrobateo.dev/lbpool pools.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "operator/api/types.h"
@@ -43,5 +45,25 @@ PortClaim ClaimOf(const api::Service& svc);
 std::map<std::string, PortConflict> FindPortConflicts(const std::vector<const PortClaim*>& handled);
 std::map<std::string, PortConflict> FindPortConflicts(
     const std::vector<const api::Service*>& handled);
+
+// The claims of every handled Service, kept up to date one Service change at a time, and how
+// many claims name each protocol/port. A Service whose ports nobody else names can neither be
+// blocked nor block another, so Conflicts() runs FindPortConflicts over the Services that share
+// a port only (usually none), not over all of them; the result is the same.
+class PortClaims {
+ public:
+  // `key`: "namespace/name".
+  void Set(const std::string& key, PortClaim claim);
+  void Erase(const std::string& key);
+  std::map<std::string, PortConflict> Conflicts() const;
+  size_t Size() const { return claims_.size(); }
+
+ private:
+  void Count(const PortClaim& claim, int delta);
+
+  std::map<std::string, PortClaim> claims_;
+  std::map<std::pair<std::string, int32_t>, int> users_;  // (PROTOCOL, port) -> claims naming it
+  int shared_ports_ = 0;                                  // entries of users_ above 1
+};
 
 }  // namespace akrobateo::reconcile

@@ -43,11 +43,8 @@ Reconciler::Reconciler(kube::Client* client, cache::Caches* caches, metrics::Met
 
 void Reconciler::RefreshLocked() {
   if (claims_epoch_ != derived_.claims_epoch) {
-    std::vector<const PortClaim*> claims;
-    claims.reserve(claims_.size());
-    for (const auto& [k, c] : claims_) claims.push_back(&c);
-    derived_.blocked = FindPortConflicts(claims);
-    metrics_->SetManagedServices(static_cast<int64_t>(claims_.size() - derived_.blocked.size()));
+    derived_.blocked = claims_.Conflicts();
+    metrics_->SetManagedServices(static_cast<int64_t>(claims_.Size() - derived_.blocked.size()));
     derived_.claims_epoch = claims_epoch_;
   }
   uint64_t nv = caches_->nodes.store().Version();
@@ -73,9 +70,9 @@ void Reconciler::ServiceChanged(const api::Service* old, const api::Service* now
   std::string key = cache::ServiceKey(now != nullptr ? *now : *old);
   std::lock_guard lock(mu_);
   if (now != nullptr && IsHandled(*now, opts_.classes)) {
-    claims_[key] = ClaimOf(*now);
+    claims_.Set(key, ClaimOf(*now));
   } else {
-    claims_.erase(key);
+    claims_.Erase(key);
   }
   ++claims_epoch_;
 }

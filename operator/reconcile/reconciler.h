@@ -80,7 +80,7 @@ class Reconciler {
   std::mutex mu_;
   // Guarded by mu_: the port claims of every handled Service by "namespace/name", bumped
   // claims_epoch_ on each change, and what was derived from them.
-  std::unordered_map<std::string, PortClaim> claims_;
+  PortClaims claims_;
   uint64_t claims_epoch_ = 0;
   Derived derived_;
   std::map<std::pair<std::string, std::string>, std::string> warned_;  // (key, reason) -> note

@@ -3,6 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
+#include <random>
+
 #include "operator/reconcile/desired.h"
 #include "operator/reconcile/orphans.h"
 #include "test/operator/service_builder.h"
@@ -97,6 +100,53 @@ TEST_CASE("Port conflicts: the claims the reconciler keeps give the same table a
   CHECK(blocked ==
         std::map<std::string, rec::PortConflict>{{"default/b", {"default/a", "tcp", 80}},
                                                  {"default/c", {"default/d", "UDP", 53}}});
+}
+
+TEST_CASE("Port conflicts: PortClaims kept change by change gives FindPortConflicts' table") {
+  // Random Service changes (add, change ports or pool, delete) over a few names and ports; after
+  // each, the incremental table must equal the table computed from every claim.
+  std::mt19937 rng(7);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const char* protocols[] = {"TCP", "tcp", "UDP"};
+  const char* pools[] = {"", "", "x", "y"};
+  rec::PortClaims incremental;
+  std::map<std::string, rec::PortClaim> all;
+  size_t nonempty = 0;
+  for (int step = 0; step < 3000; ++step) {
+    std::string name = "s" + std::to_string(pick(12));
+    std::string key = "default/" + name;
+    if (pick(4) == 0) {
+      incremental.Erase(key);
+      all.erase(key);
+    } else {
+      rec::PortClaim c{"default", name, std::to_string(pick(5)), pools[pick(4)], {}};
+      for (int i = 0, n = 1 + pick(2); i < n; ++i) {
+        c.ports.push_back({protocols[pick(3)], 80 + pick(6)});
+      }
+      incremental.Set(key, c);
+      all[key] = c;
+    }
+    std::vector<const rec::PortClaim*> ptrs;
+    for (const auto& [k, c] : all) ptrs.push_back(&c);
+    auto want = rec::FindPortConflicts(ptrs);
+    CAPTURE(step);
+    REQUIRE(incremental.Conflicts() == want);
+    REQUIRE(incremental.Size() == all.size());
+    if (!want.empty()) ++nonempty;
+  }
+  CHECK(nonempty > 100);  // the walk did exercise conflicts
+  // Every Service on its own port: nothing shared, nothing blocked.
+  rec::PortClaims own;
+  for (int i = 0; i < 100; ++i) {
+    own.Set("default/s" + std::to_string(i),
+            {"default", "s" + std::to_string(i), "1", "", {{"TCP", 1000 + i}}});
+  }
+  CHECK(own.Conflicts().empty());
+  own.Set("default/late", {"default", "late", "2", "", {{"tcp", 1042}}});
+  CHECK(own.Conflicts() ==
+        std::map<std::string, rec::PortConflict>{{"default/late", {"default/s42", "tcp", 1042}}});
+  own.Erase("default/s42");
+  CHECK(own.Conflicts().empty());
 }
 
 TEST_CASE("Orphan sweep: DaemonSets whose Service UID is not a wanted, handled Service") {
