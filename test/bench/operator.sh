@@ -8,7 +8,12 @@
 # the pipeline floor: that client doing the whole job itself on the same cluster (Service, then
 # its DaemonSet with real pods via KCM, scheduler and kwok, status patch as soon as its pods are
 # Ready, 16 writes in flight): a simple perfect operator, for scale.
-# Env: AKROBATEO_BIN (default build/bin), AKROBATEO_BENCH_SERVICES, AKROBATEO_BENCH_WORKERS.
+# Also the operator's reconciles (its /metrics: akrobateo_reconcile_total over every result, and
+# the akrobateo_reconcile_duration_seconds histogram), its CPU per reconcile (target <= 1 ms)
+# and the mean wall time of one reconcile (API writes included).
+# Env: AKROBATEO_BIN (default build/bin), AKROBATEO_BENCH_SERVICES, AKROBATEO_BENCH_WORKERS;
+# AKROBATEO_BENCH_PERF=FILE records a CPU profile of the operator's run into FILE (`perf report
+# -i FILE`; needs perf).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # Its own cluster (build/cluster-bench, ports 38xxx): a running `make demo` is left alone.
@@ -65,8 +70,20 @@ wait_until 60 op_ready 36051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
 pid=$(op_pid bench)
 tck=$(getconf CLK_TCK)
 cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
+# PORT REGEX : the sum of the matching samples, as a decimal (op_metric rounds to an integer).
+metric() {
+  curl -fsS "http://127.0.0.1:$1/metrics" | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re {s += $NF} END {printf "%.6f\n", s}'
+}
 req0=$(op_metric 36050 '^akrobateo_api_requests_total')
+rec0=$(metric 36050 '^akrobateo_reconcile_total')
+rsum0=$(metric 36050 '^akrobateo_reconcile_duration_seconds_sum')
+rcount0=$(metric 36050 '^akrobateo_reconcile_duration_seconds_count')
 cpu0=$(cpu "$pid")
+perf_pid=
+if [ -n "${AKROBATEO_BENCH_PERF:-}" ]; then
+  perf record -q -g -F 499 -p "$pid" -o "$AKROBATEO_BENCH_PERF" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 out=$(apiload services -ns bench -n "$n")
 echo "$out"
 conv=$(echo "$out" | awk '/^converged/ {print $2}')
@@ -75,6 +92,10 @@ t_ds=$(echo "$out" | awk '/^daemonsets/ {print $2}')
 t_pods=$(echo "$out" | awk '/^pods-ready/ {print $2}')
 cpu1=$(cpu "$pid")
 req1=$(op_metric 36050 '^akrobateo_api_requests_total')
+rec1=$(metric 36050 '^akrobateo_reconcile_total')
+rsum1=$(metric 36050 '^akrobateo_reconcile_duration_seconds_sum')
+rcount1=$(metric 36050 '^akrobateo_reconcile_duration_seconds_count')
+if [ -n "$perf_pid" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; fi
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 dss=$(kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o name | grep -c . || true)
@@ -86,6 +107,11 @@ hwm_mib=$(awk -v k="$hwm_kb" 'BEGIN {printf "%.1f", k / 1024}')
 cpus=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.2f", b - a}')
 ratio=$(awk -v c="$conv" -v f="$floor_total" 'BEGIN {printf "%.2f", c / f}')
 per=$(awk -v r="$reqs" -v n="$n" 'BEGIN {printf "%.2f", r / n}')
+recs=$(awk -v a="$rec0" -v b="$rec1" 'BEGIN {printf "%d", b - a}')
+cpu_per_rec=$(awk -v c="$cpus" -v r="$recs" 'BEGIN {if (r > 0) printf "%.3f", c * 1000 / r; else print "n/a"}')
+rec_mean=$(awk -v s0="$rsum0" -v s1="$rsum1" -v c0="$rcount0" -v c1="$rcount1" \
+  'BEGIN {if (c1 > c0) printf "%.3f", (s1 - s0) * 1000 / (c1 - c0); else print "n/a"}')
+rec_busy=$(awk -v s0="$rsum0" -v s1="$rsum1" 'BEGIN {printf "%.2f", s1 - s0}')
 machine="$(nproc) cores $(awk -F': *' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB"
 echo
 echo "== results ($(date -u +%F), $machine; kube-apiserver $(kc version -o json | jq -r .serverVersion.gitVersion))"
@@ -102,6 +128,9 @@ printf '| %-42s | %s |\n' "Services" "$n" \
   "convergence / pipeline floor" "$(awk -v c="$conv" -v f="$pipe_conv" 'BEGIN {printf "%.2f", c / f}')" \
   "operator peak RSS (VmHWM; target <= 25 MiB)" "$hwm_mib MiB (now $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MiB)" \
   "operator CPU seconds during the run" "$cpus" \
+  "reconciles (akrobateo_reconcile_total)" "$recs ($(awk -v r="$recs" -v n="$n" 'BEGIN {printf "%.2f", r / n}') per Service)" \
+  "operator CPU per reconcile (target <= 1 ms)" "$cpu_per_rec ms" \
+  "mean reconcile wall time (API writes incl.)" "$rec_mean ms (sum $rec_busy s over the workers)" \
   "API requests (its /metrics)" "$reqs" \
   "API requests per Service" "$per" \
   "audit log entries of the ServiceAccount (whole run)" "$audited"
