@@ -17,6 +17,8 @@
 # Everything runs in one network namespace made here and removed on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/bench/lib.sh
+source "$root/test/bench/lib.sh"
 nftlb=${NFTLB:-$root/build/bin/nftlb}
 reps=${REPS:-15}
 ns=akb-bench-install-$$
@@ -30,16 +32,6 @@ trap cleanup EXIT
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
-
-forward_args() {  # N forwards: tcp, udp, sctp in turn, ports from 10000
-  local n=$1 i proto
-  for ((i = 0; i < n; i++)); do
-    case $((i % 3)) in 0) proto=tcp ;; 1) proto=udp ;; 2) proto=sctp ;; esac
-    printf -- '--forward %s/%d=198.51.100.2:%d ' "$proto" $((10000 + i)) $((20000 + i))
-  done
-}
 
 # Times `cmd` $reps times inside the namespace, `before` (untimed) and a 50 ms pause ahead
 # of each run; prints the median in ms.

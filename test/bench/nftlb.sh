@@ -21,6 +21,8 @@
 # them less; 0 to turn off).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/bench/lib.sh
+source "$root/test/bench/lib.sh"
 nftlb=${NFTLB:-$root/build/bin/nftlb}
 secs=${SECONDS_PER_RUN:-3}
 rounds=${ROUNDS:-3}
@@ -73,16 +75,6 @@ ip -n $c link set eth1 up
 ip -n $b link set eth1 up
 make_pod
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
-
-forward_args() {  # N forwards: tcp, udp, sctp in turn, ports from 10000
-  local n=$1 i proto
-  for ((i = 0; i < n; i++)); do
-    case $((i % 3)) in 0) proto=tcp ;; 1) proto=udp ;; 2) proto=sctp ;; esac
-    printf -- '--forward %s/%d=198.51.100.2:%d ' "$proto" $((10000 + i)) $((20000 + i))
-  done
-}
 
 # ---------------------------------------------------------------- 1. data path
 ip netns exec $b nice -n "$nice" iperf3 -s -p 5201 >/dev/null 2>&1 &
