@@ -78,13 +78,8 @@ down() {
 }
 
 # --- end-to-end checks -----------------------------------------------------------------------
-pass=0
-fail=0
-check() {
-  local name="$1"
-  shift
-  if "$@"; then echo "PASS $name"; pass=$((pass + 1)); else echo "FAIL $name"; fail=$((fail + 1)); fi
-}
+# shellcheck source=test/lib/check.sh
+source test/lib/check.sh
 # until_ok SECONDS CMD...: retries CMD once a second until it succeeds or time runs out.
 until_ok() {
   local deadline=$((SECONDS + $1))

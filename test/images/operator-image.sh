@@ -16,18 +16,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 root="$PWD"
 
-pass=0
-fail=0
-check() {
-  local name="$1"
-  shift
-  if "$@"; then echo "PASS $name"; pass=$((pass + 1)); else echo "FAIL $name"; fail=$((fail + 1)); fi
-}
-finish() {
-  echo "$pass passed, $fail failed"
-  [ "$fail" -eq 0 ]
-  exit
-}
+# shellcheck source=test/lib/check.sh
+source test/lib/check.sh
 skip() { echo "SKIP operator image against a control plane: $*"; exit 0; }
 
 image=akrobateo/operator:dev
