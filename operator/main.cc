@@ -24,6 +24,7 @@
 #include "operator/names.h"
 #include "operator/queue/work_queue.h"
 #include "operator/reconcile/reconciler.h"
+#include "operator/reconcile/triggers.h"
 
 namespace akrobateo {
 namespace {
@@ -154,12 +155,12 @@ int Run(const Flags& f) {
   caches.nodes.SetHandler([&](const api::Node*, const api::Node*) { enqueue_load_balancers(); });
   caches.pods.SetHandler([&](const api::Pod* old, const api::Pod* now) {
     const api::Pod& p = now != nullptr ? *now : *old;
-    if (!p.service_ns.empty())
+    if (!p.service_ns.empty() && reconcile::PodChangeMatters(old, now))
       queue.AddAfter(cache::NsName(p.service_ns, p.service_name), kCoalesce);
   });
   caches.daemonsets.SetHandler([&](const api::DaemonSetInfo* old, const api::DaemonSetInfo* now) {
     const api::DaemonSetInfo& d = now != nullptr ? *now : *old;
-    if (!d.service_ns.empty())
+    if (!d.service_ns.empty() && reconcile::DaemonSetChangeMatters(old, now))
       queue.AddAfter(cache::NsName(d.service_ns, d.service_name), kCoalesce);
   });
   caches.slices.SetHandler([&](const api::EndpointSlice* old, const api::EndpointSlice* now) {

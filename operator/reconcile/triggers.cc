@@ -1,0 +1,27 @@
+#include "operator/reconcile/triggers.h"
+
+#include <tuple>
+
+namespace akrobateo::reconcile {
+
+bool PodChangeMatters(const api::Pod* old, const api::Pod* now) {
+  if (old == nullptr || now == nullptr) return true;
+  // The node is read only for a Ready pod (status) and as the target node of a Pending one.
+  auto read = [](const api::Pod& p) {
+    return std::tie(p.ready, p.ready ? p.node_name : p.target_node, p.unschedulable,
+                    p.scheduler_message, p.service_uid);
+  };
+  return read(*old) != read(*now);
+}
+
+bool DaemonSetChangeMatters(const api::DaemonSetInfo* old, const api::DaemonSetInfo* now) {
+  if (old == nullptr || now == nullptr) return true;
+  api::DaemonSetInfo a = *old;
+  api::DaemonSetInfo b = *now;
+  a.resource_version.clear();
+  b.resource_version.clear();
+  a.number_ready = b.number_ready = 0;
+  return !(a == b);
+}
+
+}  // namespace akrobateo::reconcile
