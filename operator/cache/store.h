@@ -73,13 +73,22 @@ class Store {
       index_.Add(value, key);
       return std::nullopt;
     }
-    if (std::string before = Indexed(it->second); before != value) {
-      index_.Remove(before, key);
-      index_.Add(value, key);
-    }
+    ReindexLocked(key, it->second, value);
     std::optional<T> old = std::move(it->second);
     it->second = std::move(item);
     return old;
+  }
+
+  // Replaces the item at `key` only while `current(item)` holds for the one stored (a
+  // compare-and-swap); false, and nothing changed, when it does not or the key is absent.
+  bool ReplaceIf(const std::string& key, const std::function<bool(const T&)>& current, T item) {
+    std::unique_lock lock(mu_);
+    auto it = items_.find(key);
+    if (it == items_.end() || !current(it->second)) return false;
+    ++version_;
+    ReindexLocked(key, it->second, Indexed(item));
+    it->second = std::move(item);
+    return true;
   }
 
   std::optional<T> Erase(const std::string& key) {
@@ -124,6 +133,13 @@ class Store {
 
  private:
   std::string Indexed(const T& item) const { return index_fn_ ? index_fn_(item) : std::string(); }
+  // `key` moves from `before`'s index value to `value`.
+  void ReindexLocked(const std::string& key, const T& before, const std::string& value) {
+    if (std::string was = Indexed(before); was != value) {
+      index_.Remove(was, key);
+      index_.Add(value, key);
+    }
+  }
 
   IndexFn index_fn_ = nullptr;
   mutable std::shared_mutex mu_;

@@ -228,6 +228,8 @@ std::string Reconciler::EnsureAbsent(const std::string& key, const api::Service*
         "patch", "PATCH", "/api/v1/namespaces/" + svc->ns + "/services/" + svc->name + "/status",
         patch.dump(), "application/merge-patch+json");
     if (!r.ok() && r.status != 404) return "clear status: " + r.Describe();
+    if (r.ok())
+      caches_->services.AdoptWritten(svc->resource_version, json::parse(r.body, nullptr, false));
     spdlog::info("cleared status service={}", key);
   }
   for (const api::DaemonSetInfo& ds : daemonsets) {
@@ -313,6 +315,7 @@ std::string Reconciler::WriteStatus(const api::Service& svc,
       patch.dump(), "application/merge-patch+json");
   if (r.status == 409) return "status conflict (Service changed); retrying";
   if (!r.ok()) return "patch status: " + r.Describe();
+  caches_->services.AdoptWritten(svc.resource_version, json::parse(r.body, nullptr, false));
   std::string key = cache::ServiceKey(svc);
   spdlog::info("status service={} ingress={} previous={}", key, Join(ingress), Join(svc.ingress));
   if (ingress.empty()) {

@@ -134,4 +134,8 @@ printf '| %-42s | %s |\n' "Services" "$n" \
   "API requests (its /metrics)" "$reqs" \
   "API requests per Service" "$per" \
   "audit log entries of the ServiceAccount (whole run)" "$audited"
+echo "operator's API requests by verb, resource and HTTP code (audit log, whole run):"
+jq -r 'select(.stage == "ResponseComplete") |
+  "\(.verb) \(.objectRef.resource // "-")\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end) \(.responseStatus.code)"' \
+  "$dir/audit.log" | sort | uniq -c | sort -rn | sed 's/^/  /'
 [ "$dss" = "$n" ] || { echo "bench: expected $n DaemonSets, found $dss" >&2; exit 1; }

@@ -137,3 +137,26 @@ TEST_CASE("The caches' index values: what a reconcile of one Service looks up") 
 
   CHECK(cache::PodServiceUid(Pod("p", "u1")) == "u1");
 }
+
+// ReplaceIf is how a write's response enters the cache (Informer::AdoptWritten): only over the
+// version it was written against, and with the index following the new item.
+TEST_CASE("Store: ReplaceIf replaces only the item it was asked about") {
+  cache::Store<api::Pod> store(&cache::PodServiceUid);
+  store.Upsert("akrobateo-system/p1", Pod("p1", "u1"));
+  const uint64_t v0 = store.Version();
+  auto is_not_ready = [](const api::Pod& p) { return !p.ready; };
+  auto is_ready = [](const api::Pod& p) { return p.ready; };
+
+  CHECK_FALSE(store.ReplaceIf("akrobateo-system/p1", is_ready, Pod("p1", "u2", true)));
+  CHECK(store.Version() == v0);
+  CHECK(Names(store.ByIndex("u1")) == Strings{"p1"});
+  CHECK_FALSE(store.ReplaceIf("akrobateo-system/absent", is_not_ready, Pod("absent", "u1")));
+  CHECK(store.Size() == 1);
+
+  CHECK(store.ReplaceIf("akrobateo-system/p1", is_not_ready, Pod("p1", "u2", true)));
+  CHECK(store.Version() > v0);
+  CHECK(store.Get("akrobateo-system/p1")->ready);
+  CHECK(store.ByIndex("u1").empty());
+  CHECK(Names(store.ByIndex("u2")) == Strings{"p1"});
+  CHECK(store.IndexSize() == 1);
+}
