@@ -138,4 +138,8 @@ echo "operator's API requests by verb, resource and HTTP code (audit log, whole 
 jq -r 'select(.stage == "ResponseComplete") |
   "\(.verb) \(.objectRef.resource // "-")\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end) \(.responseStatus.code)"' \
   "$dir/audit.log" | sort | uniq -c | sort -rn | sed 's/^/  /'
+echo "of them refused (first 5):"
+jq -r 'select(.stage == "ResponseComplete" and .responseStatus.code >= 400) |
+  "\(.requestReceivedTimestamp) \(.verb) \(.objectRef.resource) ns=\(.objectRef.namespace) \(.responseStatus.code) \(.responseStatus.message // "")"' \
+  "$dir/audit.log" | head -5 | sed 's/^/  /'
 [ "$dss" = "$n" ] || { echo "bench: expected $n DaemonSets, found $dss" >&2; exit 1; }
