@@ -12,8 +12,8 @@ GENERATOR    := -G Ninja
 export PATH  := /usr/local/go/bin:$(PATH)
 
 .PHONY: deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
-        test-fuzz bench demo demo-down cluster-up cluster-down images kind-up kind-deploy \
-        e2e-kind format format-check clean
+        test-fuzz bench demo demo-down cluster-up cluster-down images kind-image kind-up \
+        kind-deploy kind-down e2e-kind format format-check clean
 
 deps:
 	bash hack/deps.sh
@@ -69,14 +69,20 @@ cluster-down:
 images:
 	bash hack/images.sh
 
+kind-image:
+	bash test/kind/kind.sh image
+
 kind-up:
-	bash test/e2e/kind.sh up
+	bash test/kind/kind.sh up
 
 kind-deploy:
-	bash test/e2e/kind.sh deploy
+	bash test/kind/kind.sh deploy
 
 e2e-kind:
-	bash test/e2e/kind.sh all
+	bash test/kind/kind.sh all
+
+kind-down:
+	bash test/kind/kind.sh down
 
 FORMAT_FILES = $(shell git ls-files '*.cc' '*.h' '*.cpp' '*.hpp')
 format:

@@ -9,8 +9,10 @@ packages=(
   doctest-dev libyaml-cpp-dev libcli11-dev
   # nftlb's data-path tests and benchmarks
   iproute2 nftables iptables iperf3 socat python3 procps lksctp-tools
-  # images and the kind script's own checks
+  # images, the kind node image and the kind script's own checks
   debootstrap shellcheck
+  # the kind node image: runc links libseccomp; kind.sh edits its config with PyYAML
+  libseccomp-dev python3-yaml
   # the control plane's certificates
   openssl ca-certificates curl jq
 )

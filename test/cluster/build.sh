@@ -2,6 +2,9 @@
 # Builds the real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl, kwok) from Go modules into a cache keyed by version. A second run is a no-op.
 # Usage: test/cluster/build.sh            -> prints the bin directory on stdout
+#        test/cluster/build.sh node       -> the same, and also what a real node runs (kubelet,
+#                                            kubeadm, kube-proxy) and agnhost, the e2e image's
+#                                            program, from the same module and version
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -11,6 +14,13 @@ export GOFLAGS=-mod=mod
 cache=${AKROBATEO_CACHE:-$HOME/.cache/akrobateo}
 bin="$cache/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
 want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok)
+# Go packages of k8s.io/kubernetes, each building the binary its last path element names.
+pkgs=(cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubectl)
+if [ "${1:-}" = node ]; then
+  # agnhost (Kubernetes' own e2e test server and client) lives in the same module.
+  pkgs+=(cmd/kubelet cmd/kubeadm cmd/kube-proxy test/images/agnhost)
+  want+=(kubelet kubeadm kube-proxy agnhost)
+fi
 
 complete() { for b in "${want[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
 if complete; then echo "$bin"; exit 0; fi
@@ -23,7 +33,8 @@ start=$(date +%s)
 
 # kube-* from k8s.io/kubernetes. Its go.mod pins the staging modules at v0.0.0 and replaces
 # them with local paths, so a helper module replaces each with its published v0.X.Y.
-if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kubectl" ]; then
+missing=(); for p in "${pkgs[@]}"; do [ -x "$bin/${p##*/}" ] || missing+=("k8s.io/kubernetes/$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
   minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
   staging_version="v0.${K8S_VERSION#v1.}"
   d="$src/k8s-$K8S_VERSION"; mkdir -p "$d"; cd "$d"
@@ -33,16 +44,14 @@ if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kubectl" ]; then
   for m in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$mod"); do
     go mod edit "-replace=$m=$m@$staging_version"
   done
-  cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-  pkgs=(); for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
   log "resolving k8s.io/kubernetes@$K8S_VERSION"
   go get "k8s.io/kubernetes@$K8S_VERSION" >&2
   ld="-s -w"
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
-  log "building ${cmds[*]} (the first build takes 15-30 minutes on 2 cores)"
-  CGO_ENABLED=0 go build -trimpath -tags=selinux,notest,grpcnotrace -ldflags="$ld" -o "$bin/" "${pkgs[@]}" >&2
+  log "building ${missing[*]##*/} (the first build takes 15-30 minutes on 2 cores)"
+  CGO_ENABLED=0 go build -trimpath -tags=selinux,notest,grpcnotrace -ldflags="$ld" -o "$bin/" "${missing[@]}" >&2
 fi
 
 if [ ! -x "$bin/etcd" ]; then

@@ -1,0 +1,442 @@
+#!/usr/bin/env bash
+# akrobateo on a real kind cluster: real kubelets, containerd, the CNI portmap plugin and
+# kube-proxy (kind-config.yaml: one control-plane node, two workers).
+#
+#   kind.sh image    the node image: $KIND_NODE_IMAGE if set (e.g. a kindest/node where Docker
+#                    can pull), else one built on this machine (test/kind/node-image.sh, cached)
+#   kind.sh up       create the cluster (kept if it exists); kubeconfig in build/kind/kubeconfig
+#   kind.sh deploy   build the images, `kind load` them, `kubectl apply -k deploy/`, wait for it
+#   kind.sh all      up + deploy + the end-to-end checks below, then delete the cluster and
+#                    everything the checks started, also when a check or a command fails
+#                    (KIND_KEEP=1 keeps the cluster); `make e2e-kind`
+#   kind.sh down     delete the cluster and the checks' client containers
+#
+# Settings: KIND_IP_FAMILY (dual, the default, ipv4 or ipv6), KIND_PROXY_MODE (kube-proxy's
+# mode: iptables, kind's default, or nftables), KIND_TIMEOUT (seconds per wait, 180).
+#
+# The checks: the echoserver (test/kind/echoserver.yaml, TCP and UDP) gets an EXTERNAL-IP for
+# every node only once forwarding works; each address answers from the host and from a pod; a
+# dual-stack Service answers over IPv6; externalTrafficPolicy Local lists and serves only nodes
+# with an endpoint; loadBalancerSourceRanges admits one client container and drops another; a
+# port already held on one node gives the UnavailableLoadBalancer warning while the other nodes
+# answer; a killed balancer is restarted by the kubelet with its table back and no address lost;
+# a changed port moves; deleting the Service removes its DaemonSet; `kubectl delete -k deploy/`
+# removes everything.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+# shellcheck source=test/cluster/versions.env
+. test/cluster/versions.env
+
+CLUSTER="${KIND_CLUSTER:-akrobateo}"
+KUBECONFIG="$root/build/kind/kubeconfig"
+export KUBECONFIG
+TIMEOUT="${KIND_TIMEOUT:-180}"
+IP_FAMILY="${KIND_IP_FAMILY:-dual}"
+PROXY_MODE="${KIND_PROXY_MODE:-}"
+cache="${AKROBATEO_CACHE:-$HOME/.cache/akrobateo}"
+# The checks' own containers on the kind network (source-range clients) carry this label.
+CLIENT_LABEL="akrobateo.test/kind-cluster=$CLUSTER"
+
+log() { echo "kind.sh: $*" >&2; }
+die() {
+  echo "kind.sh: error: $*" >&2
+  exit 1
+}
+
+# --- tools and the node image ------------------------------------------------------------------
+tools() {
+  export PATH="/usr/local/go/bin:$PATH"
+  if ! command -v docker >/dev/null || ! docker info >/dev/null 2>&1; then
+    die "no Docker engine answers (docker info failed)"
+  fi
+  if [ "$(kind version 2>/dev/null | awk '{ print $2 }')" != "$KIND_VERSION" ]; then
+    if [ ! -x "$cache/kind-$KIND_VERSION/kind" ]; then
+      log "installing kind $KIND_VERSION from the Go module proxy"
+      GOBIN="$cache/kind-$KIND_VERSION" go install "sigs.k8s.io/kind@$KIND_VERSION" >&2
+    fi
+    PATH="$cache/kind-$KIND_VERSION:$PATH"
+  fi
+  # kubectl of the cluster's own version where this machine builds it, else the one installed.
+  if [ -z "${KIND_NODE_IMAGE:-}" ]; then PATH="$(bash test/cluster/build.sh node):$PATH"; fi
+  command -v kubectl >/dev/null || die "kubectl is not installed"
+}
+
+node_image() {
+  if [ -n "${KIND_NODE_IMAGE:-}" ]; then
+    docker image inspect "$KIND_NODE_IMAGE" >/dev/null 2>&1 || docker pull "$KIND_NODE_IMAGE" >&2 ||
+      die "the node image $KIND_NODE_IMAGE is neither present nor pullable; unset KIND_NODE_IMAGE to build one here"
+    echo "$KIND_NODE_IMAGE"
+  else
+    bash test/kind/node-image.sh
+  fi
+}
+
+# kind starts its nodes with `docker run --privileged`. Where that fails (root without
+# CAP_SYS_RESOURCE, as on this project's build machine), kind runs through
+# test/kind/unprivileged/docker, which asks for what --privileged grants less that capability.
+docker_for_kind() {
+  local out
+  if out=$(docker run --rm --privileged --entrypoint true "$1" 2>&1); then return; fi
+  log "\`docker run --privileged\` fails here ($(tail -1 <<<"$out" | cut -c1-120));"
+  log "kind's nodes get every capability but CAP_SYS_RESOURCE instead (test/kind/unprivileged/docker)"
+  AKROBATEO_REAL_DOCKER="$(command -v docker)"
+  export AKROBATEO_REAL_DOCKER
+  PATH="$root/test/kind/unprivileged:$PATH"
+}
+
+# The cluster's configuration: kind-config.yaml with the IP family and kube-proxy mode asked for,
+# and, for the node image built here, what that image needs: no kindnetd (its image is not in
+# it; install_cni below gives each node ptp + host-local + portmap instead), no CoreDNS (not in
+# it either; no check resolves a name) and etcd's tag as built.
+write_config() {
+  IP_FAMILY="$IP_FAMILY" PROXY_MODE="$PROXY_MODE" LOCAL_IMAGE="$1" ETCD_TAG="${ETCD_VERSION#v}-0" \
+    python3 - kind-config.yaml >build/kind/config.yaml <<'PY'
+import os, sys, yaml
+cfg = yaml.safe_load(open(sys.argv[1]))
+net = cfg.setdefault("networking", {}) or {}
+cfg["networking"] = net
+net["ipFamily"] = os.environ["IP_FAMILY"]
+if os.environ["PROXY_MODE"]:
+    net["kubeProxyMode"] = os.environ["PROXY_MODE"]
+if os.environ["LOCAL_IMAGE"] == "1":
+    net["disableDefaultCNI"] = True
+    cfg.setdefault("kubeadmConfigPatches", []).extend([
+        "kind: InitConfiguration\nskipPhases: [preflight, addon/coredns]\n",
+        "kind: ClusterConfiguration\netcd:\n  local:\n    imageTag: \"%s\"\n" % os.environ["ETCD_TAG"],
+    ])
+yaml.safe_dump(cfg, sys.stdout, sort_keys=False)
+PY
+}
+
+cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; }
+
+# Each node: a ptp + host-local + portmap CNI configuration for its pod CIDRs, and a route to
+# every other node's pod CIDRs through that node's address of the same family.
+install_cni() {
+  local n m cidr ip family ranges deadline=$((SECONDS + TIMEOUT))
+  local -a nodes
+  mapfile -t nodes < <(kubectl get nodes -o name | sed 's#^node/##')
+  for n in "${nodes[@]}"; do
+    until [ -n "$(kubectl get node "$n" -o jsonpath='{.spec.podCIDRs}')" ]; do
+      [ "$SECONDS" -lt "$deadline" ] || die "node $n got no pod CIDR"
+      sleep 1
+    done
+  done
+  for n in "${nodes[@]}"; do
+    ranges=$(kubectl get node "$n" -o json | jq -c '[.spec.podCIDRs[] | [{subnet: .}]]')
+    docker exec -i "$n" sh -c 'cat >/etc/cni/net.d/10-akrobateo-kind.conflist' <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "kind",
+  "plugins": [
+    {"type": "ptp", "mtu": 1500,
+     "ipam": {"type": "host-local", "ranges": $ranges,
+              "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+EOF
+    docker exec "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    for m in "${nodes[@]}"; do
+      [ "$m" != "$n" ] || continue
+      for cidr in $(kubectl get node "$m" -o jsonpath='{.spec.podCIDRs[*]}'); do
+        case "$cidr" in *:*) family='*:*' ;; *) family='*.*' ;; esac
+        for ip in $(kubectl get node "$m" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}'); do
+          # shellcheck disable=SC2254  # $family is a pattern
+          case "$ip" in $family) docker exec "$n" ip route replace "$cidr" via "$ip" ;; esac
+        done
+      done
+    done
+  done
+}
+
+up() {
+  tools
+  mkdir -p build/kind
+  if cluster_exists; then
+    log "cluster $CLUSTER exists; kept"
+    kind get kubeconfig --name "$CLUSTER" >"$KUBECONFIG"
+    return
+  fi
+  local image local_image=1 start=$SECONDS
+  [ -z "${KIND_NODE_IMAGE:-}" ] || local_image=0
+  image=$(node_image)
+  write_config "$local_image"
+  (
+    if [ "$local_image" = 1 ]; then
+      docker_for_kind "$image"
+      # The node's /var is a Docker volume on the host's own filesystem; kind's entrypoint would
+      # pick fuse-overlayfs where Docker's storage driver is fuse-overlayfs (as here).
+      if [ "$(docker info -f '{{.Driver}}')" = fuse-overlayfs ]; then
+        export KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER="${KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER:-overlayfs}"
+      fi
+    fi
+    kind create cluster --name "$CLUSTER" --config build/kind/config.yaml --image "$image" \
+      --kubeconfig "$KUBECONFIG" --retain
+  ) || {
+    log "kind create cluster failed; the nodes' logs are in build/kind/logs"
+    kind export logs build/kind/logs --name "$CLUSTER" >/dev/null 2>&1 || true
+    return 1
+  }
+  [ "$local_image" = 0 ] || install_cni
+  kubectl wait --for=condition=Ready nodes --all --timeout="${TIMEOUT}s" >/dev/null
+  kubectl -n kube-system rollout status daemonset/kube-proxy --timeout="${TIMEOUT}s" >/dev/null
+  log "cluster $CLUSTER is up in $((SECONDS - start)) s ($IP_FAMILY, kube-proxy ${PROXY_MODE:-iptables}); export KUBECONFIG=$KUBECONFIG"
+}
+
+deploy() {
+  tools
+  cluster_exists || die "no kind cluster $CLUSTER: run \`make kind-up\` first"
+  kind get kubeconfig --name "$CLUSTER" >"$KUBECONFIG"
+  bash hack/images.sh
+  kind load docker-image --name "$CLUSTER" akrobateo/operator:dev akrobateo/nftlb:dev
+  kubectl apply -k deploy/
+  kubectl -n akrobateo-system rollout status deployment/akrobateo-operator --timeout="${TIMEOUT}s"
+  log "deployed; the operator runs in akrobateo-system"
+}
+
+down() {
+  export PATH="/usr/local/go/bin:$cache/kind-$KIND_VERSION:$PATH"
+  docker ps -aq --filter "label=$CLIENT_LABEL" | xargs -r docker rm -f >/dev/null
+  if cluster_exists; then kind delete cluster --name "$CLUSTER"; fi
+  # kind leaves its Docker network behind; remove it once no container uses it.
+  if docker network inspect kind >/dev/null 2>&1 &&
+    [ "$(docker network inspect kind -f '{{len .Containers}}')" = 0 ]; then
+    docker network rm kind >/dev/null
+  fi
+}
+
+# --- end-to-end checks -----------------------------------------------------------------------
+# shellcheck source=test/lib/check.sh
+source test/lib/check.sh
+# until_ok SECONDS CMD...: retries CMD once a second until it succeeds or time runs out.
+until_ok() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 1
+  done
+}
+# ingress [SVC]: the Service's EXTERNAL-IPs, one a line.
+ingress() { kubectl get svc "${1:-echoserver}" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{"\n"}{end}'; }
+has_ingress() { [ -n "$(ingress "${1:-echoserver}")" ]; }
+# node_ips FAMILY: the nodes' InternalIPs of that family (4 or 6), sorted.
+node_ips() {
+  kubectl get nodes -o jsonpath='{range .items[*]}{range .status.addresses[?(@.type=="InternalIP")]}{.address}{"\n"}{end}{end}' |
+    if [ "$1" = 6 ]; then grep ':'; else grep -v ':'; fi | sort
+}
+url_host() { case "$1" in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
+http_hostname() { curl -fsS --max-time 3 "http://$(url_host "$1"):$2/hostname" | grep -q '^echoserver-'; }
+http_fails() { ! curl -fsS --max-time 3 "http://$(url_host "$1"):$2/hostname" >/dev/null 2>&1; }
+udp_hostname() { # bash's /dev/udp: no extra tool on the host
+  local reply
+  # dd reads once: exactly one datagram, the reply.
+  reply="$(timeout 3 bash -c "exec 3<>/dev/udp/$1/$2; printf hostname >&3; dd bs=512 count=1 status=none <&3")" ||
+    return 1
+  [[ "$reply" == echoserver-* ]]
+}
+agnhost_image() { kubectl get deployment echoserver -o jsonpath='{.spec.template.spec.containers[0].image}'; }
+from_pod() { # from_pod IP PORT: a client pod connects to the address over TCP
+  local name="lbprobe-$RANDOM" phase=""
+  kubectl run "$name" --restart=Never --image="$(agnhost_image)" --image-pull-policy=IfNotPresent \
+    --command -- /agnhost connect --timeout=5s "$(url_host "$1"):$2" >/dev/null
+  for _ in $(seq 60); do
+    phase="$(kubectl get pod "$name" -o jsonpath='{.status.phase}')"
+    case "$phase" in Succeeded | Failed) break ;; esac
+    sleep 1
+  done
+  kubectl delete pod "$name" --wait=false >/dev/null
+  [ "$phase" = Succeeded ]
+}
+balancer_pods() { kubectl -n akrobateo-system get pods -l "akrobateo.dev/service-name=$1" -o name; }
+no_daemonsets() { [ -z "$(kubectl -n akrobateo-system get ds -l app.kubernetes.io/managed-by=akrobateo -o name)" ]; }
+namespace_gone() { ! kubectl get namespace akrobateo-system >/dev/null 2>&1; }
+# warning_names SVC REASON TEXT: a Warning event REASON on the Service whose message has TEXT.
+warning_names() {
+  kubectl get events --field-selector "involvedObject.name=$1,reason=$2,type=Warning" \
+    -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep -qF "$3"
+}
+# lb_service NAME PORT [SPEC-JSON]: a LoadBalancer Service for the echoserver's pods.
+lb_service() {
+  jq -n --arg name "$1" --argjson port "$2" --argjson spec "${3:-{\}}" '{
+      apiVersion: "v1", kind: "Service", metadata: {name: $name, namespace: "default"},
+      spec: ({type: "LoadBalancer", selector: {app: "echoserver"},
+              ports: [{name: "http", port: $port, targetPort: "http", protocol: "TCP"}]} + $spec)}' |
+    kubectl apply -f - >/dev/null
+}
+# client_container NAME IP: a container on the kind network with that address.
+client_container() {
+  docker run -d --name "$1" --label "$CLIENT_LABEL" --network kind --ip "$2" \
+    --entrypoint sleep "$(node_image_name)" 600 >/dev/null
+}
+node_image_name() { docker inspect -f '{{.Config.Image}}' "$CLUSTER-control-plane"; }
+from_client() { docker exec "$1" curl -fsS --max-time 3 "http://$2:$3/hostname" | grep -q '^echoserver-'; }
+
+check_readiness_gate() { # every address answers at the first request once it is published
+  local ip
+  for ip in $(ingress); do
+    http_hostname "$ip" 8080 || return 1
+  done
+}
+
+e2e() {
+  kubectl apply -f test/kind/echoserver.yaml
+  kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s"
+  check "echoserver gets an EXTERNAL-IP" until_ok "$TIMEOUT" has_ingress
+  # Published only once each balancer's rules are installed (its readiness probe), so each
+  # address answers the first request, with no retry.
+  check "each EXTERNAL-IP answers the first request ($(ingress | tr '\n' ' '))" check_readiness_gate
+  kubectl get svc echoserver
+  check "EXTERNAL-IPs are the nodes' IPv4 InternalIPs" test "$(ingress | sort)" = "$(node_ips 4)"
+  local ip
+  for ip in $(ingress); do
+    check "host -> $ip:8080 (TCP, HTTP /hostname)" until_ok 30 http_hostname "$ip" 8080
+    check "host -> $ip:8081 (UDP)" until_ok 30 udp_hostname "$ip" 8081
+    check "pod -> $ip:8080 (TCP)" from_pod "$ip" 8080
+  done
+
+  if [ "$IP_FAMILY" = dual ]; then e2e_dual_stack; fi
+  e2e_local_policy
+  e2e_source_ranges
+  e2e_port_held
+  e2e_balancer_killed
+
+  kubectl patch svc echoserver --type=json -p '[{"op":"replace","path":"/spec/ports/0/port","value":8090}]'
+  for ip in $(ingress); do
+    check "port changed: $ip:8090 answers" until_ok 90 http_hostname "$ip" 8090
+    check "port changed: $ip:8080 no longer answers" until_ok 30 http_fails "$ip" 8080
+  done
+  kubectl delete svc echoserver --wait
+  check "Service deleted: no balancer DaemonSet left" until_ok 60 no_daemonsets
+  kubectl delete -f test/kind/echoserver.yaml --ignore-not-found >/dev/null
+  kubectl delete -k deploy/ --wait --timeout="${TIMEOUT}s"
+  check "kubectl delete -k deploy/ removes the namespace" until_ok "$TIMEOUT" namespace_gone
+  echo "$pass passed, $fail failed"
+  [ "$fail" -eq 0 ] || {
+    diagnostics
+    return 1
+  }
+}
+
+e2e_dual_stack() {
+  lb_service echo-dual 8100 '{"ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv6", "IPv4"]}'
+  check "dual-stack: EXTERNAL-IPs of both families" until_ok "$TIMEOUT" \
+    test "$(ingress echo-dual | sort)" = "$(node_ips 4; node_ips 6)"
+  check "dual-stack: IPv6 addresses first (spec.ipFamilies order)" \
+    bash -c "kubectl get svc echo-dual -o jsonpath='{.status.loadBalancer.ingress[0].ip}' | grep -q :"
+  for ip in $(ingress echo-dual); do
+    check "dual-stack: host -> $(url_host "$ip"):8100" until_ok 30 http_hostname "$ip" 8100
+  done
+  kubectl delete svc echo-dual --wait >/dev/null
+}
+
+e2e_local_policy() {
+  # One echoserver pod, on one node: only that node may be listed, and it answers.
+  kubectl scale deployment echoserver --replicas=1 >/dev/null
+  kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s" >/dev/null
+  local node node_ip
+  until_ok 60 test "$(kubectl get pods -l app=echoserver --field-selector=status.phase=Running -o name | wc -l)" = 1 || true
+  node=$(kubectl get pods -l app=echoserver --field-selector=status.phase=Running -o jsonpath='{.items[0].spec.nodeName}')
+  node_ip=$(kubectl get node "$node" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
+  lb_service echo-local 8110 '{"externalTrafficPolicy": "Local"}'
+  check "Local: the only EXTERNAL-IP is $node's ($node_ip)" until_ok "$TIMEOUT" test "$(ingress echo-local)" = "$node_ip"
+  check "Local: $node_ip:8110 answers" until_ok 30 http_hostname "$node_ip" 8110
+  kubectl delete svc echo-local --wait >/dev/null
+  kubectl scale deployment echoserver --replicas=2 >/dev/null
+  kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s" >/dev/null
+}
+
+e2e_source_ranges() {
+  # Two clients on the kind network with addresses of their own: one inside the range.
+  local subnet prefix allowed denied target
+  subnet=$(docker network inspect kind -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' | tr ' ' '\n' | grep -v : | head -1)
+  prefix=${subnet%.*/*}
+  allowed="$prefix.200" denied="$prefix.201"
+  client_container "$CLUSTER-client-allowed" "$allowed"
+  client_container "$CLUSTER-client-denied" "$denied"
+  lb_service echo-ranges 8120 "$(jq -nc --arg r "$allowed/32" '{loadBalancerSourceRanges: [$r]}')"
+  until_ok "$TIMEOUT" has_ingress echo-ranges || true
+  for target in $(ingress echo-ranges); do
+    check "source ranges: $allowed -> $target:8120 answers" until_ok 30 from_client "$CLUSTER-client-allowed" "$target" 8120
+    check "source ranges: $denied -> $target:8120 is dropped" bash -c "! docker exec $CLUSTER-client-denied curl -fsS --max-time 3 http://$target:8120/hostname"
+  done
+  kubectl delete svc echo-ranges --wait >/dev/null
+  docker rm -f "$CLUSTER-client-allowed" "$CLUSTER-client-denied" >/dev/null
+}
+
+e2e_port_held() {
+  # A pod outside akrobateo holds hostPort 8130 on one worker: that node's balancer stays
+  # Pending, the Service says so, and the other nodes still answer.
+  local node="$CLUSTER-worker" ip
+  kubectl run port-holder --restart=Never --image="$(agnhost_image)" --image-pull-policy=IfNotPresent \
+    --overrides="$(jq -nc --arg n "$node" --arg i "$(agnhost_image)" '{spec: {nodeName: $n,
+      containers: [{name: "port-holder", image: $i, args: ["pause"],
+                    ports: [{containerPort: 8130, hostPort: 8130, protocol: "TCP"}]}]}}')" >/dev/null
+  kubectl wait --for=condition=Ready pod/port-holder --timeout="${TIMEOUT}s" >/dev/null
+  lb_service echo-held 8130
+  check "port held on $node: Warning UnavailableLoadBalancer names it" \
+    until_ok "$TIMEOUT" warning_names echo-held UnavailableLoadBalancer "$node"
+  check "port held on $node: the other two nodes are the EXTERNAL-IPs" \
+    until_ok "$TIMEOUT" test "$(ingress echo-held | wc -l)" = 2
+  for ip in $(ingress echo-held); do
+    check "port held on $node: $ip:8130 answers" until_ok 30 http_hostname "$ip" 8130
+  done
+  kubectl delete svc echo-held --wait >/dev/null
+  kubectl delete pod port-holder --wait=false >/dev/null
+}
+
+e2e_balancer_killed() {
+  # SIGKILL leaves nftlb no time to remove its table; the kubelet restarts the container, and
+  # the new process replaces the table. The Service keeps every address throughout.
+  local node="$CLUSTER-worker2" before pod restarts
+  before=$(ingress | sort | tr '\n' ' ')
+  pod=$(kubectl -n akrobateo-system get pods -l akrobateo.dev/service-name=echoserver \
+    --field-selector "spec.nodeName=$node" -o jsonpath='{.items[0].metadata.name}')
+  docker exec "$node" pkill -KILL -x nftlb
+  check "balancer killed on $node: the kubelet restarts it" until_ok 60 \
+    test "$(kubectl -n akrobateo-system get pod "$pod" -o jsonpath='{.status.containerStatuses[0].restartCount}')" -ge 1
+  check "balancer killed on $node: its table is back" until_ok 60 table_present "$node"
+  check "balancer killed on $node: Ready again" kubectl -n akrobateo-system wait --for=condition=Ready "pod/$pod" --timeout=60s
+  check "balancer killed on $node: no address lost ($before)" test "$(ingress | sort | tr '\n' ' ')" = "$before"
+  for ip in $(ingress); do
+    check "balancer killed on $node: $ip:8080 answers" until_ok 30 http_hostname "$ip" 8080
+  done
+  restarts=$(kubectl -n akrobateo-system get pod "$pod" -o jsonpath='{.status.containerStatuses[0].restartCount}')
+  log "balancer pod $pod restarted $restarts time(s)"
+}
+
+# table_present NODE: nftlb's table is in the balancer pod's network namespace on that node.
+table_present() {
+  local pid
+  pid=$(docker exec "$1" pgrep -n -x nftlb) || return 1
+  docker exec "$1" nsenter -t "$pid" -n nft list table inet akrobateo >/dev/null
+}
+
+diagnostics() { # before the cluster goes: what a user would look at
+  kubectl get nodes,svc,ds,pods -A -o wide || true
+  kubectl get events -A --sort-by=.lastTimestamp | tail -40 || true
+  kubectl -n akrobateo-system logs -l app.kubernetes.io/name=akrobateo --all-containers --tail=100 || true
+  kubectl -n akrobateo-system logs -l app.kubernetes.io/managed-by=akrobateo --all-containers --tail=20 || true
+}
+
+case "${1:-}" in
+  image)
+    tools
+    node_image
+    ;;
+  up) up ;;
+  deploy) deploy ;;
+  down) down ;;
+  all)
+    [ "${KIND_KEEP:-0}" = 1 ] || trap down EXIT
+    up
+    deploy
+    e2e
+    ;;
+  *)
+    echo "usage: $0 image | up | deploy | all | down" >&2
+    exit 2
+    ;;
+esac
