@@ -72,13 +72,21 @@ node_image() {
   fi
 }
 
-# kind starts its nodes with `docker run --privileged`. Where that fails (root without
-# CAP_SYS_RESOURCE, as on this project's build machine), kind runs through
-# test/kind/unprivileged/docker, which asks for what --privileged grants less that capability.
+# kind starts its nodes with `docker run --privileged` and runs commands in them with
+# `docker exec --privileged`. Where that fails (root without CAP_SYS_RESOURCE, as on this
+# project's build machine), kind runs through test/kind/unprivileged/docker, which asks for what
+# --privileged grants less that capability. The probe: an exec in the cluster's node where there
+# is one, else a run of the node image IMAGE.
 docker_for_kind() {
   local out
-  if out=$(docker run --rm --privileged --entrypoint true "$1" 2>&1); then return; fi
-  log "\`docker run --privileged\` fails here ($(tail -1 <<<"$out" | cut -c1-120));"
+  if docker inspect "$CLUSTER-control-plane" >/dev/null 2>&1; then
+    out=$(docker exec --privileged "$CLUSTER-control-plane" true 2>&1) && return
+  elif [ -n "${1:-}" ]; then
+    out=$(docker run --rm --privileged --entrypoint true "$1" 2>&1) && return
+  else
+    return 0
+  fi
+  log "\`docker --privileged\` fails here ($(grep -m1 -o 'unable to apply caps[^:]*: [^:]*' <<<"$out" || tail -1 <<<"$out"));"
   log "kind's nodes get every capability but CAP_SYS_RESOURCE instead (test/kind/unprivileged/docker)"
   AKROBATEO_REAL_DOCKER="$(command -v docker)"
   export AKROBATEO_REAL_DOCKER
@@ -154,6 +162,7 @@ EOF
 up() {
   tools
   mkdir -p build/kind
+  docker_for_kind ""
   if cluster_exists; then
     log "cluster $CLUSTER exists; kept"
     kind get kubeconfig --name "$CLUSTER" >"$KUBECONFIG"
@@ -163,18 +172,14 @@ up() {
   [ -z "${KIND_NODE_IMAGE:-}" ] || local_image=0
   image=$(node_image)
   write_config "$local_image"
-  (
-    if [ "$local_image" = 1 ]; then
-      docker_for_kind "$image"
-      # The node's /var is a Docker volume on the host's own filesystem; kind's entrypoint would
-      # pick fuse-overlayfs where Docker's storage driver is fuse-overlayfs (as here).
-      if [ "$(docker info -f '{{.Driver}}')" = fuse-overlayfs ]; then
-        export KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER="${KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER:-overlayfs}"
-      fi
-    fi
-    kind create cluster --name "$CLUSTER" --config build/kind/config.yaml --image "$image" \
-      --kubeconfig "$KUBECONFIG" --retain
-  ) || {
+  docker_for_kind "$image"
+  # The node's /var is a Docker volume on the host's own filesystem; kind's entrypoint would pick
+  # fuse-overlayfs where Docker's storage driver is fuse-overlayfs (as here).
+  if [ "$local_image" = 1 ] && [ "$(docker info -f '{{.Driver}}')" = fuse-overlayfs ]; then
+    export KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER="${KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER:-overlayfs}"
+  fi
+  kind create cluster --name "$CLUSTER" --config build/kind/config.yaml --image "$image" \
+    --kubeconfig "$KUBECONFIG" --retain || {
     log "kind create cluster failed; the nodes' logs are in build/kind/logs"
     kind export logs build/kind/logs --name "$CLUSTER" >/dev/null 2>&1 || true
     return 1
@@ -187,6 +192,7 @@ up() {
 
 deploy() {
   tools
+  docker_for_kind ""
   cluster_exists || die "no kind cluster $CLUSTER: run \`make kind-up\` first"
   kind get kubeconfig --name "$CLUSTER" >"$KUBECONFIG"
   bash hack/images.sh
@@ -198,6 +204,7 @@ deploy() {
 
 down() {
   export PATH="/usr/local/go/bin:$cache/kind-$KIND_VERSION:$PATH"
+  docker_for_kind ""
   docker ps -aq --filter "label=$CLIENT_LABEL" | xargs -r docker rm -f >/dev/null
   if cluster_exists; then kind delete cluster --name "$CLUSTER"; fi
   # kind leaves its Docker network behind; remove it once no container uses it.
