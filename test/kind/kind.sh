@@ -229,6 +229,9 @@ until_ok() {
 # ingress [SVC]: the Service's EXTERNAL-IPs, one a line.
 ingress() { kubectl get svc "${1:-echoserver}" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{"\n"}{end}'; }
 has_ingress() { [ -n "$(ingress "${1:-echoserver}")" ]; }
+# ingress_is SVC WANT: the Service's EXTERNAL-IPs, sorted, are the lines of WANT.
+ingress_is() { [ "$(ingress "$1" | sort)" = "$2" ]; }
+ingress_count_is() { [ "$(ingress "$1" | wc -l)" = "$2" ]; }
 # node_ips FAMILY: the nodes' InternalIPs of that family (4 or 6), sorted.
 node_ips() {
   kubectl get nodes -o jsonpath='{range .items[*]}{range .status.addresses[?(@.type=="InternalIP")]}{.address}{"\n"}{end}{end}' |
@@ -273,10 +276,12 @@ lb_service() {
               ports: [{name: "http", port: $port, targetPort: "http", protocol: "TCP"}]} + $spec)}' |
     kubectl apply -f - >/dev/null
 }
-# client_container NAME IP: a container on the kind network with that address.
+# client_container NAME: a container on the kind network (from the node image, which has curl);
+# prints its IPv4 address.
 client_container() {
-  docker run -d --name "$1" --label "$CLIENT_LABEL" --network kind --ip "$2" \
+  docker run -d --name "$1" --label "$CLIENT_LABEL" --network kind \
     --entrypoint sleep "$(node_image_name)" 600 >/dev/null
+  docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"
 }
 node_image_name() { docker inspect -f '{{.Config.Image}}' "$CLUSTER-control-plane"; }
 from_client() { docker exec "$1" curl -fsS --max-time 3 "http://$2:$3/hostname" | grep -q '^echoserver-'; }
@@ -330,7 +335,7 @@ e2e() {
 e2e_dual_stack() {
   lb_service echo-dual 8100 '{"ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv6", "IPv4"]}'
   check "dual-stack: EXTERNAL-IPs of both families" until_ok "$TIMEOUT" \
-    test "$(ingress echo-dual | sort)" = "$(node_ips 4; node_ips 6)"
+    ingress_is echo-dual "$(node_ips 4; node_ips 6)"
   check "dual-stack: IPv6 addresses first (spec.ipFamilies order)" \
     bash -c "kubectl get svc echo-dual -o jsonpath='{.status.loadBalancer.ingress[0].ip}' | grep -q :"
   for ip in $(ingress echo-dual); do
@@ -339,16 +344,17 @@ e2e_dual_stack() {
   kubectl delete svc echo-dual --wait >/dev/null
 }
 
+one_echoserver() { [ "$(kubectl get pods -l app=echoserver -o name | wc -l)" = 1 ]; }
 e2e_local_policy() {
   # One echoserver pod, on one node: only that node may be listed, and it answers.
   kubectl scale deployment echoserver --replicas=1 >/dev/null
   kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s" >/dev/null
   local node node_ip
-  until_ok 60 test "$(kubectl get pods -l app=echoserver --field-selector=status.phase=Running -o name | wc -l)" = 1 || true
+  until_ok 60 one_echoserver || true
   node=$(kubectl get pods -l app=echoserver --field-selector=status.phase=Running -o jsonpath='{.items[0].spec.nodeName}')
   node_ip=$(kubectl get node "$node" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
   lb_service echo-local 8110 '{"externalTrafficPolicy": "Local"}'
-  check "Local: the only EXTERNAL-IP is $node's ($node_ip)" until_ok "$TIMEOUT" test "$(ingress echo-local)" = "$node_ip"
+  check "Local: the only EXTERNAL-IP is $node's ($node_ip)" until_ok "$TIMEOUT" ingress_is echo-local "$node_ip"
   check "Local: $node_ip:8110 answers" until_ok 30 http_hostname "$node_ip" 8110
   kubectl delete svc echo-local --wait >/dev/null
   kubectl scale deployment echoserver --replicas=2 >/dev/null
@@ -357,12 +363,9 @@ e2e_local_policy() {
 
 e2e_source_ranges() {
   # Two clients on the kind network with addresses of their own: one inside the range.
-  local subnet prefix allowed denied target
-  subnet=$(docker network inspect kind -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' | tr ' ' '\n' | grep -v : | head -1)
-  prefix=${subnet%.*/*}
-  allowed="$prefix.200" denied="$prefix.201"
-  client_container "$CLUSTER-client-allowed" "$allowed"
-  client_container "$CLUSTER-client-denied" "$denied"
+  local allowed denied target
+  allowed=$(client_container "$CLUSTER-client-allowed")
+  denied=$(client_container "$CLUSTER-client-denied")
   lb_service echo-ranges 8120 "$(jq -nc --arg r "$allowed/32" '{loadBalancerSourceRanges: [$r]}')"
   until_ok "$TIMEOUT" has_ingress echo-ranges || true
   for target in $(ingress echo-ranges); do
@@ -375,23 +378,29 @@ e2e_source_ranges() {
 
 e2e_port_held() {
   # A pod outside akrobateo holds hostPort 8130 on one worker: that node's balancer stays
-  # Pending, the Service says so, and the other nodes still answer.
+  # Pending, the Service says so, and the other nodes still answer. The holder runs at the
+  # balancers' own priority (system-node-critical, allowed in kube-system): at any lower
+  # priority the scheduler preempts it to place the balancer, which is what happens to an
+  # ordinary hostPort pod (README, Troubleshooting).
   local node="$CLUSTER-worker" ip
-  kubectl run port-holder --restart=Never --image="$(agnhost_image)" --image-pull-policy=IfNotPresent \
-    --overrides="$(jq -nc --arg n "$node" --arg i "$(agnhost_image)" '{spec: {nodeName: $n,
-      containers: [{name: "port-holder", image: $i, args: ["pause"],
-                    ports: [{containerPort: 8130, hostPort: 8130, protocol: "TCP"}]}]}}')" >/dev/null
-  kubectl wait --for=condition=Ready pod/port-holder --timeout="${TIMEOUT}s" >/dev/null
+  kubectl -n kube-system run port-holder --restart=Never --image="$(agnhost_image)" \
+    --image-pull-policy=IfNotPresent --overrides="$(jq -nc --arg n "$node" --arg i "$(agnhost_image)" '{
+      spec: {nodeName: $n, priorityClassName: "system-node-critical",
+             containers: [{name: "port-holder", image: $i, args: ["pause"],
+                           ports: [{containerPort: 8130, hostPort: 8130, protocol: "TCP"}]}]}}')" >/dev/null
+  kubectl -n kube-system wait --for=condition=Ready pod/port-holder --timeout="${TIMEOUT}s" >/dev/null
   lb_service echo-held 8130
   check "port held on $node: Warning UnavailableLoadBalancer names it" \
     until_ok "$TIMEOUT" warning_names echo-held UnavailableLoadBalancer "$node"
   check "port held on $node: the other two nodes are the EXTERNAL-IPs" \
-    until_ok "$TIMEOUT" test "$(ingress echo-held | wc -l)" = 2
+    until_ok "$TIMEOUT" ingress_count_is echo-held 2
   for ip in $(ingress echo-held); do
     check "port held on $node: $ip:8130 answers" until_ok 30 http_hostname "$ip" 8130
   done
+  check "port held on $node: the holder still runs" \
+    kubectl -n kube-system wait --for=condition=Ready pod/port-holder --timeout=1s
   kubectl delete svc echo-held --wait >/dev/null
-  kubectl delete pod port-holder --wait=false >/dev/null
+  kubectl -n kube-system delete pod port-holder --wait=false >/dev/null
 }
 
 e2e_balancer_killed() {
@@ -402,11 +411,16 @@ e2e_balancer_killed() {
   pod=$(kubectl -n akrobateo-system get pods -l akrobateo.dev/service-name=echoserver \
     --field-selector "spec.nodeName=$node" -o jsonpath='{.items[0].metadata.name}')
   docker exec "$node" pkill -KILL -x nftlb
-  check "balancer killed on $node: the kubelet restarts it" until_ok 60 \
-    test "$(kubectl -n akrobateo-system get pod "$pod" -o jsonpath='{.status.containerStatuses[0].restartCount}')" -ge 1
+  # Until the container has restarted and is Ready again, the addresses are read every second.
+  local lost="" deadline=$((SECONDS + 90))
+  until restarted_ready "$pod"; do
+    [ "$(ingress | sort | tr '\n' ' ')" = "$before" ] || lost="$lost $(ingress | tr '\n' ',')"
+    [ "$SECONDS" -lt "$deadline" ] || break
+    sleep 1
+  done
+  check "balancer killed on $node: the kubelet restarts it and it is Ready again" restarted_ready "$pod"
   check "balancer killed on $node: its table is back" until_ok 60 table_present "$node"
-  check "balancer killed on $node: Ready again" kubectl -n akrobateo-system wait --for=condition=Ready "pod/$pod" --timeout=60s
-  check "balancer killed on $node: no address lost ($before)" test "$(ingress | sort | tr '\n' ' ')" = "$before"
+  check "balancer killed on $node: no address lost meanwhile ($before)" test -z "$lost"
   for ip in $(ingress); do
     check "balancer killed on $node: $ip:8080 answers" until_ok 30 http_hostname "$ip" 8080
   done
@@ -414,6 +428,13 @@ e2e_balancer_killed() {
   log "balancer pod $pod restarted $restarts time(s)"
 }
 
+# restarted_ready POD: the balancer container restarted at least once and the pod is Ready.
+restarted_ready() {
+  local restarts ready
+  restarts=$(kubectl -n akrobateo-system get pod "$1" -o jsonpath='{.status.containerStatuses[0].restartCount}')
+  ready=$(kubectl -n akrobateo-system get pod "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')
+  [ "${restarts:-0}" -ge 1 ] && [ "$ready" = True ]
+}
 # table_present NODE: nftlb's table is in the balancer pod's network namespace on that node.
 table_present() {
   local pid
