@@ -12,7 +12,7 @@ GENERATOR    := -G Ninja
 export PATH  := /usr/local/go/bin:$(PATH)
 
 .PHONY: deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
-        test-fuzz bench demo demo-down cluster-up cluster-down images kind-image kind-up \
+        test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
         kind-deploy kind-down e2e-kind format format-check clean
 
 deps:
@@ -53,6 +53,10 @@ test-cluster: build-asan
 
 bench: deps build
 	bash test/bench/run.sh
+
+# On the real kind cluster (not part of `make bench`: it needs the node image and a cluster).
+bench-kind: deps
+	bash test/bench/kind.sh
 
 demo: deps build
 	bash test/demo/demo.sh

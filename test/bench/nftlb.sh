@@ -79,28 +79,7 @@ make_pod
 # ---------------------------------------------------------------- 1. data path
 ip netns exec $b nice -n "$nice" iperf3 -s -p 5201 >/dev/null 2>&1 &
 pids+=($!)
-cat >"$work/accept.py" <<'PY'
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7000)); s.listen(4096)
-while True:
-    c, _ = s.accept(); c.sendall(b"x"); c.close()
-PY
-cat >"$work/connect.py" <<'PY'
-import socket, struct, sys, time
-host, secs = sys.argv[1], float(sys.argv[2])
-n = fails = 0; end = time.monotonic() + secs
-while time.monotonic() < end:
-    c = socket.socket(); c.settimeout(2)
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    try:
-        c.connect((host, 7000)); fails += c.recv(1) != b"x"; n += 1
-    except OSError:
-        fails += 1
-    c.close()
-print(f"{n / secs:.0f} {fails}")
-PY
-ip netns exec $b nice -n "$nice" python3 "$work/accept.py" &
+ip netns exec $b nice -n "$nice" python3 "$root/test/bench/accept.py" 7000 &
 pids+=($!)
 sleep 1
 
@@ -108,7 +87,7 @@ iperf_gbps() {  # dst -> Gbit/s received
   ip netns exec $c nice -n "$nice" iperf3 -c "$1" -p 5201 -t "$secs" -J |
     python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
 }
-conn_rate() { ip netns exec $c nice -n "$nice" python3 "$work/connect.py" "$1" "$secs"; }
+conn_rate() { ip netns exec $c nice -n "$nice" python3 "$root/test/bench/connect.py" "$1" 7000 "$secs"; }
 
 paths=(direct routed routed+conntrack nftlb-nftables nftlb-iptables-legacy)
 declare -A bw cr ct

@@ -9,6 +9,7 @@
 #   kind.sh all      up + deploy + the end-to-end checks below, then delete the cluster and
 #                    everything the checks started, also when a check or a command fails
 #                    (KIND_KEEP=1 keeps the cluster); `make e2e-kind`
+#   kind.sh load     `kind load docker-image $KIND_LOAD_IMAGES` (space-separated) into the cluster
 #   kind.sh down     delete the cluster and the checks' client containers
 #
 # Settings: KIND_IP_FAMILY (dual, the default, ipv4 or ipv6), KIND_PROXY_MODE (kube-proxy's
@@ -456,6 +457,12 @@ case "${1:-}" in
     ;;
   up) up ;;
   deploy) deploy ;;
+  load)
+    tools
+    docker_for_kind ""
+    # shellcheck disable=SC2086  # a list of image names
+    kind load docker-image --name "$CLUSTER" ${KIND_LOAD_IMAGES:?name the images to load}
+    ;;
   down) down ;;
   all)
     [ "${KIND_KEEP:-0}" = 1 ] || trap down EXIT
@@ -464,7 +471,7 @@ case "${1:-}" in
     e2e
     ;;
   *)
-    echo "usage: $0 image | up | deploy | all | down" >&2
+    echo "usage: $0 image | up | deploy | load | all | down" >&2
     exit 2
     ;;
 esac
