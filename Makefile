@@ -12,7 +12,7 @@ GENERATOR    := -G Ninja
 export PATH  := /usr/local/go/bin:$(PATH)
 
 .PHONY: deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
-        test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
+        test-kind test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
         kind-deploy kind-down e2e-kind format format-check clean
 
 deps:
@@ -32,9 +32,10 @@ build-fuzz:
 	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DAKROBATEO_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
-# Every test: unit, fuzz (bounded), netns data path, container images, control-plane end to end.
+# Every test: unit, fuzz (bounded), netns data path, container images, control-plane end to end,
+# and the kind cluster end to end.
 test: deps format-check
-	$(MAKE) test-unit test-fuzz test-netns test-images test-cluster
+	$(MAKE) test-unit test-fuzz test-netns test-images test-cluster test-kind
 
 test-unit: build-asan
 	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure
@@ -50,6 +51,11 @@ test-images: build
 
 test-cluster: build-asan
 	AKROBATEO_BIN=$(abspath $(ASAN_BUILD))/bin bash test/cluster/e2e.sh
+
+# The product on a real kind cluster built here (node image, cluster, images, deploy/, checks,
+# teardown); skipped, saying so, where no Docker engine answers.
+test-kind:
+	AKROBATEO_SKIP_WITHOUT_DOCKER=1 bash test/kind/kind.sh all
 
 bench: deps build
 	bash test/bench/run.sh

@@ -368,10 +368,10 @@ e2e_source_ranges() {
   allowed=$(client_container "$CLUSTER-client-allowed")
   denied=$(client_container "$CLUSTER-client-denied")
   lb_service echo-ranges 8120 "$(jq -nc --arg r "$allowed/32" '{loadBalancerSourceRanges: [$r]}')"
-  until_ok "$TIMEOUT" has_ingress echo-ranges || true
+  until_ok "$TIMEOUT" ingress_count_is echo-ranges "$(node_ips 4 | wc -l)" || true
   for target in $(ingress echo-ranges); do
     check "source ranges: $allowed -> $target:8120 answers" until_ok 30 from_client "$CLUSTER-client-allowed" "$target" 8120
-    check "source ranges: $denied -> $target:8120 is dropped" bash -c "! docker exec $CLUSTER-client-denied curl -fsS --max-time 3 http://$target:8120/hostname"
+    check "source ranges: $denied -> $target:8120 is dropped" bash -c "! docker exec $CLUSTER-client-denied curl -fsS --max-time 3 http://$target:8120/hostname 2>/dev/null"
   done
   kubectl delete svc echo-ranges --wait >/dev/null
   docker rm -f "$CLUSTER-client-allowed" "$CLUSTER-client-denied" >/dev/null
@@ -465,6 +465,10 @@ case "${1:-}" in
     ;;
   down) down ;;
   all)
+    if [ "${AKROBATEO_SKIP_WITHOUT_DOCKER:-0}" = 1 ] && ! docker info >/dev/null 2>&1; then
+      echo "SKIP kind end to end: no Docker engine answers here (docker info failed)"
+      exit 0
+    fi
     [ "${KIND_KEEP:-0}" = 1 ] || trap down EXIT
     up
     deploy
