@@ -21,7 +21,8 @@ cd "$(dirname "$0")/../.." || exit 1
 source test/lib/check.sh
 
 # --- Static checks of the shell scripts (they need no Docker) --------------------------------
-scripts=(test/kind/kind.sh test/images/run.sh test/images/deploy-check.sh test/images/operator-image.sh
+scripts=(test/kind/kind.sh test/kind/node-image.sh test/kind/paths.sh test/kind/unprivileged/docker
+         test/kind/node/node-init test/kind/node/preload test/bench/kind.sh test/images/run.sh test/images/deploy-check.sh test/images/operator-image.sh
          hack/images.sh hack/base-image.sh hack/image-rootfs.sh)
 for s in "${scripts[@]}"; do
   if [ ! -f "$s" ]; then bad "script $s exists"; continue; fi
