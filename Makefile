@@ -11,9 +11,23 @@ CMAKE_FLAGS  ?=
 GENERATOR    := -G Ninja
 export PATH  := /usr/local/go/bin:$(PATH)
 
-.PHONY: deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
+.PHONY: help deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
         test-kind test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
         kind-deploy kind-down e2e-kind format format-check clean
+
+help:
+	@echo 'akrobateo: make TARGET'
+	@echo '  demo          the main job: a local control plane, the operator, an echoserver LoadBalancer'
+	@echo '                Service and a real request through nftlb (make demo-down stops it)'
+	@echo '  test          every test (unit, fuzz, netns, images, control plane, kind cluster)'
+	@echo '  test-unit test-fuzz test-netns test-images test-cluster test-kind   the parts'
+	@echo '  build         build/bin/akrobateo-operator and build/bin/nftlb (the default target)'
+	@echo '  deps          the build and test dependencies (Debian packages; as root)'
+	@echo '  images        the container images akrobateo/operator:dev and akrobateo/nftlb:dev'
+	@echo '  cluster-up cluster-down             the local control plane (build/cluster/admin.kubeconfig)'
+	@echo '  kind-image kind-up kind-deploy kind-down e2e-kind   the kind cluster (build/kind/kubeconfig)'
+	@echo '  bench bench-kind  benchmarks, each against its peer (docs/benchmarks.md)'
+	@echo '  format format-check clean'
 
 deps:
 	bash hack/deps.sh

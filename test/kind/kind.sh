@@ -294,7 +294,13 @@ check_readiness_gate() { # every address answers at the first request once it is
   done
 }
 
+metrics_served() {
+  kubectl get --raw /api/v1/namespaces/akrobateo-system/services/akrobateo-operator-metrics:metrics/proxy/metrics |
+    grep -q '^akrobateo_reconcile_total'
+}
+
 e2e() {
+  check "the operator's metrics answer through the akrobateo-operator-metrics Service" until_ok 60 metrics_served
   kubectl apply -f test/kind/echoserver.yaml
   kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s"
   check "echoserver gets an EXTERNAL-IP" until_ok "$TIMEOUT" has_ingress
