@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <optional>
 #include <string_view>
 
@@ -36,11 +37,20 @@ uint8_t ProtoNumber(Proto p) {
 
 std::string UsageText() {
   return "usage: nftlb [--backend auto|nftables|iptables-legacy] [--table NAME]\n"
-         "             [--source-range CIDR]... [--resync SECONDS] [--node-ips LIST]\n"
-         "             [--once | --delete | --dry-run]\n"
+         "             [--source-range CIDR]... [--resync SECONDS]\n"
+         "             [--node-ips LIST | --node-ips-env NAME]\n"
+         "             [--once | --delete | --dry-run | --check]\n"
          "             --forward PROTO/PORT=ADDR:PORT [--forward ...]\n"
          "  PROTO tcp|udp|sctp; ADDR an IPv4 address, [IPv6], node (first IPv4 of\n"
-         "  --node-ips) or [node] (first IPv6 of --node-ips).\n";
+         "  the node IPs) or [node] (first IPv6 of the node IPs). --node-ips-env reads\n"
+         "  the node IP LIST from environment variable NAME.\n"
+         "  --check: exit 0 when the kernel holds exactly this ruleset, 1 when not.\n";
+}
+
+std::optional<std::string> ProcessEnv(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
 }
 
 namespace {
@@ -156,6 +166,39 @@ std::variant<RawForward, ParseError> ParseForward(const std::string& v) {
   return f;
 }
 
+bool ValidEnvName(const std::string& s) {
+  if (s.empty() || s.size() > 128 ||
+      !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+}
+
+// A comma-separated address list (--node-ips, or the value --node-ips-env names); *why says
+// what is wrong with a bad one.
+std::optional<std::vector<Address>> ParseAddressList(std::string_view list, std::string* why) {
+  std::vector<Address> out;
+  std::string_view rest = list;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    auto a = ParseAddress(item);
+    if (!a) {
+      *why = "\"" + std::string(item) + "\" is not an IP address";
+      return std::nullopt;
+    }
+    out.push_back(*a);
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+    if (rest.empty()) {
+      *why = "empty entry";
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 bool ValidTableName(const std::string& s) {
   if (s.empty() || s.size() > 20 || !std::isalpha(static_cast<unsigned char>(s[0]))) {
     return false;
@@ -166,10 +209,13 @@ bool ValidTableName(const std::string& s) {
 
 }  // namespace
 
-ParseResult ParseConfig(const std::vector<std::string>& args) {
+ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& env) {
   Config c;
   std::vector<RawForward> raw;
   int modes = 0;
+  // Where the node addresses came from, for messages: "--node-ips" or "--node-ips-env NAME".
+  std::string node_ips_source = "--node-ips";
+  bool node_ips_flag = false, node_ips_env = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::optional<std::string> value;
@@ -190,14 +236,17 @@ ParseResult ParseConfig(const std::vector<std::string>& args) {
       return std::nullopt;
     };
     if (flag == "-h" || flag == "--help") return HelpRequested{UsageText()};
-    if (flag == "--once" || flag == "--delete" || flag == "--dry-run") {
+    if (flag == "--once" || flag == "--delete" || flag == "--dry-run" || flag == "--check") {
       if (auto e = no_value(flag)) return *e;
       ++modes;
-      c.mode = flag == "--once" ? Mode::kOnce : flag == "--delete" ? Mode::kDelete : Mode::kDryRun;
+      c.mode = flag == "--once"     ? Mode::kOnce
+               : flag == "--delete" ? Mode::kDelete
+               : flag == "--check"  ? Mode::kCheck
+                                    : Mode::kDryRun;
       continue;
     }
-    static const char* const kValued[] = {"--backend", "--table",   "--source-range",
-                                          "--resync",  "--forward", "--node-ips"};
+    static const char* const kValued[] = {"--backend", "--table",    "--source-range", "--resync",
+                                          "--forward", "--node-ips", "--node-ips-env"};
     if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
       return ParseError{"unknown argument \"" + args[i] + "\"\n" + UsageText()};
     }
@@ -232,28 +281,41 @@ ParseResult ParseConfig(const std::vector<std::string>& args) {
       if (!s) return ParseError{"invalid --resync \"" + *v + "\": seconds, 1..86400"};
       c.resync_seconds = *s;
     } else if (flag == "--node-ips") {
-      c.node_ips.clear();
-      std::string_view rest = *v;
-      while (!rest.empty()) {
-        const size_t comma = rest.find(',');
-        const std::string_view item = rest.substr(0, comma);
-        auto a = ParseAddress(item);
-        if (!a) {
-          return ParseError{"invalid --node-ips \"" + *v + "\": \"" + std::string(item) +
-                            "\" is not an IP address"};
-        }
-        c.node_ips.push_back(*a);
-        if (comma == std::string_view::npos) break;
-        rest = rest.substr(comma + 1);
-        if (rest.empty()) return ParseError{"invalid --node-ips \"" + *v + "\": empty entry"};
+      node_ips_flag = true;
+      std::string why;
+      auto ips = ParseAddressList(*v, &why);
+      if (!ips) return ParseError{"invalid --node-ips \"" + *v + "\": " + why};
+      c.node_ips = *ips;
+    } else if (flag == "--node-ips-env") {
+      // For the exec readiness probe: the kubelet expands $(VAR) in a container's args, but
+      // not downward-API variables in an exec probe's command, so the operator names the
+      // variable and nftlb reads it (docs/nftlb.md).
+      node_ips_env = true;
+      if (!ValidEnvName(*v)) {
+        return ParseError{"invalid --node-ips-env \"" + *v +
+                          "\": an environment variable name (letters, digits, _)"};
       }
+      const std::optional<std::string> list = env(*v);
+      if (!list)
+        return ParseError{"invalid --node-ips-env \"" + *v + "\": the variable is not set"};
+      node_ips_source = "--node-ips-env " + *v + " (\"" + *list + "\")";
+      std::string why;
+      auto ips = ParseAddressList(*list, &why);
+      if (!ips) {
+        return ParseError{"invalid --node-ips-env \"" + *v + "\": its value \"" + *list +
+                          "\": " + why};
+      }
+      c.node_ips = *ips;
     } else if (flag == "--forward") {
       auto f = ParseForward(*v);
       if (auto* e = std::get_if<ParseError>(&f)) return *e;
       raw.push_back(std::get<RawForward>(f));
     }
   }
-  if (modes > 1) return ParseError{"--once, --delete and --dry-run exclude each other"};
+  if (modes > 1) return ParseError{"--once, --delete, --dry-run and --check exclude each other"};
+  if (node_ips_flag && node_ips_env) {
+    return ParseError{"--node-ips and --node-ips-env exclude each other"};
+  }
   for (const RawForward& r : raw) {
     Forward f{r.proto, r.port, {}, r.target_port};
     if (r.target) {
@@ -261,11 +323,12 @@ ParseResult ParseConfig(const std::vector<std::string>& args) {
     } else {
       const Address* a = FirstOfFamily(c.node_ips, r.node_family);
       if (!a) {
-        return ParseError{"invalid --forward \"" + r.text + "\": --node-ips has no " +
+        return ParseError{"invalid --forward \"" + r.text + "\": " + node_ips_source + " has no " +
                           (r.node_family == Family::kIpv4 ? "IPv4" : "IPv6") + " address"};
       }
       if (a->IsUnusableTarget()) {
-        return ParseError{"invalid --node-ips: " + a->ToString() + " cannot be a DNAT target"};
+        return ParseError{"invalid " + node_ips_source + ": " + a->ToString() +
+                          " cannot be a DNAT target"};
       }
       f.target = *a;
     }

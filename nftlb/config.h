@@ -1,10 +1,13 @@
 // nftlb's command line as a value type. ParseConfig turns argv into a Config or an error
 // message naming the bad value; it never touches the kernel, so bad input (exit 2) cannot
-// change anything that is installed.
+// change anything that is installed. The only thing it reads besides argv is the
+// environment variable that --node-ips-env names.
 #ifndef AKROBATEO_NFTLB_CONFIG_H_
 #define AKROBATEO_NFTLB_CONFIG_H_
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -17,7 +20,7 @@ enum class Proto { kTcp, kUdp, kSctp };
 const char* ProtoName(Proto p);  // "tcp" / "udp" / "sctp"
 uint8_t ProtoNumber(Proto p);    // IPPROTO_*
 
-enum class Mode { kDaemon, kOnce, kDelete, kDryRun };
+enum class Mode { kDaemon, kOnce, kDelete, kDryRun, kCheck };
 enum class BackendChoice { kAuto, kNftables, kIptablesLegacy };
 
 // One --forward: traffic to (proto, port) of `target`'s family goes to target:target_port.
@@ -48,8 +51,13 @@ struct HelpRequested {
 
 using ParseResult = std::variant<Config, ParseError, HelpRequested>;
 
-// args excludes argv[0].
-ParseResult ParseConfig(const std::vector<std::string>& args);
+// The value of an environment variable, nullopt when it is not set.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+// The process environment (getenv).
+std::optional<std::string> ProcessEnv(const std::string& name);
+
+// args excludes argv[0]. `env` is consulted only for --node-ips-env.
+ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& env = ProcessEnv);
 
 std::string UsageText();
 

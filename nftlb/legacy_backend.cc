@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <sstream>
+#include <tuple>
 
 #include "nftlb/subprocess.h"
 
@@ -211,18 +212,36 @@ Status LegacyBackend::Check(const Ruleset& r, bool* matches, std::string* why) {
       }
       return out;
     };
+    const std::string save = SaveTool(f);
+    if (want) {
+      std::vector<std::string> absent;
+      for (const std::string& n : {ch.pre, ch.post}) {
+        if (!Has(nat.declared, n)) absent.push_back(n);
+      }
+      if (!want_filter.empty() && !Has(filter.declared, ch.fwd)) absent.push_back(ch.fwd);
+      if (!absent.empty()) {
+        std::string names;
+        for (const std::string& n : absent) names += (names.empty() ? "" : ", ") + n;
+        *why = "iptables-legacy chain" + std::string(absent.size() > 1 ? "s " : " ") + names +
+               (absent.size() > 1 ? " are" : " is") + " absent (" + save + ")";
+        return Status::Ok();
+      }
+    }
     std::vector<std::string> nat_jumps = nat.jumps;
     std::sort(nat_jumps.begin(), nat_jumps.end());
     std::sort(want_nat_jumps.begin(), want_nat_jumps.end());
     if (nat_jumps != want_nat_jumps || filter.jumps != want_filter_jumps) {
-      *why = std::string(SaveTool(f)) + ": jumps to nftlb's chains differ";
+      *why = "iptables-legacy chains of --table " + r.table +
+             " differ from the wanted ruleset: the jumps to them differ (" + save + ")";
       return Status::Ok();
     }
-    if (only(nat.rules, ch.pre) != only(want_nat, ch.pre) ||
-        only(nat.rules, ch.post) != only(want_nat, ch.post) ||
-        only(filter.rules, ch.fwd) != only(want_filter, ch.fwd)) {
-      *why = std::string(SaveTool(f)) + ": rules in nftlb's chains differ";
-      return Status::Ok();
+    for (const auto& [chain, have, wanted] :
+         {std::tuple{ch.pre, &nat.rules, &want_nat}, std::tuple{ch.post, &nat.rules, &want_nat},
+          std::tuple{ch.fwd, &filter.rules, &want_filter}}) {
+      if (only(*have, chain) != only(*wanted, chain)) {
+        *why = "iptables-legacy chain " + chain + " differs from the wanted ruleset (" + save + ")";
+        return Status::Ok();
+      }
     }
   }
   *matches = true;

@@ -84,6 +84,26 @@ int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, const sigs
   }
 }
 
+// --check: compares the kernel's rules with r through the same Check the daemon's resync
+// uses, touching nothing. One line on stdout (an exec probe's output ends up in the pod's
+// events); 0 when the kernel holds exactly r, 1 when not or when it refused the read.
+int RunCheck(Backend* backend, const Ruleset& r) {
+  const std::string head = std::string("backend=") + backend->name() + " table=" + r.table + ": ";
+  bool matches = false;
+  std::string why;
+  Status s = backend->Check(r, &matches, &why);
+  if (!s.ok()) {
+    std::printf("%scannot read the installed rules: %s\n", head.c_str(), s.message().c_str());
+    return kExitRefused;
+  }
+  if (!matches) {
+    std::printf("%s%s\n", head.c_str(), why.c_str());
+    return kExitRefused;
+  }
+  std::printf("%sthe kernel holds exactly the wanted ruleset\n", head.c_str());
+  return kExitOk;
+}
+
 int Main(int argc, char** argv) {
   auto logger = spdlog::stderr_logger_st("nftlb");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
@@ -111,16 +131,25 @@ int Main(int argc, char** argv) {
   const Config& config = std::get<Config>(parsed);
   const Ruleset ruleset = BuildRuleset(config);
 
+  // --check runs the same probe as the daemon, so that `auto` lands on the backend the
+  // daemon chose (docs/nftlb.md, "--check"). Its result is its one line, not a log line.
+  const bool check = config.mode == Mode::kCheck;
   ChosenBackend chosen;
   Status s = ChooseBackend(config.backend, config.table, &chosen);
   if (!s.ok()) {
-    spdlog::error("{}", s.message());
+    if (check) {
+      std::printf("%s\n", s.message().c_str());
+    } else {
+      spdlog::error("{}", s.message());
+    }
     return kExitRefused;
   }
-  if (chosen.reason.empty()) {
-    spdlog::info("backend={}", chosen.backend->name());
-  } else {
-    spdlog::info("backend={} reason={}", chosen.backend->name(), chosen.reason);
+  if (!check) {
+    if (chosen.reason.empty()) {
+      spdlog::info("backend={}", chosen.backend->name());
+    } else {
+      spdlog::info("backend={} reason={}", chosen.backend->name(), chosen.reason);
+    }
   }
   Backend* backend = chosen.backend.get();
 
@@ -144,6 +173,8 @@ int Main(int argc, char** argv) {
       }
       spdlog::info("installed table={} forwards={}", ruleset.table, ruleset.forwards.size());
       return kExitOk;
+    case Mode::kCheck:
+      return RunCheck(backend, ruleset);
     case Mode::kDaemon:
       return RunDaemon(backend, ruleset, config.resync_seconds, signals);
   }

@@ -406,12 +406,18 @@ Status NftBackend::Check(const Ruleset& r, bool* matches, std::string* why) {
   for (const DesiredChain& dc : d.chains) {
     want_chains.push_back(ChainText(MakeChain(r.table, dc).get()));
   }
+  const std::string tname = "table inet " + r.table;
+  const std::string differs = tname + " differs from the wanted ruleset: ";
   if (have_chains.empty()) {
-    *why = "table inet " + r.table + " is missing";
+    // No chains: absent, or there but emptied (one more round trip, only when failing).
+    bool exists = false;
+    Status s = TableExists(r.table, &exists);
+    if (!s.ok()) return s;
+    *why = exists ? differs + "it has no chains" : tname + " is absent";
     return Status::Ok();
   }
   if (have_chains != want_chains) {
-    *why = FirstDifference("chain", have_chains, want_chains);
+    *why = differs + FirstDifference("chain", have_chains, want_chains);
     return Status::Ok();
   }
 
@@ -447,7 +453,7 @@ Status NftBackend::Check(const Ruleset& r, bool* matches, std::string* why) {
   }
   *matches = have_rules == want_rules;
   if (!*matches) {
-    *why = FirstDifference("rule", have_rules, want_rules);
+    *why = differs + FirstDifference("rule", have_rules, want_rules);
   }
   return Status::Ok();
 }

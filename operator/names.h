@@ -40,6 +40,9 @@ inline constexpr std::string_view kDefaultClass = "akrobateo.dev/nftlb";
 inline constexpr std::string_view kDefaultImage = "akrobateo/nftlb:dev";
 inline constexpr std::string_view kDefaultPriorityClass = "system-node-critical";
 inline constexpr std::string_view kContainerName = "nftlb";
+// nftlb inside its image (nftlb/Dockerfile installs it there): the container's command and
+// the readiness probes' executable.
+inline constexpr std::string_view kNftlbPath = "/usr/local/bin/nftlb";
 inline constexpr std::string_view kDaemonSetPrefix = "akrobateo-";
 inline constexpr std::string_view kLeaseName = "akrobateo-operator";
 inline constexpr std::string_view kReportingController = "akrobateo.dev/operator";

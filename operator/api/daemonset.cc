@@ -17,6 +17,19 @@ json Labels(const std::map<std::string, std::string>& m) {
   return out;
 }
 
+// An exec probe running `nftlb <the container's args> --check`: exit 0 once the kernel holds
+// exactly the rules the container installs (docs/operator.md, "Readiness").
+json CheckProbe(const DaemonSet& ds, int period_seconds, int failure_threshold) {
+  json command = json::array({std::string(names::kNftlbPath)});
+  for (const std::string& a : ds.args) command.push_back(a);
+  command.push_back("--check");
+  return {{"exec", {{"command", command}}},
+          {"periodSeconds", period_seconds},
+          {"timeoutSeconds", 5},
+          {"successThreshold", 1},
+          {"failureThreshold", failure_threshold}};
+}
+
 json Encode(const DaemonSet& ds) {
   const std::string container(names::kContainerName);
   json ports = json::array();
@@ -30,7 +43,15 @@ json Encode(const DaemonSet& ds) {
       {"name", container},
       {"image", ds.image},
       {"imagePullPolicy", "IfNotPresent"},
+      {"command", json::array({std::string(names::kNftlbPath)})},
       {"args", ds.args},
+      // Startup: every second until the rules are in (the install takes milliseconds), so
+      // the pod turns Ready about a second after nftlb starts; up to 30 s, then the kubelet
+      // restarts the container. Then readiness every 30 s; two failures in a row (rules
+      // missing for longer than the daemon's 10 s repair) take the node out of the Service's
+      // addresses.
+      {"startupProbe", CheckProbe(ds, 1, 30)},
+      {"readinessProbe", CheckProbe(ds, 30, 2)},
       {"ports", ports},
       {"resources",
        {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}, {"limits", {{"memory", "64Mi"}}}}},

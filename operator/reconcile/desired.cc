@@ -104,7 +104,9 @@ Result<DesiredDaemonSet> BuildDaemonSet(const api::Service& svc, bool any_node_e
   }
   if (uses_node_target) {
     ds.host_ips_env = true;
-    ds.args.push_back("--node-ips=$(" + std::string(names::kHostIpsEnv) + ")");
+    // nftlb reads the variable itself: the exec probes (args + --check) get no $(VAR)
+    // expansion of downward-API variables from the kubelet, and must run the same ruleset.
+    ds.args.push_back("--node-ips-env=" + std::string(names::kHostIpsEnv));
   }
   for (const std::string& range : svc.source_ranges) ds.args.push_back("--source-range=" + range);
   for (const auto& [fam, ip] : cluster_targets) {

@@ -65,7 +65,11 @@ chain_up() {
   ip -n "$netns_prefix-client" addr add 2001:db8::200/64 dev eth0 nodad
 
   # One namespace per Node: its addresses, the Service range on-link, nftlb with the DS's args.
-  args=$(kc -n "$OPNS" get ds "$ds" -o json | jq -r '.spec.template.spec.containers[0].args[]')
+  local dsjson probe
+  dsjson=$(kc -n "$OPNS" get ds "$ds" -o json)
+  args=$(echo "$dsjson" | jq -r '.spec.template.spec.containers[0].args[]')
+  # The startup probe's command, with the image's nftlb path replaced by the binary under test.
+  probe=$(echo "$dsjson" | jq -r '.spec.template.spec.containers[0].startupProbe.exec.command[1:][]')
   echo "chain: nftlb args from DaemonSet $OPNS/$ds: $(echo "$args" | tr '\n' ' ')"
   for node in $(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}'); do
     ns=$netns_prefix-$node
@@ -78,15 +82,27 @@ chain_up() {
     done
     ip -n "$ns" route add 10.96.0.0/16 dev eth0
     ip -n "$ns" -6 route add fd00:96::/112 dev eth0
-    # What the kubelet would do: expand $(AKROBATEO_HOST_IPS) from status.hostIPs.
+    # What the kubelet would do: AKROBATEO_HOST_IPS from status.hostIPs, in the container's
+    # environment (nftlb reads it for --node-ips-env; the exec probe inherits it).
     local hostips; hostips=$(echo "$ips" | tr ' ' '\n' | grep -v '^$' | paste -sd, -)
-    mapfile -t argv < <(echo "$args" | sed "s/\$(AKROBATEO_HOST_IPS)/$hostips/g")
-    chain_start "nftlb-$node" "$ns" "$AKROBATEO_BIN/nftlb" "${argv[@]}"
+    mapfile -t argv <<<"$args"
+    chain_start "nftlb-$node" "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${argv[@]}"
     echo "chain: $ns holds $ips; nftlb running in it"
   done
-  # Ready once each nftlb has logged its backend line and the echo server listens.
+  # Ready as the kubelet would see it: the DaemonSet's startup probe (nftlb <args> --check)
+  # exits 0 in each node's namespace, with that node's environment. Then the echo server.
+  local probe_argv; mapfile -t probe_argv <<<"$probe"
+  [ "${probe_argv[*]: -1}" = --check ] || { echo "chain: the DaemonSet has no nftlb --check startup probe" >&2; return 1; }
   for node in $(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}'); do
-    wait_until 20 grep -q 'backend=' "$dir/nftlb-$node.log" || { echo "chain: nftlb on $node did not start:" >&2; cat "$dir/nftlb-$node.log" >&2; return 1; }
+    ns=$netns_prefix-$node
+    hostips=$(kc get node "$node" -o jsonpath='{range .status.addresses[?(@.type!="Hostname")]}{.address}{","}{end}' | sed 's/,$//')
+    if ! wait_until 20 ip netns exec "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${probe_argv[@]}"; then
+      echo "chain: the startup probe never passed on $node:" >&2
+      ip netns exec "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${probe_argv[@]}" >&2
+      cat "$dir/nftlb-$node.log" >&2
+      return 1
+    fi
+    echo "chain: $node: the startup probe (nftlb ... --check) passes"
   done
   wait_until 20 grep -q 'listening' "$dir/echo-backend.log" || { echo "chain: echo server did not start" >&2; return 1; }
 }

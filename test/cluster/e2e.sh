@@ -4,7 +4,10 @@
 # kubectl as the client. One line per check; the last line is `N passed, M failed[, K skipped]`.
 # Env: AKROBATEO_BIN (default build/bin) holds akrobateo-operator and nftlb;
 #      AKROBATEO_CLUSTER_PROFILE (default e2e; see profile.sh) picks the cluster's dir and ports;
-#      AKROBATEO_KEEP_CLUSTER=1 leaves the cluster up afterwards for inspection.
+#      AKROBATEO_KEEP_CLUSTER=1 leaves the cluster up afterwards for inspection;
+#      AKROBATEO_OPERATOR_PORT (default 36080) is the first of the operators' metrics/health
+#      ports (PORT, PORT+1 for the first operator, PORT+10..PORT+13 for the leader-election pair),
+#      so that two runs with different profiles and ports can share a machine.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # Its own cluster (build/cluster-e2e, ports 37xxx): a running `make demo` is left alone.
@@ -14,6 +17,7 @@ export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-e2e}
 # shellcheck source=chain.sh
 . "$here/chain.sh"
 
+op_port=${AKROBATEO_OPERATOR_PORT:-36080}
 pass=0 fail=0 skip=0
 ok() { echo "ok   - $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
@@ -93,8 +97,8 @@ if bash "$here/cluster.sh" up; then ok "control plane up, 3 kwok Nodes Ready"; e
 apply_rbac
 SA=$(operator_sa)
 op_kubeconfig a >/dev/null
-op_start a 36080 36081 -v 1
-within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready 36081
+op_start a "$op_port" "$((op_port + 1))" -v 1
+within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready "$((op_port + 1))"
 
 # --- the seed's echoserver ----------------------------------------------------------------------
 kc apply -f "$here/manifests/echoserver.yaml" >/dev/null
@@ -116,6 +120,11 @@ expect_eq "container image" "$(echo "$j" | jq -r '.spec.template.spec.containers
 expect_eq "hostPort per Service port with its protocol" \
   "$(echo "$j" | jq -r '[.spec.template.spec.containers[0].ports[] | "\(.protocol)/\(.containerPort)/\(.hostPort)"] | join(",")')" TCP/8080/8080
 if ds_has_arg default echoserver "--forward tcp/8080=$cip:8080"; then ok "args forward tcp/8080 to the ClusterIP $cip:8080"; else bad "args forward tcp/8080=$cip:8080: got '$(ds_args default echoserver)'"; fi
+expect_eq "startup and readiness probes run nftlb <the container's args> --check (periods 1 s and 30 s)" \
+  "$(echo "$j" | jq -r '.spec.template.spec.containers[0] as $c | (["/usr/local/bin/nftlb"] + $c.args + ["--check"]) as $w |
+     [$c.command == ["/usr/local/bin/nftlb"], $c.startupProbe.exec.command == $w, $c.readinessProbe.exec.command == $w,
+      $c.startupProbe.periodSeconds, $c.readinessProbe.periodSeconds] | map(tostring) | join(",")')" \
+  "true,true,true,1,30"
 expect_eq "securityContext: drop ALL, add NET_ADMIN, not privileged, read-only root, no escalation, seccomp RuntimeDefault" \
   "$(echo "$j" | jq -r '.spec.template.spec as $s | $s.containers[0].securityContext as $c |
      [($c.capabilities.drop | join("+")), ($c.capabilities.add | join("+")), ($c.privileged // false), $c.readOnlyRootFilesystem,
@@ -225,11 +234,14 @@ spec:
 EOF
 within 30 "ETP Local: DaemonSet" ds_one default etp-local
 np=$(kc get svc etp-local -o jsonpath='{.spec.ports[0].nodePort}')
-if ds_has_arg default etp-local "--forward tcp/9005=node:$np" && ds_has_arg default etp-local '--node-ips $(AKROBATEO_HOST_IPS)'; then
-  ok "ETP Local: forwards to node:$np with --node-ips from status.hostIPs"
+if ds_has_arg default etp-local "--forward tcp/9005=node:$np" && ds_has_arg default etp-local '--node-ips-env AKROBATEO_HOST_IPS'; then
+  ok "ETP Local: forwards to node:$np with the node IPs from env AKROBATEO_HOST_IPS"
 else bad "ETP Local: forwards to node:$np: got '$(ds_args default etp-local)'"; fi
 expect_eq "ETP Local: AKROBATEO_HOST_IPS from status.hostIPs" \
   "$(ds_json default etp-local | jq -r '.spec.template.spec.containers[0].env[]? | select(.name == "AKROBATEO_HOST_IPS") | .valueFrom.fieldRef.fieldPath')" "status.hostIPs"
+expect_eq "ETP Local: the readiness probe is the container's args + --check, no \$(VAR) in it" \
+  "$(ds_json default etp-local | jq -r '.spec.template.spec.containers[0] as $c | [$c.readinessProbe.exec.command == (["/usr/local/bin/nftlb"] + $c.args + ["--check"]),
+     ($c.readinessProbe.exec.command | map(contains("$(")) | any)] | map(tostring) | join(",")')" "true,false"
 # node-b holds the only endpoint; it has an ExternalIP.
 within 45 "ETP Local: ingress = 203.0.113.11 (only node-b has a ready endpoint)" ingress_is default etp-local "203.0.113.11"
 kc patch deploy local-app --type=merge -p '{"spec": {"template": {"spec": {"nodeSelector": {"kubernetes.io/hostname": "node-a"}}}}}' >/dev/null
@@ -302,8 +314,8 @@ wait "$creating"
 echo "# operator SIGKILLed with $(for i in $(seq 0 9); do ds_count default "burst-$i"; done | awk '{s += $1} END {print s}') of 10 new DaemonSets made"
 kc delete svc echoserver burst-0 >/dev/null
 lb_svc burst-10 9110
-op_start a 36080 36081 -v 1
-within 60 "operator restarted after SIGKILL is ready" op_ready 36081
+op_start a "$op_port" "$((op_port + 1))" -v 1
+within 60 "operator restarted after SIGKILL is ready" op_ready "$((op_port + 1))"
 all_burst_ok() {
   local i
   for i in $(seq 1 10); do ds_one default "burst-$i" && [ -n "$(ingress_of default "burst-$i")" ] || return 1; done
@@ -333,7 +345,7 @@ within 60 "after the apiserver restart: a new Service gets its DaemonSet and ing
   bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc after-restart -o jsonpath='{.status.loadBalancer.ingress}')\" ]"
 kc patch svc burst-1 --type=json -p '[{"op": "replace", "path": "/spec/ports/0/port", "value": 9201}]' >/dev/null
 within 30 "after the apiserver restart: a port change is still applied" ds_has_arg default burst-1 "tcp/9201="
-echo "# watch restarts counted by the operator: $(op_metric 36080 '^akrobateo_watch_restarts_total')"
+echo "# watch restarts counted by the operator: $(op_metric "$op_port" '^akrobateo_watch_restarts_total')"
 
 # --- a foreign DaemonSet holding the name the operator wants: left alone, never taken over ------------------------
 lb_svc squat 9400
@@ -348,8 +360,8 @@ kc apply -f - >/dev/null <<EOF
 EOF
 jti_b=$(op_kubeconfig b)
 jti_c=$(op_kubeconfig c)
-op_start b 36090 36091 -v 1 --leader-elect
-op_start c 36092 36093 -v 1 --leader-elect
+op_start b "$((op_port + 10))" "$((op_port + 11))" -v 1 --leader-elect
+op_start c "$((op_port + 12))" "$((op_port + 13))" -v 1 --leader-elect
 lease_holder() { kc -n "$OPNS" get lease -o json | jq -r '[.items[] | select(.spec.holderIdentity // "" != "")][0].spec.holderIdentity // ""'; }
 within 60 "--leader-elect: a Lease in $OPNS has a holder" bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get lease -o jsonpath='{.items[*].spec.holderIdentity}')\" ]"
 lb_svc leader-1 9300

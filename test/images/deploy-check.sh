@@ -78,7 +78,7 @@ else
   diff <(echo "$designed") <(echo "$deployed") | grep '^[<>]' | awk '{ print "deploy-check:   " $0 }' >&2
   exit 1
 fi
-image=akrobateo/operator:dev
+image=akrobateo/operator:${AKROBATEO_IMAGE_TAG:-dev}
 if ! docker info >/dev/null 2>&1; then
   echo "deploy-check: SKIP operator image against the API server: no Docker engine answers"
   exit 0

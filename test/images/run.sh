@@ -6,8 +6,9 @@
 # namespace held by a separate "sandbox" container (like a pod's pause container) whose global
 # IPv4 forwarding is switched OFF before nftlb starts. A client container on one Docker network
 # reaches a backend container on another network only through nftlb, over TCP and UDP. This
-# shows that balancer pods need no sysctl and no privilege. The host's own ip_forward must be the
-# same before and after.
+# shows that balancer pods need no sysctl and no privilege. While it runs, `nftlb <its args>
+# --check` exec'd in the container (the balancer pod's startup and readiness probe) exits 0, and 1
+# with other args. The host's own ip_forward must be the same before and after.
 #
 # Also: the static checks of the scripts that cannot run here (kind), the operator image runs as
 # non-root, the nftlb image has no shell, and the operator image runs as its pod would against a
@@ -49,10 +50,14 @@ fi
 
 # --- Build -----------------------------------------------------------------------------------
 BASE_IMAGE="${AKROBATEO_BASE_IMAGE:-localhost/akrobateo-debian:bookworm-minbase}"
-NFTLB_IMAGE=akrobateo/nftlb:dev
-OPERATOR_IMAGE=akrobateo/operator:dev
-TOOLS_IMAGE=akrobateo-test/tools:dev
-if ! IMAGES="nftlb operator" bash hack/images.sh; then
+# AKROBATEO_IMAGE_TAG (default dev): another tag keeps this run's images apart from those another
+# checkout on the same Docker engine builds or loads meanwhile.
+TAG="${AKROBATEO_IMAGE_TAG:-dev}"
+export AKROBATEO_IMAGE_TAG="$TAG"
+NFTLB_IMAGE=akrobateo/nftlb:$TAG
+OPERATOR_IMAGE=akrobateo/operator:$TAG
+TOOLS_IMAGE=akrobateo-test/tools:$TAG
+if ! TAG="$TAG" IMAGES="nftlb operator" bash hack/images.sh; then
   bad "make images"
   finish
 fi
@@ -135,14 +140,18 @@ client() {  # client PROTO PORT PAYLOAD: what the client on the front network ge
   docker run --rm --network "$front" "$TOOLS_IMAGE" sh -c "echo $3 | socat -T 3 - $addr" 2>/dev/null
 }
 
+nftlb_args() {  # nftlb_args BACKEND: the arguments the nftlb container runs with
+  echo --backend "$1" --forward "tcp/8080=$backend_ip:8080" --forward "udp/8081=$backend_ip:8081"
+}
+
 run_nftlb() {  # run_nftlb BACKEND [DOCKER_ARGS...]: starts nftlb as the pod does; waits for its first log line
-  local backend="$1" name="$id-nftlb-$1"
+  local backend="$1" name="$id-nftlb-$1" args
   shift
+  read -ra args <<<"$(nftlb_args "$backend")"
   containers+=("$name")
   docker run -d --name "$name" --network "container:$id-sandbox" \
     --cap-drop ALL --cap-add NET_ADMIN --read-only --security-opt no-new-privileges "$@" \
-    "$NFTLB_IMAGE" --backend "$backend" \
-    --forward "tcp/8080=$backend_ip:8080" --forward "udp/8081=$backend_ip:8081" >/dev/null
+    "$NFTLB_IMAGE" "${args[@]}" >/dev/null
   for _ in $(seq 50); do
     docker logs "$name" 2>&1 | grep -q 'installed' && return 0
     [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || break
@@ -168,7 +177,20 @@ data_path() {  # data_path BACKEND EXPECTED_BACKEND CAPS DOCKER_ARGS LIST_TABLE_
   check "nftlb ($backend): forwarding on for $if_front and $if_back, global still off" test \
     "$(in_sandbox cat /proc/sys/net/ipv4/conf/all/forwarding /proc/sys/net/ipv4/conf/"$if_front"/forwarding \
        /proc/sys/net/ipv4/conf/"$if_back"/forwarding | tr -d '\n')" = 011
-  local got
+  # The balancer pod's probes: the image's nftlb with the container's args and --check, exec'd in
+  # the running container (its capabilities, read-only root, environment).
+  local got rc args t0 t1
+  read -ra args <<<"$(nftlb_args "$backend")"
+  got="$(docker exec "$name" /usr/local/bin/nftlb "${args[@]}" --check 2>&1)"
+  rc=$?
+  check "nftlb ($backend): docker exec nftlb <its args> --check exits 0 while it runs ($got)" test "$rc" -eq 0
+  got="$(docker exec "$name" /usr/local/bin/nftlb --backend "$backend" --forward "tcp/8080=$backend_ip:9999" --check 2>&1)"
+  rc=$?
+  check "nftlb ($backend): docker exec nftlb --check with other args exits 1 ($got)" test "$rc" -eq 1
+  t0=$(date +%s%N)
+  for _ in $(seq 10); do docker exec "$name" /usr/local/bin/nftlb "${args[@]}" --check >/dev/null 2>&1; done
+  t1=$(date +%s%N)
+  echo "  nftlb ($backend): docker exec nftlb --check took $(( (t1 - t0) / 10000000 )) ms per exec (wall, mean of 10)"
   got="$(client tcp 8080 "hello-tcp-$backend")"
   check "nftlb ($backend): TCP client -> nftlb -> backend, masqueraded ($got)" \
     grep -q "^peer=$lb_back_ip got=hello-tcp-$backend$" <<<"$got"

@@ -36,6 +36,14 @@ TEST_CASE("bad input exits 2 and names the bad value") {
       {{"--forward", "tcp/80=192.0.2.1:80", "--source-range", "192.0.2.0/40"}, "192.0.2.0/40"},
       {{"--forward", "tcp/80=[node]:30080", "--node-ips", "10.0.0.1"}, "no IPv6 address"},
       {{"--backend", "ebpf", "--forward", "tcp/80=192.0.2.1:80"}, "\"ebpf\""},
+      // --check takes the same arguments and rejects the same bad ones, before any kernel read.
+      {{"--check", "--forward", "tcp/0=192.0.2.1:80"}, "\"0\""},
+      {{"--check", "--forward", "tcp/80=192.0.2.1:80", "--source-range", "192.0.2.0/40"},
+       "192.0.2.0/40"},
+      {{"--check", "--once", "--forward", "tcp/80=192.0.2.1:80"}, "exclude each other"},
+      {{"--check"}, "no --forward"},
+      {{"--check", "--forward", "tcp/80=node:30080", "--node-ips-env", "AKROBATEO_TEST_UNSET"},
+       "the variable is not set"},
   };
   for (const Case& c : cases) {
     ProcessResult pr = Run(c.args);

@@ -73,8 +73,16 @@ TEST_CASE("modes") {
   CHECK(MustParse({"--dry-run", "--forward", "tcp/1=192.0.2.1:1"}).mode == Mode::kDryRun);
   CHECK(MustParse({"--once", "--forward", "tcp/1=192.0.2.1:1"}).mode == Mode::kOnce);
   CHECK(MustParse({"--delete"}).mode == Mode::kDelete);  // needs no --forward
+  CHECK(MustParse({"--check", "--forward", "tcp/1=192.0.2.1:1"}).mode == Mode::kCheck);
   CHECK(Contains(MustFail({"--once", "--delete"}), "exclude each other"));
+  for (const char* other : {"--once", "--delete", "--dry-run"}) {
+    CAPTURE(other);
+    CHECK(Contains(MustFail({"--check", other, "--forward", "tcp/1=192.0.2.1:1"}),
+                   "exclude each other"));
+  }
+  CHECK(Contains(MustFail({"--check"}), "no --forward"));  // it checks a ruleset: needs one
   CHECK(Contains(MustFail({"--dry-run=yes", "--forward", "tcp/1=192.0.2.1:1"}), "takes no value"));
+  CHECK(Contains(MustFail({"--check=1", "--forward", "tcp/1=192.0.2.1:1"}), "takes no value"));
 }
 
 TEST_CASE("ports: 1 and 65535 are fine, 0 and 65536 are not") {
@@ -187,6 +195,52 @@ TEST_CASE("node and [node] targets resolve from --node-ips") {
                  "127.0.0.1"));
   // An empty list (downward API without addresses) is valid until a node target needs it.
   CHECK(MustParse({"--forward", "tcp/80=192.0.2.1:80", "--node-ips", ""}).node_ips.empty());
+}
+
+TEST_CASE("--node-ips-env reads the node addresses from the named variable") {
+  const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "HOST_IPS") return "fd00::7,10.0.0.7";
+    if (name == "EMPTY") return "";
+    if (name == "BAD") return "10.0.0.7,bogus";
+    if (name == "TRAILING") return "10.0.0.7,";
+    return std::nullopt;
+  };
+  auto parse = [&](const std::vector<std::string>& args) { return ParseConfig(args, env); };
+  auto fail = [&](const std::vector<std::string>& args) {
+    ParseResult r = parse(args);
+    REQUIRE_MESSAGE(std::holds_alternative<ParseError>(r), "expected a parse error");
+    return std::get<ParseError>(r).message;
+  };
+  ParseResult r = parse({"--forward", "tcp/80=node:30080", "--forward", "tcp/80=[node]:30080",
+                         "--node-ips-env=HOST_IPS"});
+  REQUIRE(std::holds_alternative<Config>(r));
+  const Config& c = std::get<Config>(r);
+  REQUIRE(c.forwards.size() == 2);
+  CHECK(c.forwards[0].target.ToString() == "10.0.0.7");
+  CHECK(c.forwards[1].target.ToString() == "fd00::7");
+  // The same ruleset as with the list itself.
+  CHECK(c.forwards == MustParse({"--forward", "tcp/80=node:30080", "--forward",
+                                 "tcp/80=[node]:30080", "--node-ips", "fd00::7,10.0.0.7"})
+                          .forwards);
+  CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips-env", "UNSET"}),
+                 "invalid --node-ips-env \"UNSET\": the variable is not set"));
+  CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips-env", "EMPTY"}),
+                 "--node-ips-env EMPTY (\"\") has no IPv4 address"));
+  CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips-env", "BAD"}),
+                 "its value \"10.0.0.7,bogus\": \"bogus\" is not an IP address"));
+  CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips-env", "TRAILING"}),
+                 "empty entry"));
+  CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips-env", "$(HOST_IPS)"}),
+                 "an environment variable name"));
+  CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips-env", ""}),
+                 "an environment variable name"));
+  CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips", "10.0.0.1", "--node-ips-env",
+                       "HOST_IPS"}),
+                 "exclude each other"));
+  // An empty value is fine until a node target needs an address.
+  r = parse({"--forward", "tcp/80=192.0.2.1:80", "--node-ips-env", "EMPTY"});
+  REQUIRE(std::holds_alternative<Config>(r));
+  CHECK(std::get<Config>(r).node_ips.empty());
 }
 
 TEST_CASE("help") {

@@ -312,6 +312,178 @@ TEST_CASE("with CAP_NET_ADMIN only, a balancer pod's one capability, both backen
   }
 }
 
+// nftlb --check in the pod namespace as the kubelet's exec probe runs it in a balancer pod:
+// CAP_NET_ADMIN only (setpriv), a read-only root filesystem and a read-only /run (a private
+// mount namespace), extra environment variables (env NAME=VALUE ...) as in the container.
+int CheckRun(const Topology& t, const std::vector<std::string>& env,
+             const std::vector<std::string>& args, std::string* out) {
+  const std::string script =
+      "mount -o remount,bind,ro / && mount -t tmpfs -o ro tmpfs /run && "
+      "exec setpriv --bounding-set=-all,+net_admin \"$0\" \"$@\"";
+  std::vector<std::string> argv = {"unshare", "--mount", "sh", "-c", script, "env"};
+  argv = Cat(Cat(argv, env), Cat({NFTLB_BIN, "--check"}, args));
+  std::string err;
+  const int rc = Run(t.pod->Exec(argv), out, &err);
+  *out += err;  // the probe's output is both streams; --check writes its one line to stdout
+  return rc;
+}
+
+bool OneLine(const std::string& s) {
+  return !s.empty() && s.find('\n') == s.size() - 1;
+}
+
+TEST_CASE("--check: absent 1, installed 0, other arguments 1, altered 1; reads only") {
+  const std::vector<std::string> args = {
+      "--forward", "tcp/80=198.51.100.2:8080", "--forward",      "tcp/80=[2001:db8:2::2]:8080",
+      "--forward", "udp/53=198.51.100.2:5353", "--source-range", "192.0.2.0/24"};
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    const bool nft = backend == "nftables";
+    Topology t;
+    auto check = [&](const std::vector<std::string>& a, std::string* out) {
+      return CheckRun(t, {}, Cat({"--backend", backend}, a), out);
+    };
+    std::string out;
+    if (!nft) {
+      // The first read of a legacy table in a namespace (any iptables-save) makes the kernel
+      // instantiate its empty built-in chains; that is no rule, so read once before comparing.
+      for (const char* table : {"nat", "filter"}) {
+        Sh(t.pod->Exec({"iptables-legacy-save", "-t", table}));
+        Sh(t.pod->Exec({"ip6tables-legacy-save", "-t", table}));
+      }
+    }
+    const std::string nothing = Snapshot(t);
+    CHECK(check(args, &out) == 1);
+    CHECK_MESSAGE(
+        out.find(nft ? "table inet akrobateo is absent"
+                     : "chains AKROBATEO-PRE, AKROBATEO-POST, AKROBATEO-FWD are absent") !=
+            std::string::npos,
+        out);
+    CHECK_MESSAGE(OneLine(out), out);
+    CHECK(Snapshot(t) == nothing);
+
+    REQUIRE(Run(Nftlb(t, Cat({"--once", "--backend", backend}, args))) == 0);
+    const std::string installed = Snapshot(t);
+    CHECK(check(args, &out) == 0);
+    CHECK_MESSAGE(out.find("the kernel holds exactly the wanted ruleset") != std::string::npos,
+                  out);
+    CHECK_MESSAGE(OneLine(out), out);
+    // The order of the flags is not the ruleset.
+    CHECK(
+        check({"--source-range", "192.0.2.0/24", "--forward", "udp/53=198.51.100.2:5353",
+               "--forward", "tcp/80=[2001:db8:2::2]:8080", "--forward", "tcp/80=198.51.100.2:8080"},
+              &out) == 0);
+
+    // Arguments other than those installed: another target, one forward less or more, no
+    // source range, another range, another table.
+    const std::vector<std::vector<std::string>> others = {
+        {"--forward", "tcp/80=198.51.100.3:8080", "--forward", "tcp/80=[2001:db8:2::2]:8080",
+         "--forward", "udp/53=198.51.100.2:5353", "--source-range", "192.0.2.0/24"},
+        {"--forward", "tcp/80=198.51.100.2:8080", "--forward", "tcp/80=[2001:db8:2::2]:8080",
+         "--source-range", "192.0.2.0/24"},
+        Cat(args, {"--forward", "tcp/81=198.51.100.2:8080"}),
+        {"--forward", "tcp/80=198.51.100.2:8080", "--forward", "tcp/80=[2001:db8:2::2]:8080",
+         "--forward", "udp/53=198.51.100.2:5353"},
+        {"--forward", "tcp/80=198.51.100.2:8080", "--forward", "tcp/80=[2001:db8:2::2]:8080",
+         "--forward", "udp/53=198.51.100.2:5353", "--source-range", "192.0.2.0/25"},
+        Cat({"--table", "other"}, args),
+    };
+    for (const auto& other : others) {
+      CAPTURE(other.size());
+      CHECK(check(other, &out) == 1);
+      CHECK_MESSAGE(
+          (out.find("differ") != std::string::npos || out.find("absent") != std::string::npos),
+          out);
+      CHECK_MESSAGE(OneLine(out), out);
+    }
+    CHECK(Snapshot(t) == installed);
+
+    // Altered by hand: an accept in front of the DNAT rules.
+    if (nft) {
+      Sh(t.pod->Exec({"nft", "insert", "rule", "inet", "akrobateo", "prerouting", "tcp", "dport",
+                      "80", "accept"}));
+    } else {
+      Sh(t.pod->Exec({"iptables-legacy", "-t", "nat", "-I", "AKROBATEO-PRE", "-p", "tcp", "--dport",
+                      "80", "-j", "ACCEPT"}));
+    }
+    CHECK(check(args, &out) == 1);
+    CHECK_MESSAGE(
+        out.find(nft ? "table inet akrobateo differs from the wanted ruleset: rule"
+                     : "chain AKROBATEO-PRE differs from the wanted ruleset") != std::string::npos,
+        out);
+    CHECK_MESSAGE(OneLine(out), out);
+    REQUIRE(Run(Nftlb(t, Cat({"--once", "--backend", backend}, args))) == 0);
+    CHECK(check(args, &out) == 0);
+    // A jump or a chain removed.
+    if (nft) {
+      Sh(t.pod->Exec({"nft", "delete", "chain", "inet", "akrobateo", "filter-prerouting"}));
+    } else {
+      Sh(t.pod->Exec({"iptables-legacy", "-t", "nat", "-D", "PREROUTING", "-j", "AKROBATEO-PRE"}));
+    }
+    CHECK(check(args, &out) == 1);
+    CHECK_MESSAGE(out.find("differ") != std::string::npos, out);
+
+    REQUIRE(Run(Nftlb(t, {"--delete", "--backend", backend})) == 0);
+    CHECK(check(args, &out) == 1);
+    CHECK_MESSAGE(out.find("absent") != std::string::npos, out);
+    CheckNothingInstalled(t);
+  }
+}
+
+TEST_CASE("--check --backend auto finds what the auto daemon installed; node IPs from the env") {
+  Topology t;
+  EchoServers servers(*t.backend);
+  // The balancer pod's Local-policy arguments: the node's address from a variable.
+  const std::vector<std::string> env = {"AKROBATEO_HOST_IPS=198.51.100.3,2001:db8:2::3"};
+  const std::vector<std::string> args = {"--forward", "tcp/80=node:8080", "--forward",
+                                         "tcp/80=[node]:8080", "--node-ips-env=AKROBATEO_HOST_IPS"};
+  std::string out;
+  CHECK(CheckRun(t, env, args, &out) == 1);
+  Child nftlb(t.pod->Exec(Cat(Cat({"env"}, env), Cat({NFTLB_BIN, "--resync", "3600"}, args))));
+  // Ready right after the install: poll as a startup probe would, every 20 ms.
+  const auto start = std::chrono::steady_clock::now();
+  int rc = 1;
+  while (rc != 0 && std::chrono::steady_clock::now() - start < 5s) {
+    rc = CheckRun(t, env, args, &out);
+    if (rc != 0) std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE_MESSAGE(rc == 0, out << nftlb.Log());
+  CHECK_MESSAGE(out.find("backend=nftables") != std::string::npos, out);
+  CHECK(nftlb.Log().find("backend=nftables") < nftlb.Log().find('\n'));
+  Reply r = Request(*t.client, L4::kTcp, "192.0.2.2", 80);
+  CHECK_MESSAGE(r.ok, r.error);
+  CHECK(r.text == "b3:hello");
+  // Another node address in the variable is another ruleset.
+  CHECK(CheckRun(t, {"AKROBATEO_HOST_IPS=198.51.100.2,2001:db8:2::3"}, args, &out) == 1);
+  // The other backend's rules are not there.
+  CHECK(CheckRun(t, env, Cat({"--backend", "iptables-legacy"}, args), &out) == 1);
+  // The daemon's resync is an hour away: a deleted table stays deleted, and --check says so.
+  Sh(t.pod->Exec({"nft", "delete", "table", "inet", "akrobateo"}));
+  CHECK(CheckRun(t, env, args, &out) == 1);
+  CHECK_MESSAGE(out.find("table inet akrobateo is absent") != std::string::npos, out);
+  CHECK(nftlb.Stop(SIGTERM) == 0);
+  CheckNothingInstalled(t);
+}
+
+TEST_CASE("--check: a kernel refusal of the read is exit 1 with the errno text") {
+  Topology t;
+  REQUIRE(Run(Nftlb(t, Cat({"--once"}, kForwards))) == 0);
+  const std::vector<std::string> unprivileged = {
+      "setpriv",         "--reuid=65534",       "--regid=65534", "--clear-groups",
+      "--inh-caps=-all", "--bounding-set=-all", NFTLB_BIN,       "--check"};
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    std::string out, err;
+    CHECK(Run(t.pod->Exec(Cat(unprivileged, Cat({"--backend", backend}, kForwards))), &out, &err) ==
+          1);
+    CHECK_MESSAGE(OneLine(out), out << err);
+    CHECK_MESSAGE((out.find("Operation not permitted") != std::string::npos ||
+                   out.find("Permission denied") != std::string::npos),
+                  out);
+  }
+  REQUIRE(Run(Nftlb(t, {"--delete"})) == 0);
+}
+
 TEST_CASE("SIGINT also removes everything and exits 0") {
   Topology t;
   Child nftlb(Nftlb(t, Cat({"--resync", "5"}, kForwards)));

@@ -146,11 +146,60 @@ TEST_CASE("DaemonSet: externalTrafficPolicy Local forwards to the node and the n
                        "--forward=tcp/80=node:30080", "--forward=tcp/80=[node]:30080",
                        // no nodePort (allocateLoadBalancerNodePorts false): the cluster IP
                        "--forward=tcp/81=10.96.12.34:81", "--forward=tcp/81=[fd00:10:96::1234]:81",
-                       "--node-ips=$(AKROBATEO_HOST_IPS)"});
+                       "--node-ips-env=AKROBATEO_HOST_IPS"});
   CHECK(ds.host_ips_env);
   json c = api::EncodeDaemonSet(ds)["spec"]["template"]["spec"]["containers"][0];
   CHECK(c["env"][0]["name"] == "AKROBATEO_HOST_IPS");
   CHECK(c["env"][0]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIPs");
+}
+
+TEST_CASE("DaemonSet: startup and readiness probes run nftlb --check with the container's args") {
+  api::Service cluster = LbService();
+  cluster.cluster_ips = {"10.96.12.34", "fd00:10:96::1234"};
+  cluster.ip_families = {"IPv4", "IPv6"};
+  cluster.ports = {{"http", "TCP", 80, 30080}, {"dns", "UDP", 53, 30053}};
+  cluster.source_ranges = {"192.0.2.0/24", "2001:db8::/32"};
+  api::Service local = cluster;
+  local.external_traffic_local = true;
+  for (const api::Service& s : {cluster, local}) {
+    CAPTURE(s.external_traffic_local);
+    api::DaemonSet ds = Build(s);
+    const json c = api::EncodeDaemonSet(ds)["spec"]["template"]["spec"]["containers"][0];
+    // The container runs the same executable the probes run, whatever the image's entrypoint.
+    CHECK(c["command"] == json::array({"/usr/local/bin/nftlb"}));
+    CHECK(c["args"] == json(ds.args));
+    json want = json::array({"/usr/local/bin/nftlb"});
+    for (const std::string& a : ds.args) want.push_back(a);
+    want.push_back("--check");
+    for (const char* probe : {"startupProbe", "readinessProbe"}) {
+      CAPTURE(probe);
+      REQUIRE(c.contains(probe));
+      CHECK(c[probe]["exec"]["command"] == want);
+      CHECK(c[probe]["timeoutSeconds"] == 5);
+      CHECK(c[probe]["successThreshold"] == 1);
+      // The kubelet expands no downward-API $(VAR) in an exec probe's command: none there.
+      for (const json& word : c[probe]["exec"]["command"]) {
+        CHECK(word.get<std::string>().find("$(") == std::string::npos);
+      }
+    }
+    // Fast first success, then a cheap steady state (docs/operator.md, "Readiness").
+    CHECK(c["startupProbe"]["periodSeconds"] == 1);
+    CHECK(c["startupProbe"]["failureThreshold"] == 30);
+    CHECK(c["readinessProbe"]["periodSeconds"] == 30);
+    CHECK(c["readinessProbe"]["failureThreshold"] == 2);
+    CHECK(!c.contains("livenessProbe"));
+    CHECK(HasArg(ds, "--source-range=192.0.2.0/24"));
+    CHECK(HasArg(ds, "--source-range=2001:db8::/32"));
+    if (s.external_traffic_local) {
+      // The node's addresses reach nftlb (container and probes alike) through the environment.
+      CHECK(HasArg(ds, "--node-ips-env=AKROBATEO_HOST_IPS"));
+      CHECK(HasArg(ds, "--forward=udp/53=[node]:30053"));
+      CHECK(c["env"][0]["name"] == "AKROBATEO_HOST_IPS");
+    } else {
+      CHECK(HasArg(ds, "--forward=udp/53=[fd00:10:96::1234]:53"));
+      CHECK(!c.contains("env"));
+    }
+  }
 }
 
 TEST_CASE("DaemonSet: source ranges, node selection, tolerations and priority class") {

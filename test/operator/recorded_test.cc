@@ -97,3 +97,33 @@ TEST_CASE("Recorded cluster: the operator's pure functions reproduce what it wro
   on_b.node_name = "node-b";
   CHECK(rec::DesiredIngress(*svc, {*pod, on_b}, nodes, {}) == svc->ingress);
 }
+
+TEST_CASE("Recorded DaemonSet written before the readiness probes: one update, then none") {
+  // The recorded object is what the operator wrote before the probes existed (its spec hash
+  // 9feef03d257e537a30b4 is what that operator computes for the recorded Service).
+  auto svc = api::DecodeService(Fixture("recorded/service.json"));
+  REQUIRE(svc.ok());
+  json recorded = Fixture("recorded/daemonset.json");
+  const json& rc = recorded["spec"]["template"]["spec"]["containers"][0];
+  CHECK(!rc.contains("readinessProbe"));
+  CHECK(!rc.contains("startupProbe"));
+  auto info = api::DecodeDaemonSet(recorded);
+  REQUIRE(info.ok());
+  CHECK(info->spec_hash == "9feef03d257e537a30b4");
+  const rec::DaemonSetOptions opts{"akrobateo-system", "akrobateo/nftlb:dev"};
+  auto desired = rec::BuildDaemonSet(*svc, false, opts);
+  REQUIRE(desired.ok());
+  const std::string hash = api::SpecHash(desired->ds);
+  // Differs: the reconciler updates that DaemonSet in place (same name, its resourceVersion)...
+  CHECK(info->spec_hash != hash);
+  const json update = api::EncodeDaemonSet(desired->ds, info->resource_version);
+  CHECK(update["metadata"]["name"] == recorded["metadata"]["name"]);
+  CHECK(update["metadata"]["resourceVersion"] == recorded["metadata"]["resourceVersion"]);
+  CHECK(update["spec"]["template"]["spec"]["containers"][0].contains("readinessProbe"));
+  // ... which then carries the new hash, and every later reconcile computes that same hash:
+  // no further write.
+  CHECK(update["metadata"]["annotations"]["akrobateo.dev/spec-hash"] == hash);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(api::SpecHash(rec::BuildDaemonSet(*svc, false, opts)->ds) == hash);
+  }
+}
