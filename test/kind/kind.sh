@@ -287,11 +287,22 @@ client_container() {
 node_image_name() { docker inspect -f '{{.Config.Image}}' "$CLUSTER-control-plane"; }
 from_client() { docker exec "$1" curl -fsS --max-time 3 "http://$2:$3/hostname" | grep -q '^echoserver-'; }
 
-check_readiness_gate() { # every address answers at the first request once it is published
-  local ip
-  for ip in $(ingress); do
-    http_hostname "$ip" 8080 || return 1
+# watch_publication SVC PORT COUNT: follows the Service's EXTERNAL-IPs as they appear (every
+# 0.2 s) until COUNT are listed, and sends each new address one request the moment it is seen,
+# with no retry; fails if any of those first requests goes unanswered. Balancer pods turn Ready
+# only once their rules are installed, so an address is never listed before it forwards.
+watch_publication() {
+  local seen=" " ip unanswered="" deadline=$((SECONDS + TIMEOUT))
+  while [ "$(wc -w <<<"$seen")" -lt "$3" ] && [ "$SECONDS" -lt "$deadline" ]; do
+    for ip in $(ingress "$1"); do
+      [[ "$seen" != *" $ip "* ]] || continue
+      seen="$seen$ip "
+      http_hostname "$ip" "$2" || unanswered="$unanswered $ip"
+    done
+    sleep 0.2
   done
+  echo "listed:$seen unanswered at once:${unanswered:- none}"
+  [ "$(wc -w <<<"$seen")" -ge "$3" ] && [ -z "$unanswered" ]
 }
 
 metrics_served() {
@@ -303,12 +314,10 @@ e2e() {
   check "the operator's metrics answer through the akrobateo-operator-metrics Service" until_ok 60 metrics_served
   kubectl apply -f test/kind/echoserver.yaml
   kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s"
-  check "echoserver gets an EXTERNAL-IP" until_ok "$TIMEOUT" has_ingress
-  # Published only once each balancer's rules are installed (its readiness probe), so each
-  # address answers the first request, with no retry.
-  check "each EXTERNAL-IP answers the first request ($(ingress | tr '\n' ' '))" check_readiness_gate
+  check "each EXTERNAL-IP answers the first request sent the moment it is listed" \
+    watch_publication echoserver 8080 "$(node_ips 4 | wc -l)"
+  check "EXTERNAL-IPs are the nodes' IPv4 InternalIPs" until_ok 30 ingress_is echoserver "$(node_ips 4)"
   kubectl get svc echoserver
-  check "EXTERNAL-IPs are the nodes' IPv4 InternalIPs" test "$(ingress | sort)" = "$(node_ips 4)"
   local ip
   for ip in $(ingress); do
     check "host -> $ip:8080 (TCP, HTTP /hostname)" until_ok 30 http_hostname "$ip" 8080
@@ -412,27 +421,27 @@ e2e_port_held() {
 
 e2e_balancer_killed() {
   # SIGKILL leaves nftlb no time to remove its table; the kubelet restarts the container, and
-  # the new process replaces the table. The Service keeps every address throughout.
-  local node="$CLUSTER-worker2" before pod restarts
-  before=$(ingress | sort | tr '\n' ' ')
+  # the new process replaces the table. Meanwhile every address keeps answering. The pod is not
+  # Ready while its container restarts, and the status counts Ready pods, so the node's address
+  # leaves the list for that time and comes back (logged; docs/operator.md).
+  local node="$CLUSTER-worker2" before pod node_ip ip unanswered="" absent=0 deadline=$((SECONDS + 90))
+  before=$(ingress | sort)
+  node_ip=$(kubectl get node "$node" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
   pod=$(kubectl -n akrobateo-system get pods -l akrobateo.dev/service-name=echoserver \
     --field-selector "spec.nodeName=$node" -o jsonpath='{.items[0].metadata.name}')
   docker exec "$node" pkill -KILL -x nftlb
-  # Until the container has restarted and is Ready again, the addresses are read every second.
-  local lost="" deadline=$((SECONDS + 90))
+  # Until the container has restarted and is Ready again: every address is asked every 0.5 s.
   until restarted_ready "$pod"; do
-    [ "$(ingress | sort | tr '\n' ' ')" = "$before" ] || lost="$lost $(ingress | tr '\n' ',')"
+    for ip in $before; do http_hostname "$ip" 8080 || unanswered="$unanswered $ip"; done
+    ingress | grep -qx "$node_ip" || absent=$((absent + 1))
     [ "$SECONDS" -lt "$deadline" ] || break
-    sleep 1
+    sleep 0.5
   done
   check "balancer killed on $node: the kubelet restarts it and it is Ready again" restarted_ready "$pod"
   check "balancer killed on $node: its table is back" until_ok 60 table_present "$node"
-  check "balancer killed on $node: no address lost meanwhile ($before)" test -z "$lost"
-  for ip in $(ingress); do
-    check "balancer killed on $node: $ip:8080 answers" until_ok 30 http_hostname "$ip" 8080
-  done
-  restarts=$(kubectl -n akrobateo-system get pod "$pod" -o jsonpath='{.status.containerStatuses[0].restartCount}')
-  log "balancer pod $pod restarted $restarts time(s)"
+  check "balancer killed on $node: every address answered throughout${unanswered:+ (not:$unanswered)}" test -z "$unanswered"
+  check "balancer killed on $node: all addresses listed again" until_ok 30 ingress_is echoserver "$before"
+  log "balancer pod $pod restarted; $node_ip was absent from the status in $absent of the samples taken every 0.5 s meanwhile"
 }
 
 # restarted_ready POD: the balancer container restarted at least once and the pod is Ready.
