@@ -79,11 +79,13 @@ node_image() {
 # --privileged grants less that capability. The probe: an exec in the cluster's node where there
 # is one, else a run of the node image IMAGE.
 docker_for_kind() {
+  # `return 0`, not `return`: in the EXIT trap (down) a bare return would return the status the
+  # script was exiting with, and end `down` under set -e.
   local out
   if docker inspect "$CLUSTER-control-plane" >/dev/null 2>&1; then
-    out=$(docker exec --privileged "$CLUSTER-control-plane" true 2>&1) && return
+    out=$(docker exec --privileged "$CLUSTER-control-plane" true 2>&1) && return 0
   elif [ -n "${1:-}" ]; then
-    out=$(docker run --rm --privileged --entrypoint true "$1" 2>&1) && return
+    out=$(docker run --rm --privileged --entrypoint true "$1" 2>&1) && return 0
   else
     return 0
   fi
