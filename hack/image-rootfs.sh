@@ -65,5 +65,19 @@ done
 for f in "${elf_files[@]}"; do
   while IFS= read -r lib; do put "$lib"; done < <(libs "$f")
 done
+# What an image scanner needs to see the Debian packages these files came from (glibc, OpenSSL,
+# libnftnl, ...): for each, its dpkg status paragraph in /var/lib/dpkg/status.d/<package> (the
+# layout of distroless images, which Trivy, Grype and Syft read) and its copyright file.
+# dpkg knows some files by their path before the /usr merge (libc6's /lib/...), so each file is
+# asked for under both; dpkg-query -S fails for the project's own files, which no package owns.
+packages=$({ find "$dest" -type f ! -path "$dest/var/*" -printf '/%P\n' | sed 'p; s#^/usr/#/#' |
+  xargs -r dpkg-query -S 2>/dev/null || true; } | sed 's/^\(diversion by \)\?\([^:,]*\).*/\2/' | sort -u)
+mkdir -p "$dest/var/lib/dpkg/status.d"
+for pkg in $packages; do
+  dpkg-query -s "$pkg" | grep -v '^Conffiles:' >"$dest/var/lib/dpkg/status.d/$pkg"
+  if [ -f "/usr/share/doc/$pkg/copyright" ]; then
+    install -D -m 0644 "/usr/share/doc/$pkg/copyright" "$dest/usr/share/doc/$pkg/copyright"
+  fi
+done
 # Debug sections are not needed at run time; symbols of the project's own code stay in build/.
 find "$dest" -type f \( -name '*.so*' -o -perm -u+x \) -exec strip --strip-unneeded {} + 2>/dev/null || true

@@ -77,6 +77,19 @@ check "nftlb image has no shell" \
   bash -c "! docker run --rm --network none --entrypoint /bin/sh $NFTLB_IMAGE -c true >/dev/null 2>&1"
 docker run --rm --network none "$NFTLB_IMAGE" --forward tcp/99999=10.0.0.1:80 >/dev/null 2>&1
 check "nftlb in its image: bad port gives exit status 2" test "$?" -eq 2
+# package_version IMAGE PACKAGE: the Version of the package's dpkg status entry in the image
+# (/var/lib/dpkg/status.d/, where image scanners look), read without running it.
+package_version() {
+  local id
+  id=$(docker create "$1")
+  docker cp "$id:/var/lib/dpkg/status.d/$2" - 2>/dev/null | tar -xO | sed -n 's/^Version: //p'
+  docker rm "$id" >/dev/null
+}
+for pair in "$OPERATOR_IMAGE libc6" "$OPERATOR_IMAGE libssl3" "$NFTLB_IMAGE libc6" "$NFTLB_IMAGE libnftnl11"; do
+  read -r image pkg <<<"$pair"
+  version=$(package_version "$image" "$pkg")
+  check "$image declares the Debian package it carries: $pkg ${version:-(none)}" test -n "$version"
+done
 
 # --- Data path -------------------------------------------------------------------------------
 id="akrobateo-it-$$"
