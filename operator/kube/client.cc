@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -90,7 +91,55 @@ Client::Client(Config cfg, double qps, int burst, metrics::Metrics* metrics,
       limiter_(qps, burst),
       metrics_(metrics) {}
 
-Client::~Client() = default;
+Client::~Client() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  watchdog_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+}
+
+void Client::FenceWrites(Clock::time_point until) {
+  {
+    std::lock_guard lock(mu_);
+    fence_.store(until.time_since_epoch().count());
+  }
+  watchdog_cv_.notify_all();
+}
+
+void Client::Watchdog() {
+  std::unique_lock lock(mu_);
+  while (!closing_) {
+    auto now = Clock::now();
+    auto fence = WriteDeadline();
+    auto next = Clock::time_point::max();
+    std::vector<std::shared_ptr<httplib::ClientImpl>> expired;
+    for (InFlight& f : in_flight_) {
+      if (f.aborted) continue;
+      auto until = f.fenced ? std::min(f.deadline, fence) : f.deadline;
+      if (until <= now) {
+        f.aborted = true;
+        expired.push_back(f.conn);
+      } else {
+        next = std::min(next, until);
+      }
+    }
+    if (!expired.empty()) {
+      // stop() may wait for a connect in progress (itself bounded by the deadline): not
+      // under mu_, so that requests can finish meanwhile.
+      lock.unlock();
+      for (auto& c : expired) c->stop();
+      lock.lock();
+      continue;
+    }
+    if (next == Clock::time_point::max()) {
+      watchdog_cv_.wait(lock);
+    } else {
+      watchdog_cv_.wait_until(lock, next);
+    }
+  }
+}
 
 std::unique_ptr<httplib::ClientImpl> Client::NewConnection() {
   std::unique_ptr<httplib::ClientImpl> c;
@@ -108,11 +157,21 @@ std::unique_ptr<httplib::ClientImpl> Client::NewConnection() {
   } else {
     c = std::make_unique<httplib::ClientImpl>(cfg_.host, cfg_.port);
   }
-  c->set_connection_timeout(10);
-  c->set_read_timeout(30);
-  c->set_write_timeout(30);
+  BoundTimeouts(c.get(), Clock::time_point::max());
   c->set_keep_alive(true);
   return c;
+}
+
+void Client::BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline) {
+  using std::chrono::microseconds;
+  auto bound = [&](std::chrono::seconds normal) -> microseconds {
+    if (deadline == Clock::time_point::max()) return normal;
+    auto left = std::chrono::duration_cast<microseconds>(deadline - Clock::now());
+    return std::clamp<microseconds>(left, microseconds(1000), normal);
+  };
+  conn->set_connection_timeout(bound(std::chrono::seconds(10)));
+  conn->set_read_timeout(bound(std::chrono::seconds(30)));
+  conn->set_write_timeout(bound(std::chrono::seconds(30)));
 }
 
 void Client::Wait() {
@@ -126,10 +185,24 @@ void Client::Wait() {
 
 Response Client::Request(const std::string& verb, const std::string& method,
                          const std::string& path, const std::string& body,
-                         const std::string& content_type) {
+                         const std::string& content_type, const CallOptions& opts) {
   Response out;
+  const bool fenced = IsWrite(verb) && !opts.unfenced;
   Wait();
-  std::unique_ptr<httplib::ClientImpl> conn;
+  // Checked again before each send: the fence may have passed while waiting.
+  auto refused = [&]() -> bool {
+    if (fenced && !WritesAllowed()) {
+      out.error = "not sent: this instance is not the leader (write fence passed)";
+      return true;
+    }
+    if (Clock::now() >= opts.deadline) {
+      out.error = "not sent: deadline passed";
+      return true;
+    }
+    return false;
+  };
+  if (refused()) return out;
+  std::shared_ptr<httplib::ClientImpl> conn;
   {
     std::lock_guard lock(mu_);
     if (!idle_.empty()) {
@@ -150,18 +223,43 @@ Response Client::Request(const std::string& verb, const std::string& method,
     req.headers.emplace("Content-Type", content_type);
     req.body = body;
   }
-  httplib::Result res = conn->send(req);
-  if (!res && reused) {
+  const bool watched = fenced || opts.deadline != Clock::time_point::max();
+  auto send = [&]() -> httplib::Result {
+    BoundTimeouts(conn.get(), fenced ? std::min(opts.deadline, WriteDeadline()) : opts.deadline);
+    std::list<InFlight>::iterator entry;
+    if (watched) {
+      std::lock_guard lock(mu_);
+      entry = in_flight_.insert(in_flight_.end(), InFlight{conn, opts.deadline, fenced});
+      if (!watchdog_.joinable()) watchdog_ = std::thread([this] { Watchdog(); });
+    }
+    watchdog_cv_.notify_all();
+    httplib::Result res = conn->send(req);
+    if (watched) {
+      std::lock_guard lock(mu_);
+      bool aborted = entry->aborted;
+      in_flight_.erase(entry);
+      if (aborted && !res) {
+        return httplib::Result(nullptr, httplib::Error::Canceled);
+      }
+    }
+    return res;
+  };
+  httplib::Result res = send();
+  if (!res && reused && res.error() != httplib::Error::Canceled && !refused()) {
     // The server closed the idle keep-alive connection before reading the request; it was
     // not processed, so it is sent once more on a fresh connection.
     conn = NewConnection();
-    res = conn->send(req);
+    res = send();
   }
   if (res) {
     out.status = res->status;
     out.body = std::move(res->body);
+    BoundTimeouts(conn.get(), Clock::time_point::max());
     std::lock_guard lock(mu_);
     if (idle_.size() < 4) idle_.push_back(std::move(conn));
+  } else if (res.error() == httplib::Error::Canceled && watched) {
+    out.error = fenced && !WritesAllowed() ? "abandoned: the write fence passed"
+                                           : "abandoned: deadline passed";
   } else {
     out.error = httplib::to_string(res.error());
   }
