@@ -109,15 +109,11 @@ int Run(const Flags& f) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::string kubeconfig = f.kubeconfig;
-  if (kubeconfig.empty()) {
-    if (const char* env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
-      kubeconfig = env;
-      kubeconfig = kubeconfig.substr(0, kubeconfig.find(':'));
-    }
-  }
-  Result<kube::Config> cfg =
-      kubeconfig.empty() ? kube::LoadInCluster() : kube::LoadKubeconfig(kubeconfig);
+  // --kubeconfig names one file; $KUBECONFIG may list several, merged as kubectl does.
+  const char* env = std::getenv("KUBECONFIG");
+  Result<kube::Config> cfg = !f.kubeconfig.empty()            ? kube::LoadKubeconfig(f.kubeconfig)
+                             : env != nullptr && *env != '\0' ? kube::LoadKubeconfigList(env)
+                                                              : kube::LoadInCluster();
   if (!cfg) {
     spdlog::error("config error=\"{}\"", cfg.error());
     return 2;

@@ -144,12 +144,16 @@ void Client::Watchdog() {
 std::unique_ptr<httplib::ClientImpl> Client::NewConnection() {
   std::unique_ptr<httplib::ClientImpl> c;
   if (cfg_.scheme == "https") {
+    // httplib sends its host as SNI and verifies the certificate against it: with
+    // tls-server-name that name is the host, mapped to the real address for the connection.
+    const std::string& name = cfg_.tls_server_name.empty() ? cfg_.host : cfg_.tls_server_name;
     std::unique_ptr<httplib::SSLClient> ssl;
     if (tls_->cert != nullptr) {
-      ssl = std::make_unique<httplib::SSLClient>(cfg_.host, cfg_.port, tls_->cert, tls_->key);
+      ssl = std::make_unique<httplib::SSLClient>(name, cfg_.port, tls_->cert, tls_->key);
     } else {
-      ssl = std::make_unique<httplib::SSLClient>(cfg_.host, cfg_.port);
+      ssl = std::make_unique<httplib::SSLClient>(name, cfg_.port);
     }
+    if (name != cfg_.host) ssl->set_hostname_addr_map({{name, cfg_.host}});
     // With a CA from the config, it alone is trusted; without one, the system store.
     if (!tls_->ca_path.empty()) ssl->set_ca_cert_path(tls_->ca_path.c_str());
     ssl->enable_server_certificate_verification(true);
@@ -172,6 +176,16 @@ void Client::BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline
   conn->set_connection_timeout(bound(std::chrono::seconds(10)));
   conn->set_read_timeout(bound(std::chrono::seconds(30)));
   conn->set_write_timeout(bound(std::chrono::seconds(30)));
+}
+
+void Client::SetHeaders(httplib::Request* req) {
+  std::string host = cfg_.host.find(':') != std::string::npos ? "[" + cfg_.host + "]" : cfg_.host;
+  req->headers = {{"Accept", "application/json"},
+                  {"User-Agent", "akrobateo-operator"},
+                  {"Host", host + ":" + std::to_string(cfg_.port)}};
+  if (std::string token = token_.Token(); !token.empty()) {
+    req->headers.emplace("Authorization", "Bearer " + token);
+  }
 }
 
 void Client::Wait() {
@@ -215,10 +229,7 @@ Response Client::Request(const std::string& verb, const std::string& method,
   httplib::Request req;
   req.method = method;
   req.path = path;
-  req.headers = {{"Accept", "application/json"}, {"User-Agent", "akrobateo-operator"}};
-  if (std::string token = token_.Token(); !token.empty()) {
-    req.headers.emplace("Authorization", "Bearer " + token);
-  }
+  SetHeaders(&req);
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     req.headers.emplace("Content-Type", content_type);
     req.body = body;
@@ -291,10 +302,7 @@ Response Client::Stream(const std::string& path, int read_timeout_s,
   httplib::Request req;
   req.method = "GET";
   req.path = path;
-  req.headers = {{"Accept", "application/json"}, {"User-Agent", "akrobateo-operator"}};
-  if (std::string token = token_.Token(); !token.empty()) {
-    req.headers.emplace("Authorization", "Bearer " + token);
-  }
+  SetHeaders(&req);
   int status = 0;
   req.response_handler = [&status](const httplib::Response& r) {
     status = r.status;

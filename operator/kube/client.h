@@ -25,7 +25,8 @@
 
 namespace httplib {
 class ClientImpl;
-}
+struct Request;
+}  // namespace httplib
 
 namespace akrobateo::kube {
 
@@ -100,6 +101,8 @@ class Client {
   };
   Client(Config cfg, double qps, int burst, metrics::Metrics* metrics, std::unique_ptr<Tls> tls);
   std::unique_ptr<httplib::ClientImpl> NewConnection();
+  // Accept, User-Agent, Host (the server's, also with tls-server-name) and Authorization.
+  void SetHeaders(httplib::Request* req);
   // Bounds the connection's timeouts by the time left until `deadline`.
   static void BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline);
   void Wait();
