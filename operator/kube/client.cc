@@ -1,13 +1,19 @@
 #include "operator/kube/client.h"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -43,7 +49,8 @@ BioPtr MemBio(const std::string& pem) {
 }  // namespace
 
 std::string Response::Describe() const {
-  if (status == 0) return "request failed: " + error;
+  std::string prefix = request.empty() ? "" : request + ": ";
+  if (status == 0) return prefix + error;
   std::string msg;
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_object() && j.contains("message") && j["message"].is_string()) {
@@ -51,8 +58,78 @@ std::string Response::Describe() const {
   } else {
     msg = body.substr(0, 200);
   }
-  return "HTTP " + std::to_string(status) + ": " + msg;
+  return prefix + "HTTP " + std::to_string(status) + ": " + msg;
 }
+
+namespace {
+
+bool NetworkErrno(int e) {
+  switch (e) {
+    case ECONNREFUSED:
+    case ECONNRESET:
+    case ECONNABORTED:
+    case EPIPE:
+    case ETIMEDOUT:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case ENETDOWN:
+    case EADDRNOTAVAIL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Why a TCP connection to host:port fails, found by making one: httplib reports only that
+// connecting failed (its non-blocking connect leaves errno at EINPROGRESS). Empty when it
+// connects now.
+std::string ProbeConnect(const std::string& host, int port, std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* ai = nullptr;
+  std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &ai); rc != 0) {
+    return "resolve " + host + ": " + gai_strerror(rc);
+  }
+  std::string why;
+  for (addrinfo* a = ai; a != nullptr; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      why = std::string("socket: ") + std::strerror(errno);
+      continue;
+    }
+    int err = 0;
+    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      err = errno;
+      if (err == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        int n = poll(&p, 1, static_cast<int>(timeout.count()));
+        socklen_t len = sizeof err;
+        if (n == 0) {
+          err = ETIMEDOUT;
+        } else if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+          err = errno;
+        }
+      }
+    }
+    close(fd);
+    if (err == 0) {
+      freeaddrinfo(ai);
+      return "";
+    }
+    why = std::string("connect: ") + std::strerror(err);
+  }
+  freeaddrinfo(ai);
+  return why;
+}
+
+std::string Secs(std::chrono::steady_clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Client>> Client::Create(const Config& cfg, double qps, int burst,
                                                metrics::Metrics* metrics) {
@@ -188,6 +265,55 @@ void Client::SetHeaders(httplib::Request* req) {
   }
 }
 
+std::string Client::RequestLine(const std::string& method, const std::string& path) const {
+  std::string host = cfg_.host.find(':') != std::string::npos ? "[" + cfg_.host + "]" : cfg_.host;
+  return method + " " + cfg_.scheme + "://" + host + ":" + std::to_string(cfg_.port) + path;
+}
+
+std::string Client::Failure(int error, httplib::ClientImpl* conn, const Trace& trace,
+                            Clock::time_point deadline) const {
+  const auto e = static_cast<httplib::Error>(error);
+  const std::string sys = NetworkErrno(trace.sys_errno) ? std::strerror(trace.sys_errno) : "";
+  switch (e) {
+    case httplib::Error::Connection: {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left <= std::chrono::milliseconds(0)) return "connect: failed";
+      std::string why = ProbeConnect(
+          cfg_.host, cfg_.port, std::min<std::chrono::milliseconds>(left, std::chrono::seconds(1)));
+      return why.empty() ? "connect: failed (a second attempt connected)" : why;
+    }
+    case httplib::Error::ConnectionTimeout:
+      return "connect: timed out after " + Secs(trace.took);
+    case httplib::Error::SSLConnection: {
+      std::string why = sys;
+      if (trace.tls_error != 0) {
+        const char* reason = ERR_reason_error_string(trace.tls_error);
+        if (reason != nullptr) why = reason;
+      }
+      return "TLS handshake: " + (why.empty() ? std::string("failed") : why);
+    }
+    case httplib::Error::SSLServerVerification: {
+      long v = X509_V_OK;
+      if (auto* ssl = dynamic_cast<httplib::SSLClient*>(conn)) v = ssl->get_openssl_verify_result();
+      if (v != X509_V_OK) {
+        return std::string("TLS: certificate verify failed: ") + X509_verify_cert_error_string(v);
+      }
+      return "TLS: certificate verify failed: the certificate is not valid for " +
+             (cfg_.tls_server_name.empty() ? cfg_.host
+                                           : cfg_.tls_server_name + " (tls-server-name)");
+    }
+    case httplib::Error::SSLLoadingCerts:
+      return "TLS: the CA certificates could not be loaded";
+    case httplib::Error::Read:
+      return "reading the response: " +
+             (sys.empty() ? "connection closed or no answer, after " + Secs(trace.took) : sys);
+    case httplib::Error::Write:
+      return "sending the request: " + (sys.empty() ? std::string("failed") : sys);
+    default:
+      return httplib::to_string(e);
+  }
+}
+
 void Client::Wait() {
   auto wait = limiter_.Reserve();
   auto until = std::chrono::steady_clock::now() + wait;
@@ -201,6 +327,7 @@ Response Client::Request(const std::string& verb, const std::string& method,
                          const std::string& path, const std::string& body,
                          const std::string& content_type, const CallOptions& opts) {
   Response out;
+  out.request = RequestLine(method, path);
   const bool fenced = IsWrite(verb) && !opts.unfenced;
   Wait();
   // Checked again before each send: the fence may have passed while waiting.
@@ -235,6 +362,7 @@ Response Client::Request(const std::string& verb, const std::string& method,
     req.body = body;
   }
   const bool watched = fenced || opts.deadline != Clock::time_point::max();
+  Trace trace;
   auto send = [&]() -> httplib::Result {
     BoundTimeouts(conn.get(), fenced ? std::min(opts.deadline, WriteDeadline()) : opts.deadline);
     std::list<InFlight>::iterator entry;
@@ -244,7 +372,11 @@ Response Client::Request(const std::string& verb, const std::string& method,
       if (!watchdog_.joinable()) watchdog_ = std::thread([this] { Watchdog(); });
     }
     watchdog_cv_.notify_all();
+    auto started = Clock::now();
+    errno = 0;
+    ERR_clear_error();
     httplib::Result res = conn->send(req);
+    trace = Trace{errno, ERR_peek_error(), Clock::now() - started};
     if (watched) {
       std::lock_guard lock(mu_);
       bool aborted = entry->aborted;
@@ -272,7 +404,7 @@ Response Client::Request(const std::string& verb, const std::string& method,
     out.error = fenced && !WritesAllowed() ? "abandoned: the write fence passed"
                                            : "abandoned: deadline passed";
   } else {
-    out.error = httplib::to_string(res.error());
+    out.error = Failure(static_cast<int>(res.error()), conn.get(), trace, opts.deadline);
   }
   if (metrics_ != nullptr) {
     metrics_->ApiRequest(verb, out.status == 0 ? "error" : std::to_string(out.status));
@@ -283,6 +415,7 @@ Response Client::Request(const std::string& verb, const std::string& method,
 Response Client::Stream(const std::string& path, int read_timeout_s,
                         const std::function<bool(std::string_view)>& on_data) {
   Response out;
+  out.request = RequestLine("GET", path);
   if (shutdown_.load()) {
     out.error = "client shut down";
     return out;
@@ -315,7 +448,11 @@ Response Client::Stream(const std::string& path, int read_timeout_s,
     }
     return on_data(std::string_view(data, len));
   };
+  auto started = Clock::now();
+  errno = 0;
+  ERR_clear_error();
   httplib::Result res = conn->send(req);
+  Trace trace{errno, ERR_peek_error(), Clock::now() - started};
   {
     std::lock_guard lock(mu_);
     streams_.erase(conn.get());
@@ -324,9 +461,9 @@ Response Client::Stream(const std::string& path, int read_timeout_s,
     out.status = res->status;
   } else if (status != 0) {
     out.status = status;  // the stream ended early (cancelled, timed out)
-    out.error = httplib::to_string(res.error());
+    out.error = Failure(static_cast<int>(res.error()), conn.get(), trace, Clock::time_point::max());
   } else {
-    out.error = httplib::to_string(res.error());
+    out.error = Failure(static_cast<int>(res.error()), conn.get(), trace, Clock::time_point::max());
   }
   if (metrics_ != nullptr) {
     metrics_->ApiRequest("watch", out.status == 0 ? "error" : std::to_string(out.status));

@@ -31,11 +31,14 @@ struct Request;
 namespace akrobateo::kube {
 
 struct Response {
-  int status = 0;     // HTTP status; 0 when no response arrived
-  std::string body;   // empty for streams
-  std::string error;  // transport error text when status is 0
+  int status = 0;       // HTTP status; 0 when no response arrived
+  std::string body;     // empty for streams
+  std::string error;    // why no response arrived, when status is 0
+  std::string request;  // "GET https://127.0.0.1:6443/api/v1/services"
   bool ok() const { return status >= 200 && status < 300; }
-  // "HTTP 409: <message from the Status body>" or the transport error.
+  // "<request>: HTTP 409: <message from the Status body>" or "<request>: <error>", e.g.
+  // "GET https://127.0.0.1:6443/api/v1/services: connect: Connection refused" or
+  // "...: TLS: certificate verify failed: self-signed certificate".
   std::string Describe() const;
 };
 
@@ -103,6 +106,17 @@ class Client {
   std::unique_ptr<httplib::ClientImpl> NewConnection();
   // Accept, User-Agent, Host (the server's, also with tls-server-name) and Authorization.
   void SetHeaders(httplib::Request* req);
+  // "GET https://host:port/path".
+  std::string RequestLine(const std::string& method, const std::string& path) const;
+  // What went wrong when httplib returned `error` on `conn`: the host:port is in the request
+  // line, this names the step and the cause (errno text, OpenSSL's verify result or error).
+  struct Trace {
+    int sys_errno = 0;            // errno right after httplib returned
+    unsigned long tls_error = 0;  // OpenSSL's first queued error of this thread then
+    Clock::duration took{};
+  };
+  std::string Failure(int error, httplib::ClientImpl* conn, const Trace& trace,
+                      Clock::time_point deadline) const;
   // Bounds the connection's timeouts by the time left until `deadline`.
   static void BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline);
   void Wait();

@@ -1,7 +1,11 @@
 // The client pieces that need no API server: kubeconfig parsing, TLS verification and the
 // watch protocol against loopback HTTP servers started by the test, rate limiter, backoff.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -330,6 +334,96 @@ TEST_CASE("TLS is verified: the right CA connects and sends the token, another C
   CHECK(r2.status == 0);
   CHECK(authorized == 1);
   CHECK(metrics.ApiRequestCount("list", "error") == 1);
+}
+
+TEST_CASE("Request errors name the request, the step and the cause") {
+  // A port nothing listens on.
+  int probe = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  REQUIRE(bind(probe, reinterpret_cast<sockaddr*>(&a), len) == 0);
+  REQUIRE(getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  int closed_port = ntohs(a.sin_port);
+  close(probe);
+
+  kube::Config cfg;
+  cfg.scheme = "https";
+  cfg.host = "127.0.0.1";
+  cfg.port = closed_port;
+  auto client = kube::Client::Create(cfg, 100, 100, nullptr);
+  REQUIRE(client.ok());
+  kube::Response r = client.value()->Request("list", "GET", "/api/v1/services");
+  CHECK(r.status == 0);
+  CHECK(r.Describe() == "GET https://127.0.0.1:" + std::to_string(closed_port) +
+                            "/api/v1/services: connect: Connection refused");
+
+  // A TLS server whose self-signed certificate is not the CA the client trusts.
+  auto server_tls = akrobateo::testing::MakeSelfSigned("apiserver");
+  auto ssl = SslServer(server_tls);
+  ssl->Get("/api/v1/nodes", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  });
+  ssl->Get("/api/v1/namespaces/x/services/y", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 404;
+    res.set_content(R"({"kind":"Status","message":"services \"y\" not found"})",
+                    "application/json");
+  });
+  Serving<httplib::SSLServer> serving(std::move(ssl));
+  std::string base = "https://127.0.0.1:" + std::to_string(serving.port);
+  cfg.port = serving.port;
+  cfg.ca_pem = akrobateo::testing::MakeSelfSigned("another-ca").cert_pem;
+  auto untrusting = kube::Client::Create(cfg, 100, 100, nullptr);
+  REQUIRE(untrusting.ok());
+  r = untrusting.value()->Request("list", "GET", "/api/v1/nodes");
+  CHECK(r.Describe() ==
+        "GET " + base + "/api/v1/nodes: TLS: certificate verify failed: self-signed certificate");
+
+  // The right CA, but a certificate for another name.
+  auto named_tls = akrobateo::testing::MakeSelfSigned("apiserver", "DNS:apiserver.example");
+  auto named = SslServer(named_tls);
+  named->Get("/api/v1/nodes", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  });
+  Serving<httplib::SSLServer> named_serving(std::move(named));
+  kube::Config ncfg = cfg;
+  ncfg.port = named_serving.port;
+  ncfg.ca_pem = named_tls.cert_pem;
+  auto mismatch = kube::Client::Create(ncfg, 100, 100, nullptr);
+  REQUIRE(mismatch.ok());
+  r = mismatch.value()->Request("list", "GET", "/api/v1/nodes");
+  CHECK_MESSAGE(r.Describe().find(": TLS: certificate verify failed: the certificate is not "
+                                  "valid for 127.0.0.1") != std::string::npos,
+                r.Describe());
+
+  // An HTTP error names the request and quotes the Status message.
+  cfg.ca_pem = server_tls.cert_pem;
+  auto trusting = kube::Client::Create(cfg, 100, 100, nullptr);
+  REQUIRE(trusting.ok());
+  r = trusting.value()->Request("get", "GET", "/api/v1/namespaces/x/services/y");
+  CHECK(r.Describe() == "GET " + base +
+                            "/api/v1/namespaces/x/services/y: HTTP 404: services "
+                            "\"y\" not found");
+
+  // TLS spoken to a plain HTTP server: the handshake fails, with OpenSSL's reason.
+  auto plain = std::make_unique<httplib::Server>();
+  Serving<httplib::Server> plain_serving(std::move(plain));
+  cfg.port = plain_serving.port;
+  auto confused = kube::Client::Create(cfg, 100, 100, nullptr);
+  REQUIRE(confused.ok());
+  r = confused.value()->Request("list", "GET", "/api/v1/nodes");
+  CHECK_MESSAGE(r.Describe().rfind("GET https://127.0.0.1:" + std::to_string(plain_serving.port) +
+                                       "/api/v1/nodes: TLS handshake: ",
+                                   0) == 0,
+                r.Describe());
+  CHECK_MESSAGE(r.Describe().find("wrong version number") != std::string::npos, r.Describe());
+
+  // A watch stream's failure reads the same way.
+  kube::Response w = client.value()->Stream("/api/v1/services?watch=true", 5,
+                                            [](std::string_view) { return true; });
+  CHECK(w.Describe() == "GET https://127.0.0.1:" + std::to_string(closed_port) +
+                            "/api/v1/services?watch=true: connect: Connection refused");
 }
 
 TEST_CASE("List + watch: events reach the store, 410 Gone re-lists, bookmarks move the version") {
