@@ -8,6 +8,8 @@
 #include <optional>
 #include <string_view>
 
+#include "akrobateo/version.h"
+
 namespace nftlb {
 
 const char* ProtoName(Proto p) {
@@ -37,7 +39,7 @@ uint8_t ProtoNumber(Proto p) {
 std::string UsageText() {
   return "usage: nftlb [--backend auto|nftables|iptables-legacy] [--table NAME]\n"
          "             [--source-range CIDR]... [--resync SECONDS] [--node-ips LIST]\n"
-         "             [--once | --delete | --dry-run]\n"
+         "             [--once | --delete | --dry-run] [--version]\n"
          "             --forward PROTO/PORT=ADDR:PORT [--forward ...]\n"
          "  PROTO tcp|udp|sctp; ADDR an IPv4 address, [IPv6], node (first IPv4 of\n"
          "  --node-ips) or [node] (first IPv6 of --node-ips).\n";
@@ -190,6 +192,7 @@ ParseResult ParseConfig(const std::vector<std::string>& args) {
       return std::nullopt;
     };
     if (flag == "-h" || flag == "--help") return HelpRequested{UsageText()};
+    if (flag == "--version") return HelpRequested{akrobateo::version::Line("nftlb") + "\n"};
     if (flag == "--once" || flag == "--delete" || flag == "--dry-run") {
       if (auto e = no_value(flag)) return *e;
       ++modes;

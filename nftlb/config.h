@@ -42,6 +42,7 @@ struct Config {
 struct ParseError {
   std::string message;  // names the flag and the bad value
 };
+// --help or --version: print `text` on stdout, exit 0.
 struct HelpRequested {
   std::string text;
 };

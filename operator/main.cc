@@ -16,6 +16,7 @@
 #include <thread>
 #include <tuple>
 
+#include "akrobateo/version.h"
 #include "operator/base/log.h"
 #include "operator/cache/caches.h"
 #include "operator/kube/client.h"
@@ -120,10 +121,11 @@ int Run(const Flags& f) {
   }
   std::string ns = f.ns.empty() ? OwnNamespace() : f.ns;
   spdlog::info(
-      "starting version=0.1.0 server={}://{}:{} config=\"{}\" namespace={} class={} "
+      "starting version={} revision={} server={}://{}:{} config=\"{}\" namespace={} class={} "
       "default_class={} image={} workers={} qps={} burst={} leader_elect={}",
-      cfg->scheme, cfg->host, cfg->port, cfg->source, ns, f.lb_class, f.default_class, f.image,
-      f.workers, f.qps, f.burst, f.leader_elect);
+      version::kVersion, version::kRevision.empty() ? "unknown" : version::kRevision, cfg->scheme,
+      cfg->host, cfg->port, cfg->source, ns, f.lb_class, f.default_class, f.image, f.workers, f.qps,
+      f.burst, f.leader_elect);
 
   metrics::Metrics metrics;
   auto client_or = kube::Client::Create(*cfg, f.qps, f.burst, &metrics);
@@ -281,6 +283,7 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   akrobateo::Flags f;
   CLI::App app{"akrobateo-operator: LoadBalancer Services through nftlb DaemonSets"};
+  app.set_version_flag("--version", akrobateo::version::Line("akrobateo-operator"));
   app.add_option("--kubeconfig", f.kubeconfig,
                  "kubeconfig path (else $KUBECONFIG, else in-cluster)");
   app.add_option("--namespace", f.ns,

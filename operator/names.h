@@ -3,6 +3,8 @@
 
 #include <string_view>
 
+#include "akrobateo/version.h"
+
 namespace akrobateo::names {
 
 // Labels on every DaemonSet and its pods.
@@ -37,7 +39,8 @@ inline constexpr std::string_view kEndpointSliceServiceLabel = "kubernetes.io/se
 // Defaults.
 inline constexpr std::string_view kDefaultNamespace = "akrobateo-system";
 inline constexpr std::string_view kDefaultClass = "akrobateo.dev/nftlb";
-inline constexpr std::string_view kDefaultImage = "akrobateo/nftlb:dev";
+// The balancer image of this release: akrobateo/nftlb:<project version> (docs/design.md).
+inline constexpr std::string_view kDefaultImage = version::kNftlbImage;
 inline constexpr std::string_view kDefaultPriorityClass = "system-node-critical";
 inline constexpr std::string_view kContainerName = "nftlb";
 inline constexpr std::string_view kDaemonSetPrefix = "akrobateo-";

@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "akrobateo/version.h"
+
 namespace akrobateo::kube {
 
 // Parsed TLS material, owned once and handed to each new connection.
@@ -255,10 +257,16 @@ void Client::BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline
   conn->set_write_timeout(bound(std::chrono::seconds(30)));
 }
 
+std::string UserAgent() {
+  std::string ua = "akrobateo-operator/" + std::string(version::kVersion);
+  if (!version::kRevision.empty()) ua += " (" + std::string(version::kRevision) + ")";
+  return ua;
+}
+
 void Client::SetHeaders(httplib::Request* req) {
   std::string host = cfg_.host.find(':') != std::string::npos ? "[" + cfg_.host + "]" : cfg_.host;
   req->headers = {{"Accept", "application/json"},
-                  {"User-Agent", "akrobateo-operator"},
+                  {"User-Agent", UserAgent()},
                   {"Host", host + ":" + std::to_string(cfg_.port)}};
   if (std::string token = token_.Token(); !token.empty()) {
     req->headers.emplace("Authorization", "Bearer " + token);

@@ -141,6 +141,9 @@ class Client {
   bool closing_ = false;
 };
 
+// "akrobateo-operator/0.1.0 (abc1234)": the User-Agent of every request.
+std::string UserAgent();
+
 // Path escaping for query values (label selectors, continue tokens).
 std::string QueryEscape(std::string_view s);
 

@@ -50,6 +50,14 @@ TEST_CASE("bad input exits 2 and names the bad value") {
   }
 }
 
+TEST_CASE("--version prints the CMake project version and the git revision, exits 0") {
+  ProcessResult pr = Run({"--version"});
+  CHECK(pr.exit_code == 0);
+  std::string want = std::string("nftlb ") + AKROBATEO_TEST_VERSION;
+  if (std::string(AKROBATEO_TEST_REVISION) != "") want += " (" AKROBATEO_TEST_REVISION ")";
+  CHECK(pr.out == want + "\n");
+}
+
 TEST_CASE("--help exits 0") {
   ProcessResult pr = Run({"--help"});
   CHECK(pr.exit_code == 0);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The operator's command line as a user meets it, before it talks to any API server: exit
 # status 2 and a message naming the problem for configurations it refuses.
-# Usage: cli_test.sh PATH/TO/akrobateo-operator   (ctest operator_cli, label unit)
+# Usage: cli_test.sh PATH/TO/akrobateo-operator VERSION [REVISION]   (ctest operator_cli, label
+# unit; VERSION and REVISION come from CMake: project(... VERSION) and git at configure time)
 set -uo pipefail
-op=$1
+op=$1 version=$2 revision=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -45,4 +46,8 @@ expect "leader election timings out of order: exit 2" 2 'renew deadline must be 
   "$op" --kubeconfig "$tmp/exec" --leader-elect-renew-deadline=1s --leader-elect-retry-period=2s
 expect "a bad duration: exit 2, names it" 2 'bad duration "soon"' -- \
   "$op" --kubeconfig "$tmp/exec" --leader-elect-lease-duration=soon
+want="akrobateo-operator $version${revision:+ ($revision)}"
+expect "--version prints '$want', exits 0" 0 "^$(sed 's/[.()]/\\&/g' <<<"$want")\$" -- "$op" --version
+expect "the default --nftlb-image is akrobateo/nftlb:$version" 0 "--nftlb-image TEXT=akrobateo/nftlb:$version( |\$)" -- \
+  "$op" --help
 exit "$fail"

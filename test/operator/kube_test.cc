@@ -307,8 +307,10 @@ TEST_CASE("TLS is verified: the right CA connects and sends the token, another C
   auto server_tls = akrobateo::testing::MakeSelfSigned("apiserver");
   auto ssl = SslServer(server_tls);
   std::atomic<int> authorized{0};
+  std::string user_agent;
   ssl->Get("/api/v1/nodes", [&](const httplib::Request& req, httplib::Response& res) {
     if (req.get_header_value("Authorization") == "Bearer s3cret") ++authorized;
+    user_agent = req.get_header_value("User-Agent");
     res.set_content(R"({"kind":"NodeList","items":[]})", "application/json");
   });
   Serving<httplib::SSLServer> serving(std::move(ssl));
@@ -326,6 +328,11 @@ TEST_CASE("TLS is verified: the right CA connects and sends the token, another C
   CHECK_MESSAGE(r.status == 200, r.Describe());
   CHECK(authorized == 1);
   CHECK(metrics.ApiRequestCount("list", "200") == 1);
+  // The User-Agent names the operator, the CMake project version and the git revision.
+  std::string want_ua = std::string("akrobateo-operator/") + AKROBATEO_TEST_VERSION;
+  if (std::string(AKROBATEO_TEST_REVISION) != "") want_ua += " (" AKROBATEO_TEST_REVISION ")";
+  CHECK(user_agent == want_ua);
+  CHECK(kube::UserAgent() == want_ua);
 
   cfg.ca_pem = akrobateo::testing::MakeSelfSigned("someone-else").cert_pem;
   auto bad = kube::Client::Create(cfg, 100, 100, &metrics);

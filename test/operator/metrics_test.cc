@@ -32,6 +32,14 @@ TEST_CASE("Every SPEC metric is exposed with its type") {
   CHECK(m::ResidentMemoryBytes() > 0);
 }
 
+TEST_CASE("akrobateo_build_info names the CMake project version and the git revision") {
+  std::string text = m::Metrics().Render();
+  CHECK(text.find("# TYPE akrobateo_build_info gauge\n") != std::string::npos);
+  std::string want = std::string("\nakrobateo_build_info{version=\"") + AKROBATEO_TEST_VERSION +
+                     "\",revision=\"" + AKROBATEO_TEST_REVISION + "\"} 1\n";
+  CHECK_MESSAGE(text.find(want) != std::string::npos, want);
+}
+
 TEST_CASE("Bind addresses") {
   CHECK(m::ParseBindAddress(":8080")->host == "0.0.0.0");
   CHECK(m::ParseBindAddress(":8080")->port == 8080);
