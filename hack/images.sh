@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make images`: builds akrobateo/nftlb:dev and akrobateo/operator:dev from their Dockerfiles
 # (build context: the repository root), after making sure the Debian base image exists
 # (hack/base-image.sh: debootstrap once per machine, or a pull where AKROBATEO_BASE_IMAGE names a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // akrobateo-operator: gives type LoadBalancer Services an address through one nftlb DaemonSet
 // each. Wiring only: flags -> config -> caches -> queue -> workers; see docs/operator.md.
 #include <malloc.h>

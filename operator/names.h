@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every label, annotation, field manager and default name the operator uses, declared once.
 #pragma once
 

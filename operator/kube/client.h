@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small Kubernetes REST client over cpp-httplib + OpenSSL: TLS always verified, bearer token
 // or client certificate, one client-side rate limiter, a counter per verb and status code,
 // cancellable streaming GETs for watches, per-request deadlines, and a write fence: the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where and how to reach the API server: from a kubeconfig file or from the in-cluster
 // service account. TLS is always verified; a kubeconfig asking to skip verification is refused.
 #pragma once

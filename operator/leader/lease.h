@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Leader election on a coordination.k8s.io/v1 Lease (verbs get, create, update), like
 // client-go's leaderelection: acquire when the lease is free, ours, or has not been renewed
 // for its duration as observed on our own clock; renew every retry period; leadership ends at

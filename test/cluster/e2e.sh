@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make test-cluster`: the operator end to end on the real control plane of cluster.sh, run as
 # users run it (deploy/'s ServiceAccount and RBAC, a token from `kubectl create token`), with
 # kubectl as the client. One line per check; the last line is `N passed, M failed[, K skipped]`.

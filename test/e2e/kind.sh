@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # akrobateo on a real kind cluster (kind-config.yaml: one control-plane node, two workers).
 #
 #   kind.sh up       create the cluster (kept if it exists); kubeconfig in build/kind/kubeconfig

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The nftlb binary's contract for bad input and --dry-run: exit 2 with a message naming
 // the bad value, and the dry-run text on stdout. No case here changes kernel state.
 #include <doctest/doctest.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The operator's command line as a user meets it, before it talks to any API server: exit
 # status 2 and a message naming the problem for configurations it refuses.
 # Usage: cli_test.sh PATH/TO/akrobateo-operator VERSION [REVISION]   (ctest operator_cli, label

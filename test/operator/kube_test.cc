@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client pieces that need no API server: kubeconfig parsing, TLS verification and the
 // watch protocol against loopback HTTP servers started by the test, rate limiter, backoff.
 #include <arpa/inet.h>

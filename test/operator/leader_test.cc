@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Leader election against a Lease served by a loopback HTTP server that the test can stall:
 // leadership (the client's write fence) ends at the renew deadline even while a renewal hangs,
 // Hold() returns then, writes are refused from that moment and abandoned when in flight.

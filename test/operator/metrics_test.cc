@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The /metrics exposition names SPEC fixes, the bind address parser, log escaping.
 #include "operator/metrics/metrics.h"
 

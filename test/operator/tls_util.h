@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test-only TLS material: a fresh self-signed P-256 certificate (for 127.0.0.1 unless told
 // otherwise), as PEM.
 #pragma once
