@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The project's entry points. Each target is a thin call into CMake or a script under test/ or
 # hack/; the scripts say what they do.
 SHELL := /bin/bash

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian bookworm base image the Dockerfiles start FROM, locally, with debootstrap.
 #
 # Why: this machine has a Docker engine but no registry, so `FROM debian:bookworm-slim` cannot be

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every build and test dependency from Debian's archive. Idempotent: a machine that
 # already has everything runs no apt command at all.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Used inside the Dockerfiles' "rootfs" stage: copies the given programs, and exactly the shared
 # libraries they load (their ldd closure plus the dynamic loader), into DEST, which the final
 # stage copies onto an empty image. That is how an image carries "only its runtime libs":

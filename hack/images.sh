@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make images`: builds akrobateo/nftlb:dev and akrobateo/operator:dev from their Dockerfiles
 # (build context: the repository root), after making sure the Debian base image exists
 # (hack/base-image.sh: debootstrap once per machine, or a pull where AKROBATEO_BASE_IMAGE names a
-# registry image). Prints each image's size.
+# registry image), and tags each also with the project version of CMakeLists.txt
+# (akrobateo/nftlb:0.1.0: the operator's default --nftlb-image; docs/design.md). The binaries
+# inside print the git revision with --version (passed in as a build argument, since the build
+# context has no .git). Prints each image's size.
 #   IMAGES="nftlb" hack/images.sh   builds only nftlb
 #   TAG=v0.1.0 hack/images.sh       another tag than dev
 set -euo pipefail
@@ -11,6 +15,9 @@ cd "$(dirname "$0")/.."
 BASE_IMAGE="${AKROBATEO_BASE_IMAGE:-localhost/akrobateo-debian:bookworm-minbase}"
 TAG="${TAG:-dev}"
 IMAGES="${IMAGES:-nftlb operator}"
+VERSION=$(sed -nE 's/^project\(akrobateo .*VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' CMakeLists.txt)
+[ -n "$VERSION" ] || { echo "images: no project(akrobateo ... VERSION x.y.z) in CMakeLists.txt" >&2; exit 1; }
+REVISION=$(git rev-parse --short=7 HEAD 2>/dev/null || true)
 
 if ! docker info >/dev/null 2>&1; then
   echo "images: no Docker engine answers (docker info failed); cannot build images" >&2
@@ -30,14 +37,15 @@ for name in $IMAGES; do
   # The build stage is tagged too (akrobateo-build/NAME), so that it stays the layer cache of the
   # next build while older build stages become dangling and are pruned below.
   if ! { docker build --force-rm -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-           --target build -t "akrobateo-build/$name:$TAG" . &&
+           --build-arg "AKROBATEO_REVISION=$REVISION" --target build -t "akrobateo-build/$name:$TAG" . &&
          docker build --force-rm -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-           -t "$image" .; } >"build/images/$name.log" 2>&1; then
+           --build-arg "AKROBATEO_REVISION=$REVISION" -t "$image" . &&
+         docker tag "$image" "akrobateo/$name:$VERSION"; } >"build/images/$name.log" 2>&1; then
     echo "images: building $image failed; last lines of build/images/$name.log:" >&2
     tail -30 "build/images/$name.log" >&2
     exit 1
   fi
   size=$(docker image inspect -f '{{.Size}}' "$image")
   docker image prune -f --filter label=akrobateo.stage=build >/dev/null
-  echo "images: $image $(awk -v b="$size" 'BEGIN { printf "%.1f MB (%d bytes)", b / 1e6, b }'), built in $((SECONDS - start)) s"
+  echo "images: $image (also akrobateo/$name:$VERSION) $(awk -v b="$size" 'BEGIN { printf "%.1f MB (%d bytes)", b / 1e6, b }'), built in $((SECONDS - start)) s"
 done

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IP addresses and CIDR ranges as small value types, parsed strictly from their text form.
 // nftlb needs the raw network-order bytes (for netlink expressions) and a canonical text
 // (for nft/iptables output and error messages); both live here.

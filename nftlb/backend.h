@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What nftlb needs from a packet-filter backend: install a ruleset as one transaction,
 // remove it, tell whether the kernel still holds exactly it, and show it as text.
 #ifndef AKROBATEO_NFTLB_BACKEND_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "nftlb/config.h"
 
 #include <netinet/in.h>
@@ -8,6 +9,8 @@
 #include <cstdlib>
 #include <optional>
 #include <string_view>
+
+#include "akrobateo/version.h"
 
 namespace nftlb {
 
@@ -39,7 +42,7 @@ std::string UsageText() {
   return "usage: nftlb [--backend auto|nftables|iptables-legacy] [--table NAME]\n"
          "             [--source-range CIDR]... [--resync SECONDS]\n"
          "             [--node-ips LIST | --node-ips-env NAME]\n"
-         "             [--once | --delete | --dry-run | --check]\n"
+         "             [--once | --delete | --dry-run | --check] [--version]\n"
          "             --forward PROTO/PORT=ADDR:PORT [--forward ...]\n"
          "  PROTO tcp|udp|sctp; ADDR an IPv4 address, [IPv6], node (first IPv4 of\n"
          "  the node IPs) or [node] (first IPv6 of the node IPs). --node-ips-env reads\n"
@@ -236,6 +239,7 @@ ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& e
       return std::nullopt;
     };
     if (flag == "-h" || flag == "--help") return HelpRequested{UsageText()};
+    if (flag == "--version") return HelpRequested{akrobateo::version::Line("nftlb") + "\n"};
     if (flag == "--once" || flag == "--delete" || flag == "--dry-run" || flag == "--check") {
       if (auto e = no_value(flag)) return *e;
       ++modes;

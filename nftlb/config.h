@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nftlb's command line as a value type. ParseConfig turns argv into a Config or an error
 // message naming the bad value; it never touches the kernel, so bad input (exit 2) cannot
 // change anything that is installed. The only thing it reads besides argv is the
@@ -45,6 +46,7 @@ struct Config {
 struct ParseError {
   std::string message;  // names the flag and the bad value
 };
+// --help or --version: print `text` on stdout, exit 0.
 struct HelpRequested {
   std::string text;
 };

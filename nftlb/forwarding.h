@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Packet forwarding for the pod's network namespace. IPv4 is switched on per interface
 // through rtnetlink (RTM_SETLINK, IFLA_AF_SPEC/AF_INET/IFLA_INET_CONF), which needs only
 // CAP_NET_ADMIN and no writable /proc/sys, so the global net.ipv4.ip_forward stays as it

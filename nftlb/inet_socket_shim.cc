@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LD_PRELOAD shim for the iptables-legacy tools that nftlb runs (never loaded into nftlb).
 //
 // libiptc opens socket(AF_INET[6], SOCK_RAW, IPPROTO_RAW) only to call the netfilter

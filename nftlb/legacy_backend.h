@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The iptables-legacy backend for kernels where nf_tables is unusable: nftlb's own chains
 // (<TABLE>-PRE and <TABLE>-POST in nat, <TABLE>-FWD in filter for --source-range), each
 // hooked by one jump, applied with iptables-legacy-restore --noflush (ip6tables-legacy-

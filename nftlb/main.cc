@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nftlb: installs one atomic nftables table (iptables-legacy fallback) that DNATs traffic
 // arriving on given ports to targets and masquerades it. See docs/nftlb.md.
 #include <signal.h>

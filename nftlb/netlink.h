@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A NETLINK_NETFILTER socket (RAII over libmnl) and the nf_tables batch it sends. A batch
 // is BEGIN, objects, END in one sendmsg: the kernel applies all of it or none of it. Every
 // object message asks for an ACK and SendBatch checks each one by sequence number.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The nftables backend: one `inet` table, replaced as a whole in one netlink batch
 // (NEWTABLE, DELTABLE, NEWTABLE, chains, rules) built with libnftnl and sent with libmnl.
 // A table that is not there yet is created by a batch without the delete (see Install).

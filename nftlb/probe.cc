@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "nftlb/probe.h"
 
 #include "nftlb/legacy_backend.h"

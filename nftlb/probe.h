@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chooses the backend. `auto` asks the kernel what it can do, in order: an nfnetlink
 // socket, NFT_MSG_GETGEN, then a validate-only batch holding the real table, nat chains,
 // dnat/masquerade and filter expressions. Any refusal means iptables-legacy, with the

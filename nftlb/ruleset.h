@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The desired state: what nftlb wants in the kernel, independent of the backend. Both
 // backends render it (nftables as netlink objects and `nft -f` text, iptables-legacy as
 // iptables-restore text), so the dry-run output and the installed rules come from one model.

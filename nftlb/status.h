@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The result of an operation that talks to the kernel or a tool: ok, or a message that
 // already says what failed and why (with the errno text where there is one).
 #ifndef AKROBATEO_NFTLB_STATUS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a tool (iptables-legacy-restore and friends) with the given stdin and collects its
 // output and exit status. The child's fds are pipes owned by this call; nothing outlives it.
 #ifndef AKROBATEO_NFTLB_SUBPROCESS_H_

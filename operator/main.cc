@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // akrobateo-operator: gives type LoadBalancer Services an address through one nftlb DaemonSet
 // each. Wiring only: flags -> config -> caches -> queue -> workers; see docs/operator.md.
 #include <malloc.h>
@@ -9,11 +10,14 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <thread>
+#include <tuple>
 
+#include "akrobateo/version.h"
 #include "operator/base/log.h"
 #include "operator/cache/caches.h"
 #include "operator/kube/client.h"
@@ -48,6 +52,11 @@ struct Flags {
   int burst = 30;
   std::string log_format = "text";
   int verbosity = 0;
+  // Leader election timings (hidden flags; docs/operator.md).
+  std::string lease_duration = "15s";
+  std::string renew_deadline = "10s";
+  std::string retry_period = "2s";
+  leader::LeaseOptions lease;
 };
 
 // Set by the signal thread, read by everything that waits.
@@ -102,25 +111,22 @@ int Run(const Flags& f) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::string kubeconfig = f.kubeconfig;
-  if (kubeconfig.empty()) {
-    if (const char* env = std::getenv("KUBECONFIG"); env != nullptr && *env != '\0') {
-      kubeconfig = env;
-      kubeconfig = kubeconfig.substr(0, kubeconfig.find(':'));
-    }
-  }
-  Result<kube::Config> cfg =
-      kubeconfig.empty() ? kube::LoadInCluster() : kube::LoadKubeconfig(kubeconfig);
+  // --kubeconfig names one file; $KUBECONFIG may list several, merged as kubectl does.
+  const char* env = std::getenv("KUBECONFIG");
+  Result<kube::Config> cfg = !f.kubeconfig.empty()            ? kube::LoadKubeconfig(f.kubeconfig)
+                             : env != nullptr && *env != '\0' ? kube::LoadKubeconfigList(env)
+                                                              : kube::LoadInCluster();
   if (!cfg) {
     spdlog::error("config error=\"{}\"", cfg.error());
     return 2;
   }
   std::string ns = f.ns.empty() ? OwnNamespace() : f.ns;
   spdlog::info(
-      "starting version=0.1.0 server={}://{}:{} config=\"{}\" namespace={} class={} "
+      "starting version={} revision={} server={}://{}:{} config=\"{}\" namespace={} class={} "
       "default_class={} image={} workers={} qps={} burst={} leader_elect={}",
-      cfg->scheme, cfg->host, cfg->port, cfg->source, ns, f.lb_class, f.default_class, f.image,
-      f.workers, f.qps, f.burst, f.leader_elect);
+      version::kVersion, version::kRevision.empty() ? "unknown" : version::kRevision, cfg->scheme,
+      cfg->host, cfg->port, cfg->source, ns, f.lb_class, f.default_class, f.image, f.workers, f.qps,
+      f.burst, f.leader_elect);
 
   metrics::Metrics metrics;
   auto client_or = kube::Client::Create(*cfg, f.qps, f.burst, &metrics);
@@ -129,6 +135,8 @@ int Run(const Flags& f) {
     return 2;
   }
   kube::Client& client = *client_or.value();
+  // With leader election nothing is written before the Lease is ours (leader/lease.h).
+  if (f.leader_elect) client.FenceWrites(kube::Client::Clock::time_point::min());
 
   std::string selector =
       std::string(names::kManagedByLabel) + "=" + std::string(names::kManagedByValue);
@@ -173,7 +181,11 @@ int Run(const Flags& f) {
   });
 
   Shutdown shutdown;
-  leader::LeaderElector elector(&client, {ns, std::string(names::kLeaseName), identity});
+  leader::LeaseOptions lease = f.lease;
+  lease.ns = ns;
+  lease.name = std::string(names::kLeaseName);
+  lease.identity = identity;
+  leader::LeaderElector elector(&client, lease);
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -233,8 +245,13 @@ int Run(const Flags& f) {
     });
     if (f.leader_elect) {
       if (!elector.Hold()) {
-        exit_code = 1;  // lost the lease: stop writing at once, let the kubelet restart us
-        shutdown.Trigger();
+        // Lost the lease: writes are already refused (the client's write fence passed at the
+        // renew deadline). Exit now rather than after an orderly stop, which could wait on
+        // the very API connection that stalled; the kubelet restarts us as a follower.
+        metrics.SetLeader(false);
+        spdlog::error("exit=1 leadership lost");
+        spdlog::default_logger()->flush();
+        std::_Exit(1);
       }
     } else {
       while (!shutdown.WaitFor(std::chrono::hours(1))) {
@@ -267,6 +284,7 @@ int main(int argc, char** argv) {
   mallopt(M_ARENA_MAX, 2);
   akrobateo::Flags f;
   CLI::App app{"akrobateo-operator: LoadBalancer Services through nftlb DaemonSets"};
+  app.set_version_flag("--version", akrobateo::version::Line("akrobateo-operator"));
   app.add_option("--kubeconfig", f.kubeconfig,
                  "kubeconfig path (else $KUBECONFIG, else in-cluster)");
   app.add_option("--namespace", f.ns,
@@ -298,11 +316,34 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("-v", f.verbosity, "log verbosity (0 info, 1 debug, 2 trace)")
       ->check(CLI::Range(0, 10));
+  // Hidden: leader election timings, for tests and unusual clusters (docs/operator.md).
+  app.add_option("--leader-elect-lease-duration", f.lease_duration)->group("");
+  app.add_option("--leader-elect-renew-deadline", f.renew_deadline)->group("");
+  app.add_option("--leader-elect-retry-period", f.retry_period)->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  for (auto [flag, text, out] :
+       {std::tuple{"--leader-elect-lease-duration", &f.lease_duration, &f.lease.lease_duration},
+        std::tuple{"--leader-elect-renew-deadline", &f.renew_deadline, &f.lease.renew_deadline},
+        std::tuple{"--leader-elect-retry-period", &f.retry_period, &f.lease.retry_period}}) {
+    auto d = akrobateo::leader::ParseDuration(*text);
+    if (!d) {
+      std::fprintf(stderr, "%s: %s\n", flag, d.error().c_str());
+      return 2;
+    }
+    *out = *d;
+  }
+  if (std::string err = akrobateo::leader::CheckTimings(f.lease); !err.empty()) {
+    std::fprintf(stderr,
+                 "leader election timings: %s (lease duration %s, renew deadline %s, "
+                 "retry period %s)\n",
+                 err.c_str(), f.lease_duration.c_str(), f.renew_deadline.c_str(),
+                 f.retry_period.c_str());
+    return 2;
   }
   akrobateo::SetupLogging(f.log_format, f.verbosity);
   return akrobateo::Run(f);

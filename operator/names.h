@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every label, annotation, field manager and default name the operator uses, declared once.
 #pragma once
 
 #include <string_view>
+
+#include "akrobateo/version.h"
 
 namespace akrobateo::names {
 
@@ -37,7 +40,8 @@ inline constexpr std::string_view kEndpointSliceServiceLabel = "kubernetes.io/se
 // Defaults.
 inline constexpr std::string_view kDefaultNamespace = "akrobateo-system";
 inline constexpr std::string_view kDefaultClass = "akrobateo.dev/nftlb";
-inline constexpr std::string_view kDefaultImage = "akrobateo/nftlb:dev";
+// The balancer image of this release: akrobateo/nftlb:<project version> (docs/design.md).
+inline constexpr std::string_view kDefaultImage = version::kNftlbImage;
 inline constexpr std::string_view kDefaultPriorityClass = "system-node-critical";
 inline constexpr std::string_view kContainerName = "nftlb";
 // nftlb inside its image (nftlb/Dockerfile installs it there): the container's command and

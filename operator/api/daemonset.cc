@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "operator/api/daemonset.h"
 
 #include <openssl/evp.h>

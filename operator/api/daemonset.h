@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The DaemonSet the operator writes, as a value type, and its encoder to API JSON. The spec hash
 // (over the encoded object) is stored as an annotation so that an unchanged desired DaemonSet
 // is never written again.

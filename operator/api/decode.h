@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoders: API JSON -> the trimmed types of types.h. They never throw and never trust the
 // input: missing or mistyped fields become defaults, a non-object is an error naming it.
 #pragma once

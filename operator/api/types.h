@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Trimmed, typed copies of the Kubernetes objects the operator caches. Only the fields the
 // operator reads are kept; raw JSON is never stored (memory footprint: see docs/operator.md).
 #pragma once

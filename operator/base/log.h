@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // spdlog set-up: one line per event, human text or JSON objects (--log-format), level from -v.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Result<T>: a value or an error message, returned at every boundary that can fail on input
 // from outside (API JSON, kubeconfig files, HTTP). Exceptions never cross these boundaries.
 #pragma once

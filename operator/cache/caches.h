@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The five caches the operator reads: Services and Nodes and EndpointSlices cluster-wide,
 // balancer DaemonSets and pods in the operator namespace (label-selected).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A secondary index of a Store: for each index value (e.g. the UID of the Service a balancer
 // pod belongs to), the keys of the items that carry it. Lets a reconcile read the few items of
 // one Service instead of scanning the whole cache. Not synchronised: the Store guards it.

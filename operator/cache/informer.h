@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Informer<T>: a ListWatcher feeding a Store<T> through a decoder, with handlers that see the
 // old and the new trimmed value. Handlers only enqueue Service keys (no API calls).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An informer-like store: trimmed objects keyed by "namespace/name" (or "name"), safe for one
 // writer (the watch thread) and many readers (the reconcile workers). Readers copy out what
 // they need under a shared lock; nothing holds references across calls. Optionally one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Capped exponential backoff with full jitter, for watch re-establishment and retries.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where and how to reach the API server: from a kubeconfig file or from the in-cluster
 // service account. TLS is always verified; a kubeconfig asking to skip verification is refused.
 #pragma once
@@ -21,11 +22,18 @@ struct Config {
   std::string token;       // static bearer token
   std::string token_file;  // re-read when it may have rotated
   std::string ns;          // kubeconfig context namespace or in-cluster namespace; may be empty
-  std::string source;      // where this came from, for the log
+  std::string tls_server_name;  // kubeconfig tls-server-name: SNI and the name verified
+  std::string source;           // where this came from, for the log
 };
 
-// `path` names a kubeconfig; its current-context is used.
+// `path` names a kubeconfig; its current-context is used. Entries that ask for what this
+// client does not implement (a user with exec, auth-provider, basic auth or impersonation; a
+// cluster with proxy-url) are refused, naming the field and the entry.
 Result<Config> LoadKubeconfig(const std::string& path);
+// $KUBECONFIG: colon-separated files merged as kubectl merges them (for clusters, users and
+// contexts the first file that defines a name wins; current-context from the first file that
+// sets one; files that do not exist are skipped).
+Result<Config> LoadKubeconfigList(const std::string& list);
 // From KUBERNETES_SERVICE_HOST/PORT and the service-account files.
 Result<Config> LoadInCluster();
 

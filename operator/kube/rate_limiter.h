@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Client-side token bucket (--qps, --burst) shared by every request the operator makes, like
 // client-go's: a burst of `burst` requests, then `qps` per second.
 #pragma once

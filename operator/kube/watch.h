@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // List + watch of one resource, like client-go's reflector: a paged list, then a watch from
 // its resourceVersion with bookmarks and a server timeout; the watch resumes from the last
 // seen resourceVersion, a 410 Gone (or any other failure) re-lists, errors back off with

@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "operator/leader/lease.h"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "operator/api/decode.h"
@@ -19,7 +22,44 @@ std::string LeasePath(const std::string& ns, const std::string& name = "") {
 
 }  // namespace
 
-void LeaderElector::Sleep(std::chrono::steady_clock::duration d) {
+std::string CheckTimings(const LeaseOptions& o) {
+  using std::chrono::milliseconds;
+  if (o.retry_period <= milliseconds(0)) return "the retry period must be positive";
+  if (o.lease_duration.count() % 1000 != 0 || o.lease_duration < milliseconds(1000)) {
+    return "the lease duration must be a whole number of seconds, at least 1s";
+  }
+  if (o.renew_deadline <= o.retry_period) {
+    return "the renew deadline must be longer than the retry period";
+  }
+  if (o.lease_duration <= o.renew_deadline) {
+    return "the lease duration must be longer than the renew deadline";
+  }
+  return "";
+}
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  std::string s(text);
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  std::string unit(end);
+  double ms = 0;
+  if (end == s.c_str() || !(v >= 0)) return Error{"bad duration \"" + s + "\""};
+  if (unit.empty() || unit == "s") {
+    ms = v * 1000;
+  } else if (unit == "ms") {
+    ms = v;
+  } else if (unit == "m") {
+    ms = v * 60000;
+  } else if (unit == "h") {
+    ms = v * 3600000;
+  } else {
+    return Error{"bad duration \"" + s + "\" (units: ms, s, m, h)"};
+  }
+  if (ms > 1e9) return Error{"duration \"" + s + "\" is too long"};
+  return std::chrono::milliseconds(static_cast<int64_t>(ms + 0.5));
+}
+
+void LeaderElector::Sleep(Clock::duration d) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, d, [this] { return stop_.load(); });
 }
@@ -32,8 +72,27 @@ void LeaderElector::Stop() {
   cv_.notify_all();
 }
 
-LeaderElector::Outcome LeaderElector::TryAcquireOrRenew() {
+void LeaderElector::Lost(const char* why) {
+  client_->FenceWrites(Clock::time_point::min());
+  spdlog::error("leader lost lease={}/{} identity={} reason=\"{}\"; writes stopped", opts_.ns,
+                opts_.name, opts_.identity, why);
+}
+
+LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadline, bool renewing) {
+  // Leadership won by this attempt lasts until the renew deadline counted from *before* the
+  // first request: whoever watches the Lease sees our write after that, and waits the whole
+  // lease duration from then on before taking over.
+  const Clock::time_point started = Clock::now();
+  const kube::CallOptions call{deadline, /*unfenced=*/true};
+  auto granted = [&] {
+    auto until = started + opts_.renew_deadline;
+    if (Clock::now() >= until) return Outcome::kError;  // too late to count
+    client_->FenceWrites(until);
+    return Outcome::kLeader;
+  };
   std::string now = reconcile::MicroTimeNow();
+  const int64_t duration_s =
+      std::chrono::duration_cast<std::chrono::seconds>(opts_.lease_duration).count();
   auto body = [&](const std::string& holder, int64_t duration, const std::string& rv) {
     json spec = {{"holderIdentity", holder},
                  {"leaseDurationSeconds", duration},
@@ -48,14 +107,16 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew() {
                 {"spec", spec}}
         .dump();
   };
-  kube::Response g = client_->Request("get", "GET", LeasePath(opts_.ns, opts_.name));
-  if (g.status == 404) {
+  kube::Response g =
+      client_->Request("get", "GET", LeasePath(opts_.ns, opts_.name), "", "application/json", call);
+  if (g.status == 404 && !renewing) {
     acquire_time_ = now;
     transitions_ = 0;
-    kube::Response c = client_->Request("create", "POST", LeasePath(opts_.ns),
-                                        body(opts_.identity, opts_.lease_duration.count(), ""));
-    if (c.ok()) return Outcome::kLeader;
-    if (c.status == 409) return Outcome::kHeldByOther;
+    kube::Response c =
+        client_->Request("create", "POST", LeasePath(opts_.ns),
+                         body(opts_.identity, duration_s, ""), "application/json", call);
+    if (c.ok()) return granted();
+    if (c.status == 409) return Outcome::kError;  // someone else was faster: look again
     spdlog::warn("lease create failed error=\"{}\"", c.Describe());
     return Outcome::kError;
   }
@@ -65,7 +126,7 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew() {
   }
   auto lease = api::DecodeLease(json::parse(g.body, nullptr, false));
   if (!lease) return Outcome::kError;
-  auto steady = std::chrono::steady_clock::now();
+  auto steady = Clock::now();
   bool ours = lease->holder == opts_.identity;
   if (!ours && !lease->holder.empty()) {
     if (lease->holder != observed_holder_ || lease->renew_time != observed_renew_) {
@@ -73,10 +134,15 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew() {
       observed_renew_ = lease->renew_time;
       observed_at_ = steady;
     }
-    auto duration =
-        std::chrono::seconds(lease->lease_duration_seconds > 0 ? lease->lease_duration_seconds
-                                                               : opts_.lease_duration.count());
+    // Someone else holds it: while renewing, that alone means we are not the leader any more.
+    if (renewing) return Outcome::kHeldByOther;
+    auto duration = std::chrono::seconds(
+        lease->lease_duration_seconds > 0 ? lease->lease_duration_seconds : duration_s);
     if (steady - observed_at_ < duration) return Outcome::kHeldByOther;
+  }
+  if (!ours && renewing) {  // released by someone: not ours any more
+    observed_holder_.clear();
+    return Outcome::kHeldByOther;
   }
   if (!ours) {
     acquire_time_ = now;
@@ -84,26 +150,30 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew() {
   } else {
     transitions_ = lease->transitions;
   }
-  kube::Response u =
-      client_->Request("update", "PUT", LeasePath(opts_.ns, opts_.name),
-                       body(opts_.identity, opts_.lease_duration.count(), lease->resource_version));
+  kube::Response u = client_->Request("update", "PUT", LeasePath(opts_.ns, opts_.name),
+                                      body(opts_.identity, duration_s, lease->resource_version),
+                                      "application/json", call);
   if (u.ok()) {
     if (auto l = api::DecodeLease(json::parse(u.body, nullptr, false))) {
       resource_version_ = l->resource_version;
     }
-    return Outcome::kLeader;
+    return granted();
   }
-  if (u.status == 409) return Outcome::kHeldByOther;
+  if (u.status == 409) return Outcome::kError;  // changed under us: look again
   spdlog::warn("lease update failed error=\"{}\"", u.Describe());
   return Outcome::kError;
 }
 
 bool LeaderElector::Acquire() {
-  spdlog::info("leader election started lease={}/{} identity={}", opts_.ns, opts_.name,
-               opts_.identity);
+  spdlog::info(
+      "leader election started lease={}/{} identity={} duration_ms={} "
+      "renew_deadline_ms={} retry_period_ms={}",
+      opts_.ns, opts_.name, opts_.identity, opts_.lease_duration.count(),
+      opts_.renew_deadline.count(), opts_.retry_period.count());
+  client_->FenceWrites(Clock::time_point::min());
   bool logged_other = false;
   while (!stop_.load()) {
-    Outcome o = TryAcquireOrRenew();
+    Outcome o = TryAcquireOrRenew(Clock::now() + opts_.renew_deadline, /*renewing=*/false);
     if (o == Outcome::kLeader) {
       spdlog::info("leader elected lease={}/{} identity={}", opts_.ns, opts_.name, opts_.identity);
       return true;
@@ -118,14 +188,24 @@ bool LeaderElector::Acquire() {
 }
 
 bool LeaderElector::Hold() {
-  auto last_renew = std::chrono::steady_clock::now();
   while (!stop_.load()) {
-    Sleep(opts_.retry_period);
+    // Renewals that succeed move the deadline on; it only ever passes when they do not.
+    const Clock::time_point deadline = client_->WriteDeadline();
+    Clock::time_point now = Clock::now();
+    if (now >= deadline) {
+      Lost("renew deadline passed without a successful renewal");
+      return false;
+    }
+    Sleep(std::min<Clock::duration>(opts_.retry_period, deadline - now));
     if (stop_.load()) break;
-    if (TryAcquireOrRenew() == Outcome::kLeader) {
-      last_renew = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - last_renew > opts_.renew_deadline) {
-      spdlog::error("leader lost lease={}/{} identity={}", opts_.ns, opts_.name, opts_.identity);
+    if (Clock::now() >= deadline) {
+      Lost("renew deadline passed without a successful renewal");
+      return false;
+    }
+    if (TryAcquireOrRenew(deadline, /*renewing=*/true) == Outcome::kHeldByOther) {
+      std::string why = observed_holder_.empty() ? "the Lease was released"
+                                                 : "the Lease is held by " + observed_holder_;
+      Lost(why.c_str());
       return false;
     }
   }
@@ -133,10 +213,16 @@ bool LeaderElector::Hold() {
 }
 
 void LeaderElector::Release() {
-  kube::Response g = client_->Request("get", "GET", LeasePath(opts_.ns, opts_.name));
-  if (!g.ok()) return;
-  auto lease = api::DecodeLease(json::parse(g.body, nullptr, false));
-  if (!lease || lease->holder != opts_.identity) return;
+  if (!client_->WritesAllowed()) return;
+  const kube::CallOptions call{client_->WriteDeadline(), /*unfenced=*/true};
+  kube::Response g =
+      client_->Request("get", "GET", LeasePath(opts_.ns, opts_.name), "", "application/json", call);
+  auto lease = g.ok() ? api::DecodeLease(json::parse(g.body, nullptr, false))
+                      : Result<api::Lease>(Error{g.Describe()});
+  if (!lease || lease->holder != opts_.identity) {
+    client_->FenceWrites(Clock::time_point::min());
+    return;
+  }
   std::string now = reconcile::MicroTimeNow();
   json doc = {{"apiVersion", "coordination.k8s.io/v1"},
               {"kind", "Lease"},
@@ -150,7 +236,9 @@ void LeaderElector::Release() {
                 {"acquireTime", now},
                 {"renewTime", now},
                 {"leaseTransitions", lease->transitions}}}};
-  kube::Response u = client_->Request("update", "PUT", LeasePath(opts_.ns, opts_.name), doc.dump());
+  kube::Response u = client_->Request("update", "PUT", LeasePath(opts_.ns, opts_.name), doc.dump(),
+                                      "application/json", call);
+  client_->FenceWrites(Clock::time_point::min());
   spdlog::info("leader lease released lease={}/{} ok={}", opts_.ns, opts_.name, u.ok());
 }
 

@@ -1,16 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
 // Leader election on a coordination.k8s.io/v1 Lease (verbs get, create, update), like
 // client-go's leaderelection: acquire when the lease is free, ours, or has not been renewed
-// for its duration as observed on our own clock; renew every 2 s; give up leadership when a
-// renewal has not succeeded for the renew deadline; release (empty holder) on shutdown.
+// for its duration as observed on our own clock; renew every retry period; leadership ends at
+// the renew deadline: `renew_deadline` after the start of the last attempt that succeeded.
+//
+// Leadership is the client's write fence (kube::Client::FenceWrites): every write the process
+// makes (other than these Lease requests) is refused from the renew deadline on, whatever the
+// elector's thread is doing, and writes still in flight then are abandoned. Every acquire or
+// renew request is itself bounded by that deadline, so a stalled API connection cannot keep
+// Hold() from noticing the loss: it returns at the deadline. Another instance takes over only
+// after `lease_duration` without a change, and lease_duration > renew_deadline, so the two
+// never write at the same time (the margin covers clock rate differences and request time).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 
+#include "operator/base/result.h"
 #include "operator/kube/client.h"
 
 namespace akrobateo::leader {
@@ -19,29 +29,45 @@ struct LeaseOptions {
   std::string ns;
   std::string name;
   std::string identity;
-  std::chrono::seconds lease_duration{15};
-  std::chrono::seconds renew_deadline{10};
-  std::chrono::seconds retry_period{2};
+  std::chrono::milliseconds lease_duration{15000};  // whole seconds (leaseDurationSeconds)
+  std::chrono::milliseconds renew_deadline{10000};
+  std::chrono::milliseconds retry_period{2000};
 };
+
+// "" when lease_duration (whole seconds) > renew_deadline > retry_period > 0, else what is wrong.
+std::string CheckTimings(const LeaseOptions& o);
+
+// "15s", "500ms", "1m", "1.5s" or a bare number of seconds.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
 class LeaderElector {
  public:
+  using Clock = std::chrono::steady_clock;
   LeaderElector(kube::Client* client, LeaseOptions opts)
       : client_(client), opts_(std::move(opts)) {}
 
-  // Blocks until leadership is acquired (true) or Stop() was called (false).
+  // Blocks until leadership is acquired (true) or Stop() was called (false). On success the
+  // client's writes are allowed until the renew deadline.
   bool Acquire();
-  // Blocks renewing; returns when leadership is lost (false) or Stop() was called (true).
+  // Blocks renewing; returns when leadership is lost (false: the renew deadline passed without
+  // a successful renewal, or another instance holds the Lease) or Stop() was called (true).
+  // When it returns false, the client's writes are already refused.
   bool Hold();
   // Wakes Acquire/Hold.
   void Stop();
-  // Gives the lease up so that another instance takes over at once.
+  // Gives the lease up so that another instance takes over at once (only while still the
+  // leader; bounded by the renew deadline). Writes are refused afterwards.
   void Release();
+
+  // True while this instance holds the lease (before its renew deadline).
+  bool Leading() const { return client_->WritesAllowed(); }
 
  private:
   enum class Outcome { kLeader, kHeldByOther, kError };
-  Outcome TryAcquireOrRenew();
-  void Sleep(std::chrono::steady_clock::duration d);
+  // One get + create/update, every request abandoned at `deadline`.
+  Outcome TryAcquireOrRenew(Clock::time_point deadline, bool renewing);
+  void Sleep(Clock::duration d);
+  void Lost(const char* why);
 
   kube::Client* client_;
   LeaseOptions opts_;
@@ -51,7 +77,7 @@ class LeaderElector {
   // What we last saw of someone else's lease, and when (our clock).
   std::string observed_holder_;
   std::string observed_renew_;
-  std::chrono::steady_clock::time_point observed_at_{};
+  Clock::time_point observed_at_{};
   std::string resource_version_;
   int64_t transitions_ = 0;
   std::string acquire_time_;

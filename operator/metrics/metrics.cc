@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "operator/metrics/metrics.h"
 
 #include <sys/resource.h>
@@ -6,6 +7,8 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include "akrobateo/version.h"
 
 namespace akrobateo::metrics {
 namespace {
@@ -90,6 +93,10 @@ std::string Metrics::Render() const {
   o << "# HELP akrobateo_leader 1 while this instance holds the leader lease (or runs alone).\n"
     << "# TYPE akrobateo_leader gauge\n"
     << "akrobateo_leader " << leader_.load() << "\n";
+  o << "# HELP akrobateo_build_info The operator's version and git revision; always 1.\n"
+    << "# TYPE akrobateo_build_info gauge\n"
+    << "akrobateo_build_info{version=\"" << version::kVersion << "\",revision=\""
+    << version::kRevision << "\"} 1\n";
   o << "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
     << "# TYPE process_resident_memory_bytes gauge\n"
     << "process_resident_memory_bytes " << ResidentMemoryBytes() << "\n";

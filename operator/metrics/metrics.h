@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The operator's Prometheus metrics: a small thread-safe registry with exactly the series
 // SPEC names, rendered in the text exposition format.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP endpoints: /metrics on --metrics-bind-address, /healthz and /readyz on
 // --health-probe-bind-address (one server when both name the same address; "0" disables).
 #pragma once

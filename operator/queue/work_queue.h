@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The work queue of Service keys ("namespace/name"), with client-go's guarantees: a key
 // waiting is queued once however often it is added; a key being processed is never handed
 // to a second worker (an Add during processing re-queues it after Done); failed keys come

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Host-port conflicts between handled Services. Two balancer DaemonSets that want the same
 // protocol/port on nodes that can overlap would leave pods Pending; instead the older Service
 // (creationTimestamp, then namespace/name) keeps the port and the newer one is blocked: it

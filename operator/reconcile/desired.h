@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The desired balancer DaemonSet as a pure function of the Service, the node facts and the
 // operator's options (SPEC, "The DaemonSet").
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Events on a Service through events.k8s.io/v1 (verb: create), posted by a background thread
 // so that reconciles never wait for them. A failed Event is logged and otherwise ignored: Events
 // are best effort. The pending list is bounded; Stop() posts what is pending, then returns.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The "handled" filter: which Services the operator acts on (SPEC, Operator command line).
 #pragma once
 

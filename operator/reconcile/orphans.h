@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The orphan sweep: which managed DaemonSets no longer belong to a handled Service.
 #pragma once
 

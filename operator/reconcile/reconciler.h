@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reconciler: for one Service key, compare the caches with the desired state and write
 // only what differs (DaemonSet create / update / delete, status merge-patch, Events).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Service's load-balancer ingress list as a pure function of its balancer pods, the nodes
 // and (for externalTrafficPolicy Local) its EndpointSlices (SPEC, "Status").
 #pragma once

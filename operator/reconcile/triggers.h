@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which cache changes can change what a reconcile of the Service does. The watch handlers ask
 // these before they enqueue, so that the steps a balancer pod or a DaemonSet takes on its way
 // to Ready (scheduled, bound, its controller's status counters) cost no reconcile when no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Why balancer pods of a Service stay Pending: the scheduler's own reason, worded for a
 // Warning `UnavailableLoadBalancer` on the Service (e.g. a hostPort already held on a node by
 // something that is not an akrobateo Service).

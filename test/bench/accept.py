@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A new-connection benchmark's server: accepts on PORT, sends one byte, closes (used by
 # test/bench/nftlb.sh in a namespace and by test/bench/kind.sh in a pod).
 import socket

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A new-connection benchmark's client: for SECONDS, connect to HOST:PORT, read the server's one
 # byte, reset (SO_LINGER 0, so that no TIME_WAIT piles up). Prints "<connections/s> <failures>".
 import socket

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The kind benchmark's client and server (test/bench/kind.sh): iperf3, and the new-connection
 # server and client, on the project's Debian base (nothing can be pulled here).
 ARG BASE_IMAGE=localhost/akrobateo-debian:bookworm-minbase

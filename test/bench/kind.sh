@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make bench-kind`: akrobateo on the real kind cluster (test/kind/kind.sh; created and deleted
 # here unless one is running, KIND_KEEP=1 keeps it), each measure side by side with its peer in
 # the same run:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # nftlb install latency, side by side with its peers in the same run, printed as ratios:
 # `nftlb --once` vs `nft -f` given nftlb's own --dry-run text vs `iptables-legacy-restore
 # --noflush` given its legacy --dry-run text, with 1, 16 and 256 forwards (median of REPS).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # nftlb benchmarks, each side by side with its peer in the same run, printed as ratios
 # (install latency is test/bench/nftlb-install.sh):
 #  1. data path: iperf3 bulk TCP throughput and a new-connection rate over five paths, in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The operator benchmark (part of `make bench`), on the real control plane of test/cluster/:
 # N (default 1000) LoadBalancer Services created at once; 3 kwok Nodes -> 3N balancer pods.
 # Measures the time until every Service has its ingress, the operator's peak RSS (VmHWM), CPU

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make bench`: every benchmark, each printing its ratios against the peer it ran side by side.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

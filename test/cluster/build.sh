@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl, kwok) from Go modules into a cache keyed by version. A second run is a no-op.
 # Usage: test/cluster/build.sh            -> prints the bin directory on stdout

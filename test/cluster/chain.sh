@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # The data path of one LoadBalancer Service on this machine (sourced after lib.sh, not run):
 # one network namespace per kwok Node holding that Node's addresses, the real nftlb in each run

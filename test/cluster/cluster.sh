@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A real Kubernetes control plane on 127.0.0.1 for the operator's tests: etcd, kube-apiserver
 # (RBAC, service-account tokens, dual-stack Service ranges, an audit log of the operator's
 # ServiceAccount), kube-controller-manager, kube-scheduler, and kwok standing in for the kubelets

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make test-cluster`: the operator end to end on the real control plane of cluster.sh, run as
 # users run it (deploy/'s ServiceAccount and RBAC, a token from `kubectl create token`), with
 # kubectl as the client. One line per check; the last line is `N passed, M failed[, K skipped]`.
 # Env: AKROBATEO_BIN (default build/bin) holds akrobateo-operator and nftlb;
 #      AKROBATEO_CLUSTER_PROFILE (default e2e; see profile.sh) picks the cluster's dir and ports;
-#      AKROBATEO_KEEP_CLUSTER=1 leaves the cluster up afterwards for inspection;
-#      AKROBATEO_OPERATOR_PORT (default 36080) is the first of the operators' metrics/health
-#      ports (PORT, PORT+1 for the first operator, PORT+10..PORT+13 for the leader-election pair),
-#      so that two runs with different profiles and ports can share a machine.
+#      AKROBATEO_OPERATOR_PORT (default 36080): the operators' /metrics and /healthz ports are
+#        this one and the next 17 (move it when two runs share the machine);
+#      AKROBATEO_KEEP_CLUSTER=1 leaves the cluster up afterwards for inspection.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # Its own cluster (build/cluster-e2e, ports 37xxx): a running `make demo` is left alone.
@@ -16,8 +16,7 @@ export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-e2e}
 . "$here/lib.sh"
 # shellcheck source=chain.sh
 . "$here/chain.sh"
-
-op_port=${AKROBATEO_OPERATOR_PORT:-36080}
+opp=${AKROBATEO_OPERATOR_PORT:-36080}
 pass=0 fail=0 skip=0
 ok() { echo "ok   - $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
@@ -97,8 +96,8 @@ if bash "$here/cluster.sh" up; then ok "control plane up, 3 kwok Nodes Ready"; e
 apply_rbac
 SA=$(operator_sa)
 op_kubeconfig a >/dev/null
-op_start a "$op_port" "$((op_port + 1))" -v 1
-within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready "$((op_port + 1))"
+op_start a "$opp" $((opp + 1)) -v 1
+within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready $((opp + 1))
 
 # --- the seed's echoserver ----------------------------------------------------------------------
 kc apply -f "$here/manifests/echoserver.yaml" >/dev/null
@@ -314,8 +313,8 @@ wait "$creating"
 echo "# operator SIGKILLed with $(for i in $(seq 0 9); do ds_count default "burst-$i"; done | awk '{s += $1} END {print s}') of 10 new DaemonSets made"
 kc delete svc echoserver burst-0 >/dev/null
 lb_svc burst-10 9110
-op_start a "$op_port" "$((op_port + 1))" -v 1
-within 60 "operator restarted after SIGKILL is ready" op_ready "$((op_port + 1))"
+op_start a "$opp" $((opp + 1)) -v 1
+within 60 "operator restarted after SIGKILL is ready" op_ready $((opp + 1))
 all_burst_ok() {
   local i
   for i in $(seq 1 10); do ds_one default "burst-$i" && [ -n "$(ingress_of default "burst-$i")" ] || return 1; done
@@ -345,7 +344,7 @@ within 60 "after the apiserver restart: a new Service gets its DaemonSet and ing
   bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc after-restart -o jsonpath='{.status.loadBalancer.ingress}')\" ]"
 kc patch svc burst-1 --type=json -p '[{"op": "replace", "path": "/spec/ports/0/port", "value": 9201}]' >/dev/null
 within 30 "after the apiserver restart: a port change is still applied" ds_has_arg default burst-1 "tcp/9201="
-echo "# watch restarts counted by the operator: $(op_metric "$op_port" '^akrobateo_watch_restarts_total')"
+echo "# watch restarts counted by the operator: $(op_metric "$opp" '^akrobateo_watch_restarts_total')"
 
 # --- a foreign DaemonSet holding the name the operator wants: left alone, never taken over ------------------------
 lb_svc squat 9400
@@ -360,8 +359,8 @@ kc apply -f - >/dev/null <<EOF
 EOF
 jti_b=$(op_kubeconfig b)
 jti_c=$(op_kubeconfig c)
-op_start b "$((op_port + 10))" "$((op_port + 11))" -v 1 --leader-elect
-op_start c "$((op_port + 12))" "$((op_port + 13))" -v 1 --leader-elect
+op_start b $((opp + 10)) $((opp + 11)) -v 1 --leader-elect
+op_start c $((opp + 12)) $((opp + 13)) -v 1 --leader-elect
 lease_holder() { kc -n "$OPNS" get lease -o json | jq -r '[.items[] | select(.spec.holderIdentity // "" != "")][0].spec.holderIdentity // ""'; }
 within 60 "--leader-elect: a Lease in $OPNS has a holder" bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get lease -o jsonpath='{.items[*].spec.holderIdentity}')\" ]"
 lb_svc leader-1 9300
@@ -394,6 +393,68 @@ else bad "follower takes over after the leader is killed (not within $((dur * 3)
 within 30 "new leader handles the Service created after the kill" ds_one default leader-2
 within 30 "new leader writes status" ingress_is default leader-2 "203.0.113.11"
 expect_eq "the new leader is the former follower" "$([ "$(writes_by "$fjti")" -gt 0 ] && echo yes)" yes
+
+# --- leader election: the leader's API connection stalls -------------------------------------------------------
+# Operator d reaches kube-apiserver through a TCP proxy (stallproxy.py) that the test stalls:
+# d's renewals hang. d must stop writing at its renew deadline and exit (it cannot know whether
+# it still holds the Lease), before e, which waits the lease duration, takes over. Shorter
+# timings than the default 15s/10s/2s keep the case short; the ratio is the same.
+op_stop "$follower" TERM
+timings=(--leader-elect-lease-duration=8s --leader-elect-renew-deadline=5s --leader-elect-retry-period=1s)
+rm -f "$dir/stallproxy.port"
+setsid python3 "$here/stallproxy.py" "$dir/stallproxy.port" "$api_port" >>"$dir/stallproxy.log" 2>&1 </dev/null &
+echo $! > "$dir/pids/stallproxy.pid"
+disown
+proxy_pid=$(cat "$dir/pids/stallproxy.pid")
+wait_until 10 test -s "$dir/stallproxy.port"
+pport=$(cat "$dir/stallproxy.port" 2>/dev/null)
+jti_d=$(op_kubeconfig d)
+"$kbin/kubectl" config --kubeconfig="$dir/op-d.kubeconfig" set-cluster akrobateo --server="https://127.0.0.1:$pport" >/dev/null
+jti_e=$(op_kubeconfig e)
+identity_of() { sed -n 's/.*leader election started .* identity=\([^ ]*\).*/\1/p' "$dir/operator-$1.log" | tail -1; }
+op_start d $((opp + 14)) $((opp + 15)) -v 1 --leader-elect "${timings[@]}"
+within 30 "stall: operator d (through the proxy on 127.0.0.1:$pport) logs its identity" bash -c "grep -q 'leader election started' '$dir/operator-d.log'"
+id_d=$(identity_of d)
+d_leads() { [ -n "$id_d" ] && [ "$(lease_holder)" = "$id_d" ]; }
+within 30 "stall: d holds the Lease" d_leads
+op_start e $((opp + 16)) $((opp + 17)) -v 1 --leader-elect "${timings[@]}"
+within 30 "stall: e follows" bash -c "grep -q 'leader is another instance' '$dir/operator-e.log'"
+id_e=$(identity_of e)
+lb_svc stall-1 9310
+within 30 "stall: the leader d handles a Service" ingress_is default stall-1 203.0.113.11
+sleep 1
+t_stall=$(date +%s.%N)
+kill -USR1 "$proxy_pid"
+since() { awk -v a="$t_stall" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}'; }
+if wait_until 15 bash -c "! kill -0 $(op_pid d) 2>/dev/null"; then
+  t_exit=$(since)
+  if awk -v t="$t_exit" 'BEGIN {exit !(t <= 5 + 1)}'; then ok "stall: d stops and exits by itself ${t_exit}s after the stall (renew deadline 5s)"
+  else bad "stall: d exits by its renew deadline (took ${t_exit}s > 5s + 1s)"; fi
+else t_exit=99; bad "stall: d exits by itself (still running 15s after the stall)"; fi
+expect_eq "stall: d's log says why" "$(grep -c 'leader lost .*reason="renew deadline passed' "$dir/operator-d.log")/$(grep -c 'exit=1 leadership lost' "$dir/operator-d.log")" 1/1
+e_leads() { [ -n "$id_e" ] && [ "$(lease_holder)" = "$id_e" ]; }
+if wait_until 30 e_leads; then
+  t_take=$(since)
+  echo "# stalled at 0s: d exited at ${t_exit}s, e holds the Lease at ${t_take}s (lease duration 8s)"
+  if awk -v x="$t_exit" -v t="$t_take" 'BEGIN {exit !(x < t)}'; then ok "stall: e takes over only after d stopped (${t_exit}s < ${t_take}s)"
+  else bad "stall: e takes over only after d stopped (d exited at ${t_exit}s, e took over at ${t_take}s)"; fi
+else bad "stall: e takes over (not within 30s)"; fi
+lb_svc stall-2 9311
+within 30 "stall: the new leader e handles a Service created after the takeover" ingress_is default stall-2 203.0.113.11
+# Resume: whatever d had sent before it stopped reaches kube-apiserver now, late.
+kill -USR2 "$proxy_pid"
+sleep 3
+by_jti() { audit | jq -c --arg j "JTI=$1" 'select((.user.extra["authentication.kubernetes.io/credential-id"] // [])[0] == $j)'; }
+took_over=$(by_jti "$jti_e" | jq -r 'select(.objectRef.resource == "leases" and (.verb | IN("create", "update")) and .responseStatus.code < 300) | .requestReceivedTimestamp' | sort | head -1)
+late=$(by_jti "$jti_d" | jq -c --arg t "$took_over" 'select(.requestReceivedTimestamp >= $t)')
+echo "# e's first Lease write at $took_over; d's requests that reached kube-apiserver after it: $(echo "$late" | jq -r 'select(. != null) | "\(.verb) \(.objectRef.resource) \(.responseStatus.code)"' | sort | uniq -c | tr -s ' \n' ' ')"
+late_writes=$(echo "$late" | jq -c 'select(. != null and (.verb | IN("create", "update", "patch", "delete")) and (.objectRef.resource != "leases" or .responseStatus.code < 300))' | grep -c . || true)
+if [ -n "$took_over" ]; then expect_eq "stall: audit log: no write by d after e took over (and no Lease write of d that succeeded)" "$late_writes" 0
+else bad "stall: audit log shows e's Lease write"; fi
+expect_eq "stall: audit log: no write by d at all since the stall" \
+  "$(by_jti "$jti_d" | jq -c --arg t "$(date -u -d "@$t_stall" +%Y-%m-%dT%H:%M:%S.%6NZ)" 'select(.requestReceivedTimestamp >= $t and (.verb | IN("create", "update", "patch", "delete")) and .objectRef.resource != "leases")' | grep -c . || true)" 0
+op_stop e TERM
+op_stop d KILL
 
 # --- RBAC: no 403, and the role grants only what the code uses ---------------------------------------------------------
 in_restart='.requestReceivedTimestamp >= $a and .requestReceivedTimestamp <= $b'

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The backend of the data-path chain: an HTTP echo server on each ADDR PORT pair given.
 
 It answers every GET with who asked (the source address it saw, i.e. the balancer node after

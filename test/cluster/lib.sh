@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Shared by e2e.sh, the demo and the operator benchmark (sourced, not run): the cluster's
 # kubectl, the deploy/ RBAC, and the operator run as its ServiceAccount with a token from

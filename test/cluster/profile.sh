@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Where a control plane lives (sourced by cluster.sh and lib.sh). Several can run side by side,
 # so that `make test` or `make bench` never tears down the cluster of a running `make demo`:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Records real API JSON, byte for byte as this kube-apiserver returns it (`kubectl get --raw`),
 # into test/operator/testdata/recorded/ for the operator's decoding tests: the echoserver
 # Service after the operator handled it, its DaemonSet and one of its pods, the Nodes, the

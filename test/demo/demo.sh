@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make demo` / `make demo-down`: the whole chain on this machine. A real control plane
 # (test/cluster/cluster.sh), the operator from build/bin running as deploy/'s ServiceAccount,
 # the seed's echoserver LoadBalancer Service, `kubectl get svc` with its EXTERNAL-IP, then one

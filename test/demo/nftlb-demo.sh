@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # nftlb on its own: client ns -> pod ns (nftlb) -> backend ns (an echo server), all on this
 # machine. `nftlb-demo.sh` sets it up and leaves it running; `nftlb-demo.sh down` removes the
 # namespaces, the processes and the state directory. Needs root and build/bin/nftlb (make build).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: arbitrary bytes as API JSON (an object or a watch event) through every
 // decoder, then through the pure functions that consume decoded objects. Nothing may crash,
 // hang or trip ASan/UBSan.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the libFuzzer targets of a fuzz build for a bounded time each, starting from the seed
 # corpus (real-looking API JSON). Exits non-zero on a crash, a leak, a timeout or a sanitizer
 # report; crash inputs are kept under <fuzz-build-dir>/fuzz-artifacts/.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Proves deploy/ against a real API server: `kubectl apply --dry-run=server -k deploy/` runs every
 # object through the server's validation, defaulting and admission (RBAC rules, Deployment
 # fields, Pod Security labels), without creating anything. The RBAC rules the server returns are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The operator IMAGE as its pod runs it, against a real kube-apiserver: in-cluster configuration
 # (KUBERNETES_SERVICE_HOST/PORT and a mounted ServiceAccount token, CA and namespace, as the
 # kubelet provides them), the token of deploy/'s ServiceAccount (so exactly deploy/'s roles), the

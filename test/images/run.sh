@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make test-images`: the container images, tried in a real container runtime.
 #
 # The nftlb image runs as a real container the way a balancer pod runs it: every capability

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Test-only image for test/images/run.sh: the backend (socat echo servers), the client (socat),
 # and the inspector (nft, iptables, ip) around the nftlb container. Built locally from the same
 # Debian base as the product images, since nothing can be pulled here.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # akrobateo on a real kind cluster: real kubelets, containerd, the CNI portmap plugin and
 # kube-proxy (kind-config.yaml: one control-plane node, two workers).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make kind-image`: a kind node image built on this machine from Debian's archive and the Go
 # module proxy alone, since no registry is reachable here and kindest/node cannot be pulled.
 # Prints the image's name on stdout. Built once per machine: a second run with the same inputs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Which path does traffic to an EXTERNAL-IP take on a real kind cluster? (docs/design.md,
 # "The data path on real nodes", records the answer.) Run on a cluster from `make kind-up` with
 # akrobateo deployed (`make kind-deploy`); it changes kube-proxy's mode in place, so use a

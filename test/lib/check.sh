@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # PASS/FAIL bookkeeping shared by the test scripts (sourced, not run): each check prints one
 # line, and finish prints the totals and exits non-zero when anything failed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The nftlb binary's contract for bad input and --dry-run: exit 2 with a message naming
 // the bad value, and the dry-run text on stdout. No case here changes kernel state.
 #include <doctest/doctest.h>
@@ -56,6 +57,14 @@ TEST_CASE("bad input exits 2 and names the bad value") {
     CHECK(pr.err.find(c.expect) != std::string::npos);
     CHECK(pr.out.empty());
   }
+}
+
+TEST_CASE("--version prints the CMake project version and the git revision, exits 0") {
+  ProcessResult pr = Run({"--version"});
+  CHECK(pr.exit_code == 0);
+  std::string want = std::string("nftlb ") + AKROBATEO_TEST_VERSION;
+  if (std::string(AKROBATEO_TEST_REVISION) != "") want += " (" AKROBATEO_TEST_REVISION ")";
+  CHECK(pr.out == want + "\n");
 }
 
 TEST_CASE("--help exits 0") {

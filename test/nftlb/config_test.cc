@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every flag of nftlb and every kind of bad input, through ParseConfig.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "nftlb/config.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nftlb on the real kernel: client ns -> pod ns (nftlb) -> backend ns (echo servers).
 // Every test builds its own namespaces (Topology) and removes them on the way out.
 #define DOCTEST_CONFIG_IMPLEMENT

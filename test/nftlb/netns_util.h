@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helpers for the netns suite, each an RAII owner of what it creates: network
 // namespaces (removed in the destructor, even when a check failed), echo servers (threads
 // with sockets living in a backend namespace), and child processes (SIGKILLed and reaped

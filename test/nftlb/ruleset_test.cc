@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ruleset model and its two text forms (what --dry-run prints).
 #include "nftlb/ruleset.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Port conflicts between handled Services and the orphan sweep selection.
 #include "operator/reconcile/conflict.h"
 

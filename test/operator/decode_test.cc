@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoders on API JSON written from the API reference (testdata/) and on hostile input.
 #include "operator/api/decode.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The desired DaemonSet (SPEC "The DaemonSet", "Names") and the anchors' bugs.
 #include "operator/reconcile/desired.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The /metrics exposition names SPEC fixes, the bind address parser, log escaping.
 #include "operator/metrics/metrics.h"
 
@@ -30,6 +31,14 @@ TEST_CASE("Every SPEC metric is exposed with its type") {
     CHECK_MESSAGE(text.find(want) != std::string::npos, want);
   }
   CHECK(m::ResidentMemoryBytes() > 0);
+}
+
+TEST_CASE("akrobateo_build_info names the CMake project version and the git revision") {
+  std::string text = m::Metrics().Render();
+  CHECK(text.find("# TYPE akrobateo_build_info gauge\n") != std::string::npos);
+  std::string want = std::string("\nakrobateo_build_info{version=\"") + AKROBATEO_TEST_VERSION +
+                     "\",revision=\"" + AKROBATEO_TEST_REVISION + "\"} 1\n";
+  CHECK_MESSAGE(text.find(want) != std::string::npos, want);
 }
 
 TEST_CASE("Bind addresses") {

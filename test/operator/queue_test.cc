@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The work queue: dedup, one worker per key, backoff, shutdown.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The decoders and the pure functions on JSON recorded from a real kube-apiserver v1.36.3
 // (testdata/recorded, written by test/cluster/record-fixtures.sh).
 #include <doctest/doctest.h>

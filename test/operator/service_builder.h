@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small builder of api::Service values for table-driven tests.
 #pragma once
 

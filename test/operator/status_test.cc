@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ingress list (SPEC "Status") and the anchors' address bugs.
 #include "operator/reconcile/status.h"
 

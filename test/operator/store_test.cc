@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cache store's secondary index: ByIndex finds exactly the items carrying a value, through
 // additions, updates that move an item to another value, deletions and re-lists, and the index
 // never keeps a value whose items are gone.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reads a fixture from test/operator/testdata.
 #pragma once
 

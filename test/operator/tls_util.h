@@ -1,4 +1,6 @@
-// Test-only TLS material: a fresh self-signed P-256 certificate for 127.0.0.1, as PEM.
+// SPDX-License-Identifier: Apache-2.0
+// Test-only TLS material: a fresh self-signed P-256 certificate (for 127.0.0.1 unless told
+// otherwise), as PEM.
 #pragma once
 
 #include <openssl/evp.h>
@@ -22,7 +24,8 @@ inline std::string BioString(BIO* bio) {
   return std::string(data, static_cast<size_t>(n));
 }
 
-inline SelfSigned MakeSelfSigned(const std::string& cn) {
+// `san`: the subjectAltName extension, e.g. "IP:127.0.0.1" or "DNS:apiserver.example".
+inline SelfSigned MakeSelfSigned(const std::string& cn, const std::string& san = "IP:127.0.0.1") {
   EVP_PKEY_CTX* kctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
   EVP_PKEY* key = nullptr;
   EVP_PKEY_keygen_init(kctx);
@@ -42,7 +45,7 @@ inline SelfSigned MakeSelfSigned(const std::string& cn) {
   X509_set_issuer_name(x, name);
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, san.c_str()},
                             std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
     X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
     X509_add_ext(x, ext, -1);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The watch handlers' filter (reconcile/triggers.h): a change it drops must not change any
 // decision a reconcile takes from the pods or the DaemonSet.
 #include "operator/reconcile/triggers.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Warning UnavailableLoadBalancer for balancer pods the scheduler cannot place.
 #include "operator/reconcile/unschedulable.h"
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // apiload is the operator benchmark's bare API client (standard library only): it creates many
 // objects in parallel, measures the floor (the same writes the operator must make, done by a
 // client that does nothing else), and watches until every Service has its ingress.

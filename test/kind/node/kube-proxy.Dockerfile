@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # kube-proxy for the locally built kind node image (test/kind/node-image.sh). Unlike the other
 # control-plane images it cannot be FROM scratch: in iptables mode it runs iptables-restore and
 # in nftables mode nft. Debian's iptables is the nf_tables variant, as on this machine's nodes.
