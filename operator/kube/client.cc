@@ -129,6 +129,7 @@ Response Client::Request(const std::string& verb, const std::string& method,
                          const std::string& content_type) {
   Response out;
   Wait();
+  metrics::ApiRequestTimer timer(metrics_, verb);  // after the client-side rate limit
   std::unique_ptr<httplib::ClientImpl> conn;
   {
     std::lock_guard lock(mu_);
