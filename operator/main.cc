@@ -142,6 +142,7 @@ int Run(const Flags& f) {
       std::string(names::kManagedByLabel) + "=" + std::string(names::kManagedByValue);
   cache::Caches caches(&client, &metrics, ns, selector);
   queue::WorkQueue queue;
+  queue.SetMetrics(&metrics);
   std::string identity = Identity();
   reconcile::ReconcilerOptions ropts;
   ropts.classes = {f.lb_class, f.default_class};

@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "operator/base/log.h"
 #include "operator/base/result.h"
 #include "operator/cache/store.h"
 #include "operator/kube/watch.h"
@@ -66,7 +67,7 @@ class Informer {
   std::optional<T> Decoded(const nlohmann::json& j) {
     Result<T> r = decode_(j);
     if (!r) {
-      spdlog::warn("decode resource={} skipped: {}", watcher_->resource(), r.error());
+      spdlog::warn("decode skipped resource={} error={}", watcher_->resource(), Quote(r.error()));
       return std::nullopt;
     }
     return std::move(r).value();

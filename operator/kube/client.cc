@@ -352,6 +352,7 @@ Response Client::Request(const std::string& verb, const std::string& method,
     return false;
   };
   if (refused()) return out;
+  metrics::ApiRequestTimer timer(metrics_, verb);  // after the client-side rate limit
   std::shared_ptr<httplib::ClientImpl> conn;
   {
     std::lock_guard lock(mu_);

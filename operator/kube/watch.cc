@@ -7,6 +7,7 @@
 #include <random>
 
 #include "operator/api/decode.h"
+#include "operator/base/log.h"
 #include "operator/kube/backoff.h"
 
 namespace akrobateo::kube {
@@ -103,7 +104,7 @@ bool ListWatcher::List() {
     if (!cont.empty()) path += "&continue=" + QueryEscape(cont);
     Response r = client_->Request("list", "GET", path);
     if (!r.ok()) {
-      spdlog::warn("list resource={} error=\"{}\"", resource_, r.Describe());
+      spdlog::warn("list resource={} error={}", resource_, Quote(r.Describe()));
       return false;
     }
     json j = json::parse(r.body, nullptr, false);
@@ -124,7 +125,7 @@ bool ListWatcher::List() {
       cont = meta.is_object() ? meta.value("continue", std::string()) : std::string();
       resource_version_ = meta.is_object() ? meta.value("resourceVersion", std::string()) : "";
     } catch (const std::exception& e) {
-      spdlog::warn("list resource={} error=\"{}\"", resource_, e.what());
+      spdlog::warn("list resource={} error={}", resource_, Quote(e.what()));
       return false;
     }
   } while (!cont.empty() && !stop_.load());
@@ -173,7 +174,7 @@ bool ListWatcher::Watch(bool* need_list) {
           handlers_.event(type, obj);
         }
       } catch (const std::exception& e) {
-        spdlog::warn("watch resource={} bad event skipped: {}", resource_, e.what());
+        spdlog::warn("watch event skipped resource={} error={}", resource_, Quote(e.what()));
       }
     });
     return ok && !gone && !stop_.load();
@@ -187,7 +188,7 @@ bool ListWatcher::Watch(bool* need_list) {
     spdlog::debug("watch ended resource={} events={}", resource_, events);
     return true;
   }
-  spdlog::warn("watch resource={} error=\"{}\"", resource_, r.Describe());
+  spdlog::warn("watch resource={} error={}", resource_, Quote(r.Describe()));
   *need_list = true;
   return false;
 }

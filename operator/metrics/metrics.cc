@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -19,7 +20,68 @@ std::string Num(double v) {
   return buf;
 }
 
+// Seconds since the epoch need more digits than Num gives; to the 1/100 s of a clock tick.
+std::string StartTime() {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", ProcessStartTimeSeconds());
+  return buf;
+}
+
 }  // namespace
+
+void Histogram::Observe(double v) {
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    if (v <= bounds_[i]) ++buckets_[i];
+  }
+  ++count_;
+  sum_ += v;
+}
+
+void Histogram::Render(std::ostream& o, const std::string& name, const std::string& labels) const {
+  const std::string sep = labels.empty() ? "" : ",";
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    o << name << "_bucket{" << labels << sep << "le=\"" << Num(bounds_[i]) << "\"} " << buckets_[i]
+      << "\n";
+  }
+  o << name << "_bucket{" << labels << sep << "le=\"+Inf\"} " << count_ << "\n";
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  o << name << "_sum" << braces << " " << Num(sum_) << "\n"
+    << name << "_count" << braces << " " << count_ << "\n";
+}
+
+void Metrics::WorkqueueAdded() {
+  std::lock_guard lock(mu_);
+  ++workqueue_adds_;
+}
+
+void Metrics::WorkqueueRetried() {
+  std::lock_guard lock(mu_);
+  ++workqueue_retries_;
+}
+
+void Metrics::WorkqueueQueued(double seconds) {
+  std::lock_guard lock(mu_);
+  workqueue_queue_duration_.Observe(seconds);
+}
+
+void Metrics::WorkqueueWorked(double seconds) {
+  std::lock_guard lock(mu_);
+  workqueue_work_duration_.Observe(seconds);
+}
+
+void Metrics::ApiRequestDone(const std::string& verb, double seconds) {
+  std::lock_guard lock(mu_);
+  api_request_duration_.try_emplace(verb, kApiBuckets).first->second.Observe(seconds);
+}
+
+ApiRequestTimer::ApiRequestTimer(Metrics* m, std::string verb)
+    : m_(m), verb_(std::move(verb)), start_(std::chrono::steady_clock::now()) {}
+
+ApiRequestTimer::~ApiRequestTimer() {
+  if (m_ == nullptr) return;
+  m_->ApiRequestDone(
+      verb_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+}
 
 void Metrics::ReconcileDone(const std::string& result, double seconds) {
   std::lock_guard lock(mu_);
@@ -90,6 +152,34 @@ std::string Metrics::Render() const {
     o << "akrobateo_api_requests_total{verb=\"" << k.first << "\",code=\"" << k.second << "\"} "
       << n << "\n";
   }
+  o << "# HELP akrobateo_api_request_duration_seconds Seconds from sending a request to the API "
+       "server to its whole response, by verb (watch streams not included).\n"
+    << "# TYPE akrobateo_api_request_duration_seconds histogram\n";
+  for (const auto& [verb, h] : api_request_duration_) {
+    h.Render(o, "akrobateo_api_request_duration_seconds", "verb=\"" + verb + "\"");
+  }
+  o << "# HELP akrobateo_workqueue_depth Service keys waiting in the work queue.\n"
+    << "# TYPE akrobateo_workqueue_depth gauge\n"
+    << "akrobateo_workqueue_depth " << workqueue_depth_.load() << "\n";
+  o << "# HELP akrobateo_workqueue_adds_total Service keys added to the work queue (a key "
+       "already waiting is not added again).\n"
+    << "# TYPE akrobateo_workqueue_adds_total counter\n"
+    << "akrobateo_workqueue_adds_total " << workqueue_adds_ << "\n";
+  o << "# HELP akrobateo_workqueue_retries_total Service keys queued again after a failed "
+       "reconcile, with backoff.\n"
+    << "# TYPE akrobateo_workqueue_retries_total counter\n"
+    << "akrobateo_workqueue_retries_total " << workqueue_retries_ << "\n";
+  o << "# HELP akrobateo_workqueue_queue_duration_seconds Seconds a key waits in the work queue "
+       "before a worker takes it.\n"
+    << "# TYPE akrobateo_workqueue_queue_duration_seconds histogram\n";
+  workqueue_queue_duration_.Render(o, "akrobateo_workqueue_queue_duration_seconds", "");
+  o << "# HELP akrobateo_workqueue_work_duration_seconds Seconds a worker takes for a key, from "
+       "taking it to done.\n"
+    << "# TYPE akrobateo_workqueue_work_duration_seconds histogram\n";
+  workqueue_work_duration_.Render(o, "akrobateo_workqueue_work_duration_seconds", "");
+  o << "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+    << "# TYPE process_start_time_seconds gauge\n"
+    << "process_start_time_seconds " << StartTime() << "\n";
   o << "# HELP akrobateo_leader 1 while this instance holds the leader lease (or runs alone).\n"
     << "# TYPE akrobateo_leader gauge\n"
     << "akrobateo_leader " << leader_.load() << "\n";
@@ -120,6 +210,33 @@ double CpuSeconds() {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
   };
   return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+double ProcessStartTimeSeconds() {
+  // Field 22 of /proc/self/stat: the start in clock ticks after boot; `btime` of /proc/stat:
+  // the boot in seconds since the epoch. The command (field 2) may hold spaces: read after it.
+  static const double start = [] {
+    std::ifstream stat("/proc/self/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return 0.0;
+    size_t close = line.rfind(')');
+    if (close == std::string::npos) return 0.0;
+    std::istringstream fields(line.substr(close + 2));
+    std::string f;
+    unsigned long long ticks = 0;
+    for (int i = 3; i <= 22 && fields >> f; ++i) {
+      if (i == 22) ticks = std::strtoull(f.c_str(), nullptr, 10);
+    }
+    std::ifstream proc_stat("/proc/stat");
+    double btime = 0;
+    while (std::getline(proc_stat, line)) {
+      if (line.rfind("btime ", 0) == 0) btime = std::strtod(line.c_str() + 6, nullptr);
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    if (btime == 0 || hz <= 0) return 0.0;
+    return btime + static_cast<double>(ticks) / static_cast<double>(hz);
+  }();
+  return start;
 }
 
 }  // namespace akrobateo::metrics

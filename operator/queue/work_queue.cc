@@ -3,11 +3,29 @@
 
 #include <algorithm>
 
+#include "operator/metrics/metrics.h"
+
 namespace akrobateo::queue {
+namespace {
+
+double Seconds(WorkQueue::Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+// Depth as client-go counts it: the keys waiting to be processed, including those added again
+// while a worker holds them (queued at Done).
+void WorkQueue::ReportDepthLocked() {
+  if (metrics_ != nullptr) metrics_->SetWorkqueueDepth(shutdown_ ? 0 : int64_t(dirty_.size()));
+}
 
 void WorkQueue::AddLocked(const std::string& key) {
   if (shutdown_ || dirty_.count(key) != 0) return;
   dirty_.insert(key);
+  added_at_.try_emplace(key, Clock::now());
+  if (metrics_ != nullptr) metrics_->WorkqueueAdded();
+  ReportDepthLocked();
   if (processing_.count(key) != 0) return;  // re-queued by Done
   queue_.push_back(key);
   cv_.notify_one();
@@ -34,6 +52,7 @@ void WorkQueue::AddRateLimited(const std::string& key) {
   {
     std::lock_guard lock(mu_);
     int n = failures_[key]++;
+    if (metrics_ != nullptr && !shutdown_) metrics_->WorkqueueRetried();
     delay = std::min<std::chrono::milliseconds>(max_, base_ * (int64_t{1} << std::min(n, 20)));
   }
   AddAfter(key, delay);
@@ -76,12 +95,23 @@ std::optional<std::string> WorkQueue::Get() {
   queue_.pop_front();
   processing_.insert(key);
   dirty_.erase(key);
+  const Clock::time_point now = Clock::now();
+  if (auto it = added_at_.find(key); it != added_at_.end()) {
+    if (metrics_ != nullptr) metrics_->WorkqueueQueued(Seconds(now - it->second));
+    added_at_.erase(it);
+  }
+  started_at_[key] = now;
+  ReportDepthLocked();
   return key;
 }
 
 void WorkQueue::Done(const std::string& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
+  if (auto it = started_at_.find(key); it != started_at_.end()) {
+    if (metrics_ != nullptr) metrics_->WorkqueueWorked(Seconds(Clock::now() - it->second));
+    started_at_.erase(it);
+  }
   // After ShutDown no key is handed out again, even one re-added while it was processed.
   if (!shutdown_ && dirty_.count(key) != 0) {
     queue_.push_back(key);
@@ -94,6 +124,8 @@ void WorkQueue::ShutDown() {
   shutdown_ = true;
   queue_.clear();
   delayed_.clear();
+  added_at_.clear();
+  ReportDepthLocked();
   cv_.notify_all();
 }
 

@@ -3,6 +3,8 @@
 // waiting is queued once however often it is added; a key being processed is never handed
 // to a second worker (an Add during processing re-queues it after Done); failed keys come
 // back after a per-key exponential backoff; ShutDown lets in-flight work finish.
+// With SetMetrics, it reports client-go's workqueue metrics (depth, adds, retries, queue and
+// work duration) to the operator's registry.
 #pragma once
 
 #include <chrono>
@@ -15,6 +17,10 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+
+namespace akrobateo::metrics {
+class Metrics;
+}
 
 namespace akrobateo::queue {
 
@@ -40,9 +46,13 @@ class WorkQueue {
   void ShutDown();
   size_t Len() const;
 
+  // Where the queue reports its metrics (null: nowhere); set before the queue is used.
+  void SetMetrics(metrics::Metrics* m) { metrics_ = m; }
+
  private:
   void AddLocked(const std::string& key);
   void PromoteDueLocked(Clock::time_point now);
+  void ReportDepthLocked();
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -54,6 +64,9 @@ class WorkQueue {
   std::chrono::milliseconds base_;
   std::chrono::milliseconds max_;
   bool shutdown_ = false;
+  metrics::Metrics* metrics_ = nullptr;
+  std::unordered_map<std::string, Clock::time_point> added_at_;    // dirty keys: since when
+  std::unordered_map<std::string, Clock::time_point> started_at_;  // processing keys: since when
 };
 
 }  // namespace akrobateo::queue

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/api/decode.h"
+#include "operator/base/log.h"
 #include "operator/names.h"
 
 namespace akrobateo::reconcile {
@@ -29,11 +30,11 @@ std::string MicroTimeNow() {
 void EventRecorder::Emit(const api::Service& svc, const std::string& type,
                          const std::string& reason, const std::string& note) {
   if (type == "Warning") {
-    spdlog::warn("event service={}/{} type={} reason={} note=\"{}\"", svc.ns, svc.name, type,
-                 reason, note);
+    spdlog::warn("event service={}/{} type={} reason={} note={}", svc.ns, svc.name, type, reason,
+                 Quote(note));
   } else {
-    spdlog::info("event service={}/{} type={} reason={} note=\"{}\"", svc.ns, svc.name, type,
-                 reason, note);
+    spdlog::info("event service={}/{} type={} reason={} note={}", svc.ns, svc.name, type, reason,
+                 Quote(note));
   }
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
@@ -95,7 +96,7 @@ void EventRecorder::Run() {
     lock.unlock();
     kube::Response r = client_->Request(
         "create", "POST", "/apis/events.k8s.io/v1/namespaces/" + ns + "/events", body);
-    if (!r.ok()) spdlog::warn("event not recorded namespace={} error=\"{}\"", ns, r.Describe());
+    if (!r.ok()) spdlog::warn("event not recorded namespace={} error={}", ns, Quote(r.Describe()));
     lock.lock();
   }
 }

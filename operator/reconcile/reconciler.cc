@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "operator/api/daemonset.h"
+#include "operator/base/log.h"
 #include "operator/names.h"
 #include "operator/reconcile/orphans.h"
 #include "operator/reconcile/status.h"
@@ -213,7 +214,7 @@ std::string Reconciler::Reconcile(const std::string& key) {
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->ReconcileDone(err.empty() ? "success" : "error", secs);
-  if (!err.empty()) spdlog::warn("reconcile service={} error=\"{}\"", key, err);
+  if (!err.empty()) spdlog::warn("reconcile service={} error={}", key, Quote(err));
   return err;
 }
 
@@ -237,7 +238,7 @@ std::string Reconciler::EnsureAbsent(const std::string& key, const api::Service*
     kube::Response r = client_->Request("delete", "DELETE",
                                         DsPath(ds.ns, ds.name) + "?propagationPolicy=Background");
     if (!r.ok() && r.status != 404) return "delete daemonset " + ds.name + ": " + r.Describe();
-    spdlog::info("deleted daemonset={}/{} service={} reason=\"{}\"", ds.ns, ds.name, key, why);
+    spdlog::info("deleted daemonset={}/{} service={} reason={}", ds.ns, ds.name, key, Quote(why));
     if (svc != nullptr && r.ok()) {
       events_.Emit(*svc, "Normal", "DeletedDaemonSet",
                    "deleted DaemonSet " + ds.ns + "/" + ds.name + ": " + why);

@@ -96,8 +96,9 @@ if bash "$here/cluster.sh" up; then ok "control plane up, 3 kwok Nodes Ready"; e
 apply_rbac
 SA=$(operator_sa)
 op_kubeconfig a >/dev/null
-op_start a "$opp" $((opp + 1)) -v 1
-within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready $((opp + 1))
+op_a_started=$(date +%s)
+op_start a "$opp" "$((opp + 1))" -v 1
+within 60 "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" op_ready "$((opp + 1))"
 
 # --- the seed's echoserver ----------------------------------------------------------------------
 kc apply -f "$here/manifests/echoserver.yaml" >/dev/null
@@ -298,6 +299,54 @@ within 10 "event DeletedDaemonSet" has_event default to-clusterip DeletedDaemonS
 kc delete svc after-other >/dev/null
 within 30 "Service deleted: DaemonSet gone" ds_gone default after-other
 
+# --- controller metrics of operator a, after the Services above were reconciled ------------------------------------
+metrics_of() { curl -fsS "http://127.0.0.1:$1/metrics"; }
+sample() { awk -v s="$2" '$1 == s {print $2}' <<<"$1"; }       # TEXT SERIES : its value
+sum_of() { awk -v re="$2" '$0 !~ /^#/ && $1 ~ re {s += $NF} END {printf "%d\n", s}' <<<"$1"; }  # TEXT REGEX
+m=$(metrics_of "$opp")
+missing=""
+for t in "akrobateo_workqueue_depth gauge" "akrobateo_workqueue_adds_total counter" \
+  "akrobateo_workqueue_retries_total counter" "akrobateo_workqueue_queue_duration_seconds histogram" \
+  "akrobateo_workqueue_work_duration_seconds histogram" "akrobateo_api_request_duration_seconds histogram" \
+  "process_start_time_seconds gauge" "akrobateo_reconcile_total counter" "akrobateo_api_requests_total counter"; do
+  grep -qxF "# TYPE $t" <<<"$m" || missing="$missing ${t% *}"
+done
+expect_eq "/metrics: the workqueue, API latency and process start series with their types" "$missing" ""
+# Once the queue is idle: nothing waits, every key added was taken by a worker once, and every
+# key taken was reconciled once (the queue's work count equals the reconciles counted).
+queue_settled() {
+  local m; m=$(metrics_of "$opp")
+  [ "$(sample "$m" akrobateo_workqueue_depth)" = 0 ] &&
+    [ "$(sample "$m" akrobateo_workqueue_adds_total)" -gt 10 ] &&
+    [ "$(sample "$m" akrobateo_workqueue_queue_duration_seconds_count)" = "$(sample "$m" akrobateo_workqueue_adds_total)" ] &&
+    [ "$(sample "$m" akrobateo_workqueue_work_duration_seconds_count)" = "$(sum_of "$m" '^akrobateo_reconcile_total')" ]
+}
+within 30 "workqueue: depth back to 0; queue_duration count = adds_total (> 10); work_duration count = reconcile_total" queue_settled
+m=$(metrics_of "$opp")
+echo "# workqueue: adds $(sample "$m" akrobateo_workqueue_adds_total), retries $(sample "$m" akrobateo_workqueue_retries_total), reconciles $(sum_of "$m" '^akrobateo_reconcile_total'), queue wait sum $(sample "$m" akrobateo_workqueue_queue_duration_seconds_sum) s, work sum $(sample "$m" akrobateo_workqueue_work_duration_seconds_sum) s"
+expect_eq "workqueue: retries_total is a number" "$(sample "$m" akrobateo_workqueue_retries_total | grep -cE '^[0-9]+$')" 1
+# Every request counted by verb (watch streams aside) was timed once, and took a sane time.
+api_timed() {
+  local m v bad=0; m=$(metrics_of "$opp")
+  for v in $(grep -oE '^akrobateo_api_requests_total\{verb="[a-z]+"' <<<"$m" | sed 's/.*verb="//; s/"$//' | sort -u | grep -vx watch); do
+    [ "$(sum_of "$m" "^akrobateo_api_requests_total[{]verb=\"$v\"")" = "$(sample "$m" "akrobateo_api_request_duration_seconds_count{verb=\"$v\"}")" ] || bad=1
+    [ "$(sample "$m" "akrobateo_api_request_duration_seconds_bucket{verb=\"$v\",le=\"+Inf\"}")" = "$(sample "$m" "akrobateo_api_request_duration_seconds_count{verb=\"$v\"}")" ] || bad=1
+  done
+  for v in list create update patch delete; do
+    [ "$(sample "$m" "akrobateo_api_request_duration_seconds_count{verb=\"$v\"}")" -ge 1 ] 2>/dev/null || bad=1
+  done
+  [ "$bad" = 0 ]
+}
+within 10 "api_request_duration_seconds{verb}: count = api_requests_total per verb (watch aside), list/create/update/patch/delete each timed" api_timed
+m=$(metrics_of "$opp")
+api_n=$(sum_of "$m" '^akrobateo_api_request_duration_seconds_count')
+api_mean=$(awk -v re='^akrobateo_api_request_duration_seconds_sum' '$0 !~ /^#/ && $1 ~ re {s += $2} END {print s}' <<<"$m" | awk -v n="$api_n" '{printf "%.4f", $1 / n}')
+echo "# API requests timed: $api_n, mean $api_mean s"
+expect_eq "api_request_duration_seconds: mean under 1 s" "$(awk -v x="$api_mean" 'BEGIN {print (x > 0 && x < 1) ? "yes" : "no"}')" yes
+pst=$(sample "$m" process_start_time_seconds)
+expect_eq "process_start_time_seconds ($pst) is when operator a started ($op_a_started)" \
+  "$(awk -v p="$pst" -v s="$op_a_started" 'BEGIN {print (p >= s - 2 && p <= s + 5) ? "yes" : "no"}')" yes
+
 # --- fault: operator killed mid-way -----------------------------------------------------------------------------
 # Ten Services in one request stream, and the kill right behind them: the operator is mid-way.
 for i in $(seq 0 9); do
@@ -359,8 +408,8 @@ kc apply -f - >/dev/null <<EOF
 EOF
 jti_b=$(op_kubeconfig b)
 jti_c=$(op_kubeconfig c)
-op_start b $((opp + 10)) $((opp + 11)) -v 1 --leader-elect
-op_start c $((opp + 12)) $((opp + 13)) -v 1 --leader-elect
+op_start b "$((opp + 10))" "$((opp + 11))" -v 1 --leader-elect
+op_start c "$((opp + 12))" "$((opp + 13))" -v 1 --leader-elect --log-format json
 lease_holder() { kc -n "$OPNS" get lease -o json | jq -r '[.items[] | select(.spec.holderIdentity // "" != "")][0].spec.holderIdentity // ""'; }
 within 60 "--leader-elect: a Lease in $OPNS has a holder" bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get lease -o jsonpath='{.items[*].spec.holderIdentity}')\" ]"
 lb_svc leader-1 9300
@@ -463,10 +512,19 @@ echo "# 403s while the restarted kube-apiserver was not ready yet ($restart_from
 n403=$(audit | jq -c --arg a "$restart_from" --arg b "$restart_to" "select(.responseStatus.code == 403 and ($in_restart | not))" | grep -c . || true)
 expect_eq "no 403 in the audit log of the operator's ServiceAccount" "$n403" 0
 [ "$n403" = 0 ] || audit | jq -c 'select(.responseStatus.code == 403) | {requestReceivedTimestamp, verb, objectRef}' | head -5
-n403=$(cat "$dir"/operator-*.log | grep -iE '\b403\b|forbidden' | awk -v a="$restart_from" -v b="$restart_to" '!($1 >= a && $1 <= b)' | grep -c . || true)
+# The timestamp is the first word of a text line, the "ts" member of a JSON one (operator c).
+n403=$(cat "$dir"/operator-*.log | grep -iE '\b403\b|forbidden' |
+  awk -v a="$restart_from" -v b="$restart_to" '{t = $1; if (match($0, /^\{"ts":"[^"]*"/)) t = substr($0, 8, RLENGTH - 8)} !(t >= a && t <= b)' | grep -c . || true)
 expect_eq "no 403 / Forbidden in the operator logs (outside that window)" "$n403" 0
 nsan=$(cat "$dir"/operator-*.log | grep -cE 'AddressSanitizer|LeakSanitizer|runtime error:' || true)
 expect_eq "no sanitizer report in the operator logs" "$nsan" 0
+# --log-format json (operator c): every line one JSON object with ts, level, msg; fields as members.
+bad_json=$(jq -rR '(fromjson? | select(type == "object" and (.ts | type) == "string" and (.level | IN("debug", "info", "warn", "error"))
+  and (.msg | type) == "string") | "ok") // "bad: \(.)"' "$dir/operator-c.log" | grep -v '^ok$' | head -3)
+expect_eq "operator c's --log-format json: $(grep -c . "$dir/operator-c.log") lines, each an object with ts, level, msg" "$bad_json" ""
+expect_eq "json log: the fields are members (watch started: resource; leader election started: lease, identity)" \
+  "$(jq -rR 'fromjson? | select(.msg == "watch started" and .resource == "services") | .level' "$dir/operator-c.log" | head -1),$(jq -rR 'fromjson? | select(.msg == "leader election started") | [.lease, (.identity | length > 0)] | map(tostring) | join(" ")' "$dir/operator-c.log" | head -1)" \
+  "info,$OPNS/akrobateo-operator true"
 grants() { # NAMESPACE : "resource verb" lines the ServiceAccount may do there (minus what every user may)
   kc auth can-i --list --as="system:serviceaccount:$OPNS:$SA" -n "$1" | awk 'NR > 1 && $1 !~ /^\[/ {
       r = $1; v = $0; sub(/.*\[/, "", v); sub(/\].*/, "", v); n = split(v, vs, " ");

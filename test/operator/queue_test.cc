@@ -5,9 +5,12 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "operator/metrics/metrics.h"
 #include "operator/queue/work_queue.h"
 
 using akrobateo::queue::WorkQueue;
@@ -119,4 +122,99 @@ TEST_CASE("A key re-added while processed is not handed out after ShutDown") {
   q.ShutDown();
   q.Done(*k);
   CHECK(!q.Get());
+}
+
+namespace {
+
+// The value of the sample named exactly `series` in the registry's exposition, or -1.
+double Sample(const akrobateo::metrics::Metrics& m, const std::string& series) {
+  std::istringstream in(m.Render());
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("Queue metrics: adds, depth, queue and work duration") {
+  akrobateo::metrics::Metrics m;
+  WorkQueue q;
+  q.SetMetrics(&m);
+  for (int i = 0; i < 5; ++i) q.Add("k" + std::to_string(i));
+  q.Add("k0");  // already waiting: not added again
+  CHECK(Sample(m, "akrobateo_workqueue_adds_total") == 5);
+  CHECK(Sample(m, "akrobateo_workqueue_depth") == 5);
+  std::this_thread::sleep_for(20ms);
+  std::vector<std::string> held;
+  for (int i = 0; i < 5; ++i) held.push_back(*q.Get());
+  CHECK(Sample(m, "akrobateo_workqueue_depth") == 0);
+  CHECK(Sample(m, "akrobateo_workqueue_queue_duration_seconds_count") == 5);
+  CHECK(Sample(m, "akrobateo_workqueue_queue_duration_seconds_sum") >= 5 * 0.02);
+  CHECK(Sample(m, "akrobateo_workqueue_queue_duration_seconds_bucket{le=\"0.01\"}") == 0);
+  CHECK(Sample(m, "akrobateo_workqueue_work_duration_seconds_count") == 0);  // none Done yet
+
+  q.Add("k1");  // while a worker holds it: waits again (depth 1), comes back after Done
+  CHECK(Sample(m, "akrobateo_workqueue_adds_total") == 6);
+  CHECK(Sample(m, "akrobateo_workqueue_depth") == 1);
+  std::this_thread::sleep_for(30ms);
+  for (const std::string& k : held) q.Done(k);
+  CHECK(Sample(m, "akrobateo_workqueue_work_duration_seconds_count") == 5);
+  CHECK(Sample(m, "akrobateo_workqueue_work_duration_seconds_sum") >= 5 * 0.03);
+  CHECK(Sample(m, "akrobateo_workqueue_work_duration_seconds_bucket{le=\"0.01\"}") == 0);
+  auto again = q.Get();
+  REQUIRE(again);
+  CHECK(*again == "k1");
+  q.Done(*again);
+  CHECK(Sample(m, "akrobateo_workqueue_depth") == 0);
+  CHECK(Sample(m, "akrobateo_workqueue_queue_duration_seconds_count") == 6);
+  CHECK(Sample(m, "akrobateo_workqueue_work_duration_seconds_count") == 6);
+  CHECK(Sample(m, "akrobateo_workqueue_retries_total") == 0);
+}
+
+TEST_CASE("Queue metrics: a failed key counts one retry, and one add when it is due") {
+  akrobateo::metrics::Metrics m;
+  WorkQueue q(20ms, 1s);
+  q.SetMetrics(&m);
+  q.Add("bad");
+  auto k = q.Get();
+  REQUIRE(k);
+  q.AddRateLimited(*k);  // the reconcile failed
+  q.Done(*k);
+  CHECK(Sample(m, "akrobateo_workqueue_retries_total") == 1);
+  CHECK(Sample(m, "akrobateo_workqueue_adds_total") == 1);  // still waiting its backoff
+  CHECK(Sample(m, "akrobateo_workqueue_depth") == 0);
+  auto back = q.Get();  // after the backoff
+  REQUIRE(back);
+  q.Forget(*back);
+  q.Done(*back);
+  CHECK(Sample(m, "akrobateo_workqueue_adds_total") == 2);
+  CHECK(Sample(m, "akrobateo_workqueue_retries_total") == 1);
+  CHECK(Sample(m, "akrobateo_workqueue_depth") == 0);
+  // The coalescing delay of AddAfter is no retry.
+  q.AddAfter("other", 1ms);
+  auto o = q.Get();
+  REQUIRE(o);
+  q.Done(*o);
+  CHECK(Sample(m, "akrobateo_workqueue_retries_total") == 1);
+  CHECK(Sample(m, "akrobateo_workqueue_adds_total") == 3);
+  q.ShutDown();
+}
+
+TEST_CASE("Queue metrics: depth is 0 after ShutDown; a queue without a registry works") {
+  akrobateo::metrics::Metrics m;
+  WorkQueue q;
+  q.SetMetrics(&m);
+  q.Add("a");
+  q.Add("b");
+  CHECK(Sample(m, "akrobateo_workqueue_depth") == 2);
+  q.ShutDown();
+  CHECK(Sample(m, "akrobateo_workqueue_depth") == 0);
+  WorkQueue plain;
+  plain.Add("x");
+  plain.AddRateLimited("x");
+  auto x = plain.Get();
+  REQUIRE(x);
+  plain.Done(*x);
 }
