@@ -12,7 +12,7 @@ CMAKE_FLAGS  ?=
 GENERATOR    := -G Ninja
 export PATH  := /usr/local/go/bin:$(PATH)
 
-.PHONY: help deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
+.PHONY: help release deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
         test-kind test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
         kind-deploy kind-down e2e-kind format format-check clean
 
@@ -25,6 +25,7 @@ help:
 	@echo '  build         build/bin/akrobateo-operator and build/bin/nftlb (the default target)'
 	@echo '  deps          the build and test dependencies (Debian packages; as root)'
 	@echo '  images        the container images akrobateo/operator:dev and akrobateo/nftlb:dev'
+	@echo '  release       the images tagged with the version, and build/release/akrobateo.yaml'
 	@echo '  cluster-up cluster-down             the local control plane (build/cluster/admin.kubeconfig)'
 	@echo '  kind-image kind-up kind-deploy kind-down e2e-kind   the kind cluster (build/kind/kubeconfig)'
 	@echo '  bench bench-kind  benchmarks, each against its peer (docs/benchmarks.md)'
@@ -93,6 +94,10 @@ cluster-down:
 
 images:
 	bash hack/images.sh
+
+# The release: version-tagged images and build/release/akrobateo.yaml (deploy/ in one file).
+release:
+	bash hack/release.sh
 
 kind-image:
 	bash test/kind/kind.sh image

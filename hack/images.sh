@@ -18,6 +18,12 @@ IMAGES="${IMAGES:-nftlb operator}"
 VERSION=$(sed -nE 's/^project\(akrobateo .*VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' CMakeLists.txt)
 [ -n "$VERSION" ] || { echo "images: no project(akrobateo ... VERSION x.y.z) in CMakeLists.txt" >&2; exit 1; }
 REVISION=$(git rev-parse --short=7 HEAD 2>/dev/null || true)
+# OCI labels of the final images: what an image scanner or `docker inspect` shows. The source
+# label names the checkout's remote where it is a URL (a local clone's path is not).
+labels=(--label "org.opencontainers.image.version=$VERSION" --label "org.opencontainers.image.licenses=Apache-2.0")
+[ -z "$REVISION" ] || labels+=(--label "org.opencontainers.image.revision=$(git rev-parse HEAD)")
+source_url=$(git remote get-url origin 2>/dev/null || true)
+case "$source_url" in https://*) labels+=(--label "org.opencontainers.image.source=${source_url%.git}") ;; esac
 
 if ! docker info >/dev/null 2>&1; then
   echo "images: no Docker engine answers (docker info failed); cannot build images" >&2
@@ -39,7 +45,7 @@ for name in $IMAGES; do
   if ! { docker build --force-rm -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
            --build-arg "AKROBATEO_REVISION=$REVISION" --target build -t "akrobateo-build/$name:$TAG" . &&
          docker build --force-rm -f "$name/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-           --build-arg "AKROBATEO_REVISION=$REVISION" -t "$image" . &&
+           --build-arg "AKROBATEO_REVISION=$REVISION" "${labels[@]}" -t "$image" . &&
          docker tag "$image" "akrobateo/$name:$VERSION"; } >"build/images/$name.log" 2>&1; then
     echo "images: building $image failed; last lines of build/images/$name.log:" >&2
     tail -30 "build/images/$name.log" >&2

@@ -25,7 +25,7 @@ source test/lib/check.sh
 # --- Static checks of the shell scripts (they need no Docker) --------------------------------
 scripts=(test/kind/kind.sh test/kind/node-image.sh test/kind/paths.sh test/kind/unprivileged/docker
          test/kind/node/node-init test/kind/node/preload test/bench/kind.sh test/images/run.sh test/images/deploy-check.sh test/images/operator-image.sh
-         hack/images.sh hack/base-image.sh hack/image-rootfs.sh)
+         hack/images.sh hack/base-image.sh hack/image-rootfs.sh hack/release.sh)
 for s in "${scripts[@]}"; do
   if [ ! -f "$s" ]; then bad "script $s exists"; continue; fi
   check "bash -n $s" bash -n "$s"
@@ -78,6 +78,18 @@ check "nftlb image has no shell" \
   bash -c "! docker run --rm --network none --entrypoint /bin/sh $NFTLB_IMAGE -c true >/dev/null 2>&1"
 docker run --rm --network none "$NFTLB_IMAGE" --forward tcp/99999=10.0.0.1:80 >/dev/null 2>&1
 check "nftlb in its image: bad port gives exit status 2" test "$?" -eq 2
+version=$(sed -nE 's/^project\(akrobateo .*VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' CMakeLists.txt)
+for image in "$OPERATOR_IMAGE" "$NFTLB_IMAGE"; do
+  label() { docker image inspect -f "{{index .Config.Labels \"org.opencontainers.image.$2\"}}" "$1"; }
+  check "$image carries OCI labels: version $(label "$image" version), licenses $(label "$image" licenses), revision $(label "$image" revision | cut -c1-7)" \
+    test "$(label "$image" version)/$(label "$image" licenses)/$(label "$image" revision)" = "$version/Apache-2.0/$(git rev-parse HEAD)"
+done
+if RELEASE_IMAGES=0 bash hack/release.sh >/dev/null; then
+  check "make release renders build/release/akrobateo.yaml with the $version images" \
+    grep -q "image: akrobateo/operator:$version" build/release/akrobateo.yaml
+else
+  bad "make release renders build/release/akrobateo.yaml"
+fi
 # package_version IMAGE PACKAGE: the Version of the package's dpkg status entry in the image
 # (/var/lib/dpkg/status.d/, where image scanners look), read without running it.
 package_version() {

@@ -6,7 +6,8 @@
 #   kind.sh image    the node image: $KIND_NODE_IMAGE if set (e.g. a kindest/node where Docker
 #                    can pull), else one built on this machine (test/kind/node-image.sh, cached)
 #   kind.sh up       create the cluster (kept if it exists); kubeconfig in build/kind/kubeconfig
-#   kind.sh deploy   build the images, `kind load` them, `kubectl apply -k deploy/`, wait for it
+#   kind.sh deploy   `make release` (version-tagged images, build/release/akrobateo.yaml), `kind
+#                    load` the images, `kubectl apply -f akrobateo.yaml`, wait for the operator
 #   kind.sh all      up + deploy + the end-to-end checks below, then delete the cluster and
 #                    everything the checks started, also when a check or a command fails
 #                    (KIND_KEEP=1 keeps the cluster); `make e2e-kind`
@@ -22,8 +23,8 @@
 # with an endpoint; loadBalancerSourceRanges admits one client container and drops another; a
 # port already held on one node gives the UnavailableLoadBalancer warning while the other nodes
 # answer; a killed balancer is restarted by the kubelet with its table back and no address lost;
-# a changed port moves; deleting the Service removes its DaemonSet; `kubectl delete -k deploy/`
-# removes everything.
+# a changed port moves; deleting the Service removes its DaemonSet; `kubectl delete -f
+# akrobateo.yaml` removes everything.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -194,16 +195,20 @@ up() {
   log "cluster $CLUSTER is up in $((SECONDS - start)) s ($IP_FAMILY, kube-proxy ${PROXY_MODE:-iptables}); export KUBECONFIG=$KUBECONFIG"
 }
 
+# Installs as users do, from the release's one file: `make release` builds the images tagged
+# with the project version and renders deploy/ into build/release/akrobateo.yaml.
 deploy() {
   tools
   docker_for_kind ""
   cluster_exists || die "no kind cluster $CLUSTER: run \`make kind-up\` first"
   kind get kubeconfig --name "$CLUSTER" >"$KUBECONFIG"
-  bash hack/images.sh
-  kind load docker-image --name "$CLUSTER" akrobateo/operator:dev akrobateo/nftlb:dev
-  kubectl apply -k deploy/
+  bash hack/release.sh
+  local version
+  version=$(sed -nE 's/^project\(akrobateo .*VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' CMakeLists.txt)
+  kind load docker-image --name "$CLUSTER" "akrobateo/operator:$version" "akrobateo/nftlb:$version"
+  kubectl apply -f build/release/akrobateo.yaml
   kubectl -n akrobateo-system rollout status deployment/akrobateo-operator --timeout="${TIMEOUT}s"
-  log "deployed; the operator runs in akrobateo-system"
+  log "deployed akrobateo $version from build/release/akrobateo.yaml; the operator runs in akrobateo-system"
 }
 
 down() {
@@ -342,8 +347,8 @@ e2e() {
   kubectl delete svc echoserver --wait
   check "Service deleted: no balancer DaemonSet left" until_ok 60 no_daemonsets
   kubectl delete -f test/kind/echoserver.yaml --ignore-not-found >/dev/null
-  kubectl delete -k deploy/ --wait --timeout="${TIMEOUT}s"
-  check "kubectl delete -k deploy/ removes the namespace" until_ok "$TIMEOUT" namespace_gone
+  kubectl delete -f build/release/akrobateo.yaml --wait --timeout="${TIMEOUT}s"
+  check "kubectl delete -f akrobateo.yaml removes the namespace" until_ok "$TIMEOUT" namespace_gone
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ] || {
     diagnostics
