@@ -199,3 +199,18 @@ for pair in "EXTERNAL-IP direct" "EXTERNAL-IP nodePort" "hostPort+nftlb direct" 
 done
 echo "failed connections: $failed"
 cleanup_objects
+
+# The raw results, for comparing runs: build/bench/kind-<UTC time>.json.
+mkdir -p build/bench
+json="build/bench/kind-$(date -u +%Y%m%dT%H%M%SZ).json"
+{
+  for path in "${paths[@]}"; do
+    jq -n --arg path "$path" --arg bw "$(per_round bw "$path")" --arg cr "$(per_round cr "$path")" \
+      '{path: $path, tcp_gbps: ($bw | split(" ") | map(tonumber)), conn_per_s: ($cr | split(" ") | map(tonumber))}'
+  done
+} | jq -s --arg rev "$(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)" \
+  --arg ext "${ext_times[*]}" --arg np "${np_times[*]}" --argjson secs "$secs" '{
+    benchmark: "kind", revision: $rev, date: (now | todate), seconds_per_run: $secs,
+    time_to_answer_s: {external_ip: ($ext | split(" ")), node_port: ($np | split(" "))},
+    data_path: .}' >"$json"
+echo "raw results: $json"
