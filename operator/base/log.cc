@@ -11,6 +11,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "operator/base/micro_time.h"
+
 namespace akrobateo {
 namespace {
 
@@ -29,25 +31,13 @@ const char* LevelName(spdlog::level::level_enum l) {
   }
 }
 
-std::string Timestamp(spdlog::log_clock::time_point t) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(us % 1000000));
-  return buf;
-}
-
 // One JSON object per line: ts, level, msg, then the line's fields, in their order.
 class JsonFormatter : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     LogLine line = ParseLogLine(std::string_view(msg.payload.data(), msg.payload.size()));
     nlohmann::ordered_json j;
-    j["ts"] = Timestamp(msg.time);
+    j["ts"] = MicroTime(msg.time);
     j["level"] = LevelName(msg.level);
     j["msg"] = std::move(line.msg);
     for (auto& [k, v] : line.fields) {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/api/decode.h"
-#include "operator/reconcile/events.h"
+#include "operator/base/micro_time.h"
 
 namespace akrobateo::leader {
 namespace {
@@ -90,7 +90,7 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
     client_->FenceWrites(until);
     return Outcome::kLeader;
   };
-  std::string now = reconcile::MicroTimeNow();
+  std::string now = MicroTimeNow();
   const int64_t duration_s =
       std::chrono::duration_cast<std::chrono::seconds>(opts_.lease_duration).count();
   auto body = [&](const std::string& holder, int64_t duration, const std::string& rv) {
@@ -223,7 +223,7 @@ void LeaderElector::Release() {
     client_->FenceWrites(Clock::time_point::min());
     return;
   }
-  std::string now = reconcile::MicroTimeNow();
+  std::string now = MicroTimeNow();
   json doc = {{"apiVersion", "coordination.k8s.io/v1"},
               {"kind", "Lease"},
               {"metadata",

@@ -10,22 +10,10 @@
 
 #include "operator/api/decode.h"
 #include "operator/base/log.h"
+#include "operator/base/micro_time.h"
 #include "operator/names.h"
 
 namespace akrobateo::reconcile {
-
-std::string MicroTimeNow() {
-  auto now = std::chrono::system_clock::now();
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(us % 1000000));
-  return buf;
-}
 
 void EventRecorder::Emit(const api::Service& svc, const std::string& type,
                          const std::string& reason, const std::string& note) {

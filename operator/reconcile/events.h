@@ -41,7 +41,4 @@ class EventRecorder {
   std::thread thread_;
 };
 
-// RFC 3339 with microseconds, UTC (metav1.MicroTime).
-std::string MicroTimeNow();
-
 }  // namespace akrobateo::reconcile

@@ -98,27 +98,34 @@ scratch_image() {
   rm -rf "$fs"
   save_image "$ref"
 }
-save_image() { docker save -o "$ctx/images/$(echo "${1%:*}" | tr '/' '_').tar" "$1"; }
+# save_image NAME:TAG: into the node's archives; the host's Docker keeps no registry.k8s.io/ tag
+# (removed at the end), since these are not the registry's images.
+saved=()
+save_image() {
+  docker save -o "$ctx/images/$(echo "${1%:*}" | tr '/' '_').tar" "$1"
+  saved+=("$1")
+}
 
 log "control-plane, etcd, pause and agnhost images"
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
   scratch_image "registry.k8s.io/$c:$K8S_VERSION" "$kbin/$c"
 done
 scratch_image "registry.k8s.io/etcd:$ETCD_TAG" "$kbin/etcd"
-agnhost_version=$(cat "$kmod/test/images/agnhost/VERSION")
-# agnhost's image has its program at /agnhost (Kubernetes' e2e manifests run it from there).
-fs=$(mktemp -d)
-cp "$kbin/agnhost" "$fs/agnhost"
-tar --numeric-owner --owner=0 --group=0 -C "$fs" -c . |
-  docker import --change 'ENTRYPOINT ["/agnhost"]' - "registry.k8s.io/e2e-test-images/agnhost:$agnhost_version" >/dev/null
-rm -rf "$fs"
-save_image "registry.k8s.io/e2e-test-images/agnhost:$agnhost_version"
-fs=$(mktemp -d)
-cp "$nbin/pause-$pause_version" "$fs/pause"
-tar --numeric-owner --owner=0 --group=0 -C "$fs" -c . |
-  docker import --change 'ENTRYPOINT ["/pause"]' - "registry.k8s.io/pause:$pause_version" >/dev/null
-rm -rf "$fs"
-save_image "registry.k8s.io/pause:$pause_version"
+# root_image NAME:TAG BINARY: an image of one static binary at /<its name>, its entrypoint: the
+# layout agnhost's and pause's own images have (Kubernetes' manifests run /agnhost, /pause).
+root_image() {
+  local fs
+  fs=$(mktemp -d)
+  cp "$2" "$fs/${2##*/}"
+  tar --numeric-owner --owner=0 --group=0 -C "$fs" -c . |
+    docker import --change "ENTRYPOINT [\"/${2##*/}\"]" - "$1" >/dev/null
+  rm -rf "$fs"
+  save_image "$1"
+}
+root_image "registry.k8s.io/e2e-test-images/agnhost:$(cat "$kmod/test/images/agnhost/VERSION")" "$kbin/agnhost"
+cp "$nbin/pause-$pause_version" "$ctx/pause"
+root_image "registry.k8s.io/pause:$pause_version" "$ctx/pause"
+rm "$ctx/pause"
 
 AKROBATEO_BASE_IMAGE="$BASE_IMAGE" bash "$root/hack/base-image.sh" >&2
 if ! docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=0; fi
@@ -136,5 +143,6 @@ docker build -f "$here/node/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
   --label "akrobateo.node-image.inputs=$inputs" -t "$IMAGE" "$ctx" >>"$root/build/kind-node.log" 2>&1 ||
   { tail -30 "$root/build/kind-node.log" >&2; exit 1; }
 rm -rf "$ctx"
+docker rmi "${saved[@]}" >/dev/null
 log "$IMAGE built in $((SECONDS - start)) s ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
 echo "$IMAGE"
