@@ -9,6 +9,9 @@
 #        this one and the next 17 (move it when two runs share the machine);
 #      AKROBATEO_KEEP_CLUSTER=1 leaves the cluster up afterwards for inspection.
 set -uo pipefail
+# With pipefail, `producer | grep -q` fails now and then: grep exits at its first match and the
+# producer may get SIGPIPE. Checks here let grep read everything (`grep ... >/dev/null`) or read
+# from a here-string instead.
 here=$(cd "$(dirname "$0")" && pwd)
 # Its own cluster (build/cluster-e2e, ports 37xxx): a running `make demo` is left alone.
 export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-e2e}
@@ -52,7 +55,7 @@ svc_uid() { kc -n "$1" get svc "$2" -o jsonpath='{.metadata.uid}'; }
 ds_json() { kc -n "$OPNS" get ds "$(ds_names "$1" "$2" | head -1)" -o json; }
 # The DaemonSet's args as one line, `--flag=value` and `--flag value` written alike.
 ds_args() { ds_json "$1" "$2" | jq -r '.spec.template.spec.containers[0].args | join(" ")' | sed 's/--\([a-z-]*\)=/--\1 /g'; }
-ds_has_arg() { ds_args "$1" "$2" | grep -qF -- "$3"; }
+ds_has_arg() { ds_args "$1" "$2" | grep -F -- "$3" >/dev/null; }
 ds_ready_nodes() { # NS NAME : the nodes of the DaemonSet's Ready pods, sorted, space separated
   local sel
   sel="akrobateo.dev/service-namespace=$1,akrobateo.dev/service-name=$2"
@@ -67,7 +70,7 @@ event_reasons() { # NS NAME : reasons of the events about a Service
   kc -n "$1" get events -o json |
     jq -r --arg n "$2" '.items[] | select(.involvedObject.name == $n and .involvedObject.kind == "Service") | .reason' | sort -u
 }
-has_event() { event_reasons "$1" "$2" | grep -qx "$3"; }
+has_event() { event_reasons "$1" "$2" | grep -x "$3" >/dev/null; }
 lb_svc() { # NAME PORT [extra spec JSON] [labels JSON] : a LoadBalancer Service without selector
   kc apply -f - >/dev/null <<EOF
 {"apiVersion": "v1", "kind": "Service",
@@ -157,7 +160,7 @@ else
   if chain_up default echoserver > "$dir/chain.out" 2>&1; then
     for a in $(ingress_of default echoserver); do
       reply=$(chain_request "$a" 8080 2>&1)
-      if echo "$reply" | grep -q "answered on $cip port 8080"; then ok "request to $a:8080 answered through nftlb: $reply"
+      if grep -q "answered on $cip port 8080" <<<"$reply"; then ok "request to $a:8080 answered through nftlb: $reply"
       else bad "request to $a:8080 answered through nftlb: got '$reply'"; fi
     done
   else
@@ -252,7 +255,7 @@ lb_svc conflict-one 9006
 within 30 "conflict-one gets its DaemonSet" ds_one default conflict-one
 lb_svc conflict-two 9006
 conflict_named() {
-  kc -n default get events -o json | jq -r '.items[] | select(.reason == "PortConflict" and .type == "Warning" and .involvedObject.name == "conflict-two") | .message' | grep -q conflict-one
+  kc -n default get events -o json | jq -r '.items[] | select(.reason == "PortConflict" and .type == "Warning" and .involvedObject.name == "conflict-two") | .message' | grep conflict-one >/dev/null
 }
 within 30 "two Services on TCP 9006: Warning PortConflict on the second, naming the first" conflict_named
 
@@ -279,7 +282,7 @@ unavailable_notes() {
   kc -n default get events --field-selector involvedObject.name=hostport-busy,reason=UnavailableLoadBalancer,type=Warning -o json | jq -r '.items[].message'
 }
 partial_b="2 of 3 balancer pods are ready; 1 of 3 pods is Pending, cannot be scheduled on node node-b, .*didn't have free ports"
-warned_port_b() { unavailable_notes | grep -q "$partial_b"; }
+warned_port_b() { unavailable_notes | grep "$partial_b" >/dev/null; }
 within 30 "hostport-busy: Warning UnavailableLoadBalancer names node-b and quotes the scheduler" warned_port_b
 echo "# kubectl get events reason=UnavailableLoadBalancer: $(unavailable_notes | grep "$partial_b" | head -1)"
 sleep 3
@@ -376,7 +379,7 @@ orphans() { # managed DaemonSets whose Service UID names no handled Service
   uids=$(kc get svc -A -o json | jq -r '.items[] | select(.spec.type == "LoadBalancer" and (.spec.loadBalancerClass // "akrobateo.dev/nftlb") == "akrobateo.dev/nftlb") | .metadata.uid')
   kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o json |
     jq -r '.items[] | "\(.metadata.labels["akrobateo.dev/service-uid"]) \(.metadata.name)"' |
-    while read -r u n; do echo "$uids" | grep -qx "$u" || echo "$n"; done
+    while read -r u n; do grep -qx "$u" <<<"$uids" || echo "$n"; done
 }
 expect_eq "no orphan DaemonSet" "$(orphans | tr '\n' ' ')" ""
 dups=$(kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o json | jq -r '[.items[].metadata.labels["akrobateo.dev/service-uid"]] | group_by(.) | map(select(length > 1)) | length')
