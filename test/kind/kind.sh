@@ -103,8 +103,11 @@ docker_for_kind() {
 # it; install_cni below gives each node ptp + host-local + portmap instead), no CoreDNS (not in
 # it either; no check resolves a name) and etcd's tag as built.
 write_config() {
+  # Debian's python3, which `make deps` gives PyYAML (python3-yaml), before any other on PATH.
+  local python=/usr/bin/python3
+  [ -x "$python" ] || python=python3
   IP_FAMILY="$IP_FAMILY" PROXY_MODE="$PROXY_MODE" LOCAL_IMAGE="$1" ETCD_TAG="${ETCD_VERSION#v}-0" \
-    python3 - kind-config.yaml >build/kind/config.yaml <<'PY'
+    "$python" - kind-config.yaml >build/kind/config.yaml <<'PY'
 import os, sys, yaml
 cfg = yaml.safe_load(open(sys.argv[1]))
 net = cfg.setdefault("networking", {}) or {}
