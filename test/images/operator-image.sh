@@ -94,14 +94,6 @@ docker run -d --name "$container" --network host --read-only --cap-drop ALL \
   -e KUBERNETES_SERVICE_HOST=127.0.0.1 -e KUBERNETES_SERVICE_PORT="$AKROBATEO_APISERVER_PORT" \
   -v "$sa_dir:/var/run/secrets/kubernetes.io/serviceaccount:ro" "$image" "${args[@]}" >/dev/null
 
-until_ok() {  # until_ok SECONDS CMD...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.5
-  done
-}
 ready() { curl -fsS --max-time 1 "http://127.0.0.1:$health_port/readyz"; }
 leader() { [ -n "$(kc -n "$ns" get lease akrobateo-operator -o jsonpath='{.spec.holderIdentity}')" ]; }
 ds_exists() { [ -n "$(kc -n "$ns" get ds -l akrobateo.dev/service-name=echoserver -o name)" ]; }

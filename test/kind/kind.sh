@@ -229,15 +229,6 @@ down() {
 # --- end-to-end checks -----------------------------------------------------------------------
 # shellcheck source=test/lib/check.sh
 source test/lib/check.sh
-# until_ok SECONDS CMD...: retries CMD once a second until it succeeds or time runs out.
-until_ok() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 1
-  done
-}
 # ingress [SVC]: the Service's EXTERNAL-IPs, one a line.
 ingress() { kubectl get svc "${1:-echoserver}" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{"\n"}{end}'; }
 has_ingress() { [ -n "$(ingress "${1:-echoserver}")" ]; }

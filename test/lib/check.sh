@@ -12,6 +12,16 @@ check() {
   shift
   if "$@"; then ok "$name"; else bad "$name"; fi
 }
+# until_ok SECONDS CMD...: retries CMD (output discarded) every half second until it succeeds, or
+# fails once SECONDS have passed.
+until_ok() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
 finish() {
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
