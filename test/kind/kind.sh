@@ -307,6 +307,10 @@ watch_publication() {
   [ "$(wc -w <<<"$seen")" -ge "$3" ] && [ -z "$unanswered" ]
 }
 
+cluster_ip_answers() {
+  docker exec "$CLUSTER-control-plane" curl -fsS --max-time 3 \
+    "http://$(kubectl get svc echoserver -o jsonpath='{.spec.clusterIP}'):8080/hostname"
+}
 metrics_served() {
   kubectl get --raw /api/v1/namespaces/akrobateo-system/services/akrobateo-operator-metrics:metrics/proxy/metrics |
     grep -q '^akrobateo_reconcile_total'
@@ -314,8 +318,13 @@ metrics_served() {
 
 e2e() {
   check "the operator's metrics answer through the akrobateo-operator-metrics Service" until_ok 60 metrics_served
-  kubectl apply -f test/kind/echoserver.yaml
+  # The Service starts as a ClusterIP one and becomes a LoadBalancer once kube-proxy serves it:
+  # the first-request check below is about the balancers, and a brand-new Service is refused
+  # by kube-proxy until its endpoints reach it (seen once: a reset at the first address).
+  sed 's/type: LoadBalancer/type: ClusterIP/' test/kind/echoserver.yaml | kubectl apply -f -
   kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s"
+  check "the echoserver's ClusterIP answers on a node" until_ok 60 cluster_ip_answers
+  kubectl patch svc echoserver -p '{"spec": {"type": "LoadBalancer"}}'
   check "each EXTERNAL-IP answers the first request sent the moment it is listed" \
     watch_publication echoserver 8080 "$(node_ips 4 | wc -l)"
   check "EXTERNAL-IPs are the nodes' IPv4 InternalIPs" until_ok 30 ingress_is echoserver "$(node_ips 4)"
