@@ -148,6 +148,9 @@ int Run(const Flags& f) {
   ropts.classes = {f.lb_class, f.default_class};
   ropts.daemonsets = {ns, f.image};
   ropts.instance = identity;
+  ropts.requeue_after = [&queue](const std::string& key, std::chrono::milliseconds delay) {
+    queue.AddAfter(key, delay);
+  };
   reconcile::Reconciler reconciler(&client, &caches, &metrics, ropts);
 
   // Handlers only enqueue Service keys.

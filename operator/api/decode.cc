@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "operator/base/micro_time.h"
 #include "operator/names.h"
 
 namespace akrobateo::api {
@@ -217,7 +218,12 @@ Result<Pod> DecodePod(const json& j) {
   bool deleting = Get(m, "deletionTimestamp") != nullptr;
   for (const json& c : Arr(status, "conditions")) {
     std::string type = Str(c, "type");
-    if (type == "Ready") p.ready = Str(c, "status") == "True" && !deleting;
+    if (type == "Ready") {
+      p.ready = Str(c, "status") == "True" && !deleting;
+      if (!p.ready && !deleting) {
+        if (auto t = ParseApiTime(Str(c, "lastTransitionTime"))) p.not_ready_since = *t;
+      }
+    }
     if (type == "PodScheduled" && Str(c, "status") == "False" &&
         Str(c, "reason") == "Unschedulable" && !deleting) {
       p.unschedulable = true;

@@ -3,6 +3,7 @@
 // operator reads are kept; raw JSON is never stored (memory footprint: see docs/operator.md).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -59,6 +60,9 @@ struct Pod {
   std::string service_uid;
   std::string node_name;
   bool ready = false;
+  // While the Ready condition is False (a container restarting, a failing probe) and the pod is
+  // not being deleted: when it turned False (its lastTransitionTime). The epoch otherwise.
+  std::chrono::system_clock::time_point not_ready_since{};
   // PodScheduled False/Unschedulable: the scheduler's message (at most kMaxSchedulerMessage
   // bytes) and the node the DaemonSet controller aimed the pod at (its node affinity). Empty
   // for every other pod, so the cache stays small.

@@ -192,7 +192,12 @@ std::string Reconciler::Reconcile(const std::string& key) {
         if (svc->external_traffic_local) {
           slices = caches_->slices.store().ByIndex(key);
         }
-        err = WriteStatus(*svc, DesiredIngress(*svc, pods, nodes, slices));
+        IngressDecision ingress =
+            DesiredIngress(*svc, pods, nodes, slices, std::chrono::system_clock::now());
+        err = WriteStatus(*svc, ingress.ingress);
+        if (ingress.recheck_after.count() > 0 && opts_.requeue_after) {
+          opts_.requeue_after(key, ingress.recheck_after);
+        }
         // Pods the scheduler cannot place (a host port taken on a node, resources, taints):
         // its reason, once per change.
         if (std::optional<std::string> w = UnschedulableWarning(pods)) {

@@ -3,7 +3,9 @@
 // only what differs (DaemonSet create / update / delete, status merge-patch, Events).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -24,6 +26,9 @@ struct ReconcilerOptions {
   ClassOptions classes;
   DaemonSetOptions daemonsets;
   std::string instance;  // reportingInstance of Events (the pod or host name)
+  // Asks for the key to be reconciled again after a delay that no watch event marks (the end
+  // of a restart hold, reconcile/status.h). Unset: not asked.
+  std::function<void(const std::string& key, std::chrono::milliseconds delay)> requeue_after;
 };
 
 class Reconciler {

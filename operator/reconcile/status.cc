@@ -47,9 +47,10 @@ std::vector<int> RequestedFamilies(const api::Service& svc) {
   return out;
 }
 
-std::vector<std::string> DesiredIngress(const api::Service& svc, const std::vector<api::Pod>& pods,
-                                        const std::vector<api::Node>& nodes,
-                                        const std::vector<api::EndpointSlice>& slices) {
+IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::Pod>& pods,
+                               const std::vector<api::Node>& nodes,
+                               const std::vector<api::EndpointSlice>& slices,
+                               std::chrono::system_clock::time_point now) {
   std::set<std::string> local_nodes;
   if (svc.external_traffic_local) {
     for (const api::EndpointSlice& s : slices) {
@@ -58,26 +59,46 @@ std::vector<std::string> DesiredIngress(const api::Service& svc, const std::vect
   }
   std::unordered_map<std::string, const api::Node*> by_name;
   for (const api::Node& n : nodes) by_name[n.name] = &n;
+  const std::set<std::string> listed(svc.ingress.begin(), svc.ingress.end());
+  auto is_listed = [&listed](const api::Node& n) {
+    for (const auto* ips : {&n.external_ips, &n.internal_ips}) {
+      for (const std::string& ip : *ips) {
+        if (listed.count(ip) != 0) return true;
+      }
+    }
+    return false;
+  };
 
+  IngressDecision out;
   // One global choice: ExternalIPs if any chosen node has one, else InternalIPs.
   std::set<std::string> external, internal;
   for (const api::Pod& p : pods) {
-    if (!p.ready || p.node_name.empty()) continue;
+    if (p.node_name.empty()) continue;
     if (svc.external_traffic_local && local_nodes.count(p.node_name) == 0) continue;
     auto it = by_name.find(p.node_name);
     if (it == by_name.end()) continue;
+    if (!p.ready) {
+      // Held only when it was counted before, is not being deleted (not_ready_since is then the
+      // epoch) and turned not Ready less than kRestartHold ago.
+      if (p.not_ready_since == std::chrono::system_clock::time_point{}) continue;
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.not_ready_since +
+                                                                        kRestartHold - now);
+      if (left <= std::chrono::milliseconds(0) || !is_listed(*it->second)) continue;
+      // Clock skew between the kubelet and here cannot hold a node longer than kRestartHold.
+      left = std::min<std::chrono::milliseconds>(left, kRestartHold);
+      if (out.recheck_after.count() == 0 || left < out.recheck_after) out.recheck_after = left;
+    }
     external.insert(it->second->external_ips.begin(), it->second->external_ips.end());
     internal.insert(it->second->internal_ips.begin(), it->second->internal_ips.end());
   }
   const std::set<std::string>& chosen = external.empty() ? internal : external;
 
-  std::vector<std::string> out;
   for (int fam : RequestedFamilies(svc)) {
     std::set<std::string> of_family;
     for (const std::string& ip : chosen) {
       if (IpFamily(ip) == fam) of_family.insert(ip);
     }
-    for (std::string& ip : SortedUnique(fam, of_family)) out.push_back(std::move(ip));
+    for (std::string& ip : SortedUnique(fam, of_family)) out.ingress.push_back(std::move(ip));
   }
   return out;
 }

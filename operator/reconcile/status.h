@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Service's load-balancer ingress list as a pure function of its balancer pods, the nodes
-// and (for externalTrafficPolicy Local) its EndpointSlices (SPEC, "Status").
+// and (for externalTrafficPolicy Local) its EndpointSlices (SPEC, "Status"), with a short hold
+// for a listed node whose balancer is restarting.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -10,11 +12,26 @@
 
 namespace akrobateo::reconcile {
 
+// A node already in the Service's status stays there while its balancer pod is not Ready for
+// less than this, unless the pod is being deleted: a balancer container that is killed and
+// restarted by the kubelet keeps its table in the pod's network namespace, so the address
+// keeps answering (docs/design.md, "Status through a balancer restart").
+inline constexpr std::chrono::seconds kRestartHold{10};
+
+struct IngressDecision {
+  std::vector<std::string> ingress;
+  // When a held node's hold runs out: the Service must be looked at again then, since no watch
+  // event marks that moment. Zero when nothing is held.
+  std::chrono::milliseconds recheck_after{0};
+};
+
 // `pods`: the pods of the Service's DaemonSet. `nodes`: at least the nodes those pods run on.
-// `slices`: the Service's EndpointSlices (only read for externalTrafficPolicy Local).
-std::vector<std::string> DesiredIngress(const api::Service& svc, const std::vector<api::Pod>& pods,
-                                        const std::vector<api::Node>& nodes,
-                                        const std::vector<api::EndpointSlice>& slices);
+// `slices`: the Service's EndpointSlices (only read for externalTrafficPolicy Local). `now`:
+// the wall clock, compared with the pods' Ready lastTransitionTime.
+IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::Pod>& pods,
+                               const std::vector<api::Node>& nodes,
+                               const std::vector<api::EndpointSlice>& slices,
+                               std::chrono::system_clock::time_point now);
 
 // Families the Service asks for, in order (4 and/or 6).
 std::vector<int> RequestedFamilies(const api::Service& svc);

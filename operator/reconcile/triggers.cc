@@ -9,8 +9,8 @@ bool PodChangeMatters(const api::Pod* old, const api::Pod* now) {
   if (old == nullptr || now == nullptr) return true;
   // The node is read only for a Ready pod (status) and as the target node of a Pending one.
   auto read = [](const api::Pod& p) {
-    return std::tie(p.ready, p.ready ? p.node_name : p.target_node, p.unschedulable,
-                    p.scheduler_message, p.service_uid);
+    return std::tie(p.ready, p.ready ? p.node_name : p.target_node, p.not_ready_since,
+                    p.unschedulable, p.scheduler_message, p.service_uid);
   };
   return read(*old) != read(*now);
 }

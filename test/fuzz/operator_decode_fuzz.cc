@@ -37,7 +37,7 @@ void DecodeAll(const nlohmann::json& j) {
   if (node) nodes.push_back(*node);
   std::vector<api::EndpointSlice> slices;
   if (slice) slices.push_back(*slice);
-  (void)rec::DesiredIngress(*svc, pods, nodes, slices);
+  (void)rec::DesiredIngress(*svc, pods, nodes, slices, std::chrono::system_clock::now());
   api::Service other = *svc;
   other.name += "-2";
   (void)rec::FindPortConflicts({&*svc, &other});

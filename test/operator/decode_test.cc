@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include "operator/base/micro_time.h"
 #include "test/operator/testdata.h"
 
 using akrobateo::testing::Fixture;
@@ -102,6 +103,22 @@ TEST_CASE("Pod: labels, node and readiness; a terminating pod is not ready") {
   j["status"]["conditions"] = json::array({{{"type", "Ready"}, {"status", "False"}}});
   j["metadata"].erase("deletionTimestamp");
   CHECK(!api::DecodePod(j)->ready);
+  CHECK(api::DecodePod(j)->not_ready_since == std::chrono::system_clock::time_point{});
+}
+
+TEST_CASE("Pod: a not-Ready pod keeps when it turned not Ready; a terminating one does not") {
+  json j = Fixture("pod.json");
+  j["status"]["conditions"] = json::array(
+      {{{"type", "Ready"}, {"status", "False"}, {"lastTransitionTime", "2026-12-03T10:00:07Z"}}});
+  auto p = api::DecodePod(j);
+  REQUIRE(p.ok());
+  CHECK(!p->ready);
+  CHECK(std::chrono::system_clock::to_time_t(p->not_ready_since) == 1796292007);
+  j["metadata"]["deletionTimestamp"] = "2026-12-03T10:00:08Z";
+  CHECK(api::DecodePod(j)->not_ready_since == std::chrono::system_clock::time_point{});
+  // A Ready pod has none.
+  CHECK(api::DecodePod(Fixture("pod.json"))->not_ready_since ==
+        std::chrono::system_clock::time_point{});
 }
 
 TEST_CASE("Pod: PodScheduled False/Unschedulable keeps the scheduler's message and target node") {
@@ -246,4 +263,23 @@ TEST_CASE("Capped cuts on a UTF-8 character boundary, so the result serializes")
   CHECK(c == std::string(996, 'a') + "...");
   CHECK_NOTHROW((void)json{{"note", c}}.dump());
   CHECK(api::Capped("short", 1000) == "short");
+}
+
+TEST_CASE("API timestamps: seconds and fractions parse, anything else is refused") {
+  using akrobateo::ParseApiTime;
+  using std::chrono::microseconds;
+  auto t = ParseApiTime("2026-12-03T10:00:07Z");
+  REQUIRE(t.has_value());
+  CHECK(std::chrono::system_clock::to_time_t(*t) == 1796292007);
+  auto micro = ParseApiTime("2026-12-03T10:00:07.104165Z");
+  REQUIRE(micro.has_value());
+  CHECK(*micro - *t == microseconds(104165));
+  CHECK(*ParseApiTime("2026-12-03T10:00:07.5Z") - *t == microseconds(500000));
+  CHECK(akrobateo::MicroTime(*micro) == "2026-12-03T10:00:07.104165Z");
+  for (const char* bad : {"", "2026-12-03", "2026-12-03T10:00:07", "2026-12-03T10:00:07+01:00",
+                          "2026-13-03T10:00:07Z", "2026-12-03T10:00:07.Z", "2026-12-03T10:00:07Zx",
+                          "2026-12-03 10:00:07Z"}) {
+    CAPTURE(bad);
+    CHECK(!ParseApiTime(bad).has_value());
+  }
 }

@@ -92,11 +92,13 @@ TEST_CASE("Recorded cluster: the operator's pure functions reproduce what it wro
   auto pod = api::DecodePod(Fixture("recorded/pod.json"));
   std::vector<api::Node> nodes = {*api::DecodeNode(Fixture("recorded/node-external-ip.json")),
                                   *api::DecodeNode(Fixture("recorded/node-dual-stack.json"))};
-  CHECK(rec::DesiredIngress(*svc, {*pod}, nodes, {}) == std::vector<std::string>{"192.0.2.12"});
+  CHECK(rec::DesiredIngress(*svc, {*pod}, nodes, {}, std::chrono::system_clock::now()).ingress ==
+        std::vector<std::string>{"192.0.2.12"});
   // The same pod on node-b (ExternalIP) gives the ExternalIP, which the recorded status shows.
   api::Pod on_b = *pod;
   on_b.node_name = "node-b";
-  CHECK(rec::DesiredIngress(*svc, {*pod, on_b}, nodes, {}) == svc->ingress);
+  CHECK(rec::DesiredIngress(*svc, {*pod, on_b}, nodes, {}, std::chrono::system_clock::now())
+            .ingress == svc->ingress);
 }
 
 TEST_CASE("Recorded DaemonSet written before the readiness probes: one update, then none") {

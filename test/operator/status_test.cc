@@ -30,6 +30,21 @@ api::Node MakeNode(const std::string& name, Ips internal, Ips external = {}) {
   return n;
 }
 
+const auto kNow = std::chrono::system_clock::from_time_t(1796292000);
+
+Ips Ingress(const api::Service& s, const std::vector<api::Pod>& pods,
+            const std::vector<api::Node>& nodes,
+            const std::vector<api::EndpointSlice>& slices = {}) {
+  return rec::DesiredIngress(s, pods, nodes, slices, kNow).ingress;
+}
+
+// A pod whose Ready condition turned False `ago` before kNow.
+api::Pod NotReadyPod(const std::string& node, std::chrono::seconds ago) {
+  api::Pod p = ReadyPod(node, false);
+  p.not_ready_since = kNow - ago;
+  return p;
+}
+
 }  // namespace
 
 TEST_CASE("Status: table of SPEC behaviours") {
@@ -80,7 +95,7 @@ TEST_CASE("Status: table of SPEC behaviours") {
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
-    CHECK(rec::DesiredIngress(c.svc, c.pods, nodes, {}) == c.want);
+    CHECK(Ingress(c.svc, c.pods, nodes) == c.want);
   }
 }
 
@@ -103,14 +118,50 @@ TEST_CASE("Status: externalTrafficPolicy Local keeps nodes with a ready endpoint
   slice.name = "echo-x";
   slice.service_name = "echo";
   slice.ready_nodes = {"n2"};
-  CHECK(rec::DesiredIngress(s, pods, nodes, {slice}) == Ips{"172.18.0.4"});
-  CHECK(rec::DesiredIngress(s, pods, nodes, {}).empty());
+  CHECK(Ingress(s, pods, nodes, {slice}) == Ips{"172.18.0.4"});
+  CHECK(Ingress(s, pods, nodes).empty());
   s.external_traffic_local = false;  // Cluster policy ignores endpoints
-  CHECK(rec::DesiredIngress(s, pods, nodes, {}) == Ips{"172.18.0.3", "172.18.0.4"});
+  CHECK(Ingress(s, pods, nodes) == Ips{"172.18.0.3", "172.18.0.4"});
 }
 
 TEST_CASE("Status: garbage node addresses are dropped") {
   api::Service s = LbService();
   std::vector<api::Node> nodes = {MakeNode("n1", {"not-an-ip", "", "172.18.0.3", "999.1.1.1"})};
-  CHECK(rec::DesiredIngress(s, {ReadyPod("n1")}, nodes, {}) == Ips{"172.18.0.3"});
+  CHECK(Ingress(s, {ReadyPod("n1")}, nodes) == Ips{"172.18.0.3"});
+}
+
+TEST_CASE("Status: a listed node stays through a short balancer restart, then goes") {
+  using std::chrono::seconds;
+  api::Service s = LbService();
+  s.ingress = {"172.18.0.3", "172.18.0.4"};
+  std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3"}), MakeNode("n2", {"172.18.0.4"})};
+
+  rec::IngressDecision d =
+      rec::DesiredIngress(s, {ReadyPod("n1"), NotReadyPod("n2", seconds(3))}, nodes, {}, kNow);
+  CHECK(d.ingress == Ips{"172.18.0.3", "172.18.0.4"});
+  // Looked at again when the hold runs out.
+  CHECK(d.recheck_after == rec::kRestartHold - seconds(3));
+
+  // Past the hold: SPEC's rule again, Ready pods only, nothing left to recheck.
+  d = rec::DesiredIngress(s, {ReadyPod("n1"), NotReadyPod("n2", rec::kRestartHold)}, nodes, {},
+                          kNow);
+  CHECK(d.ingress == Ips{"172.18.0.3"});
+  CHECK(d.recheck_after.count() == 0);
+
+  // A node that was not listed is not added by a pod that is not Ready (a new pod starting).
+  s.ingress = {"172.18.0.3"};
+  CHECK(Ingress(s, {ReadyPod("n1"), NotReadyPod("n2", seconds(1))}, nodes) == Ips{"172.18.0.3"});
+
+  // A pod being deleted has no not_ready_since (decode leaves the epoch): not held.
+  s.ingress = {"172.18.0.3", "172.18.0.4"};
+  CHECK(Ingress(s, {ReadyPod("n1"), ReadyPod("n2", false)}, nodes) == Ips{"172.18.0.3"});
+
+  // A kubelet clock ahead of ours cannot stretch the hold beyond kRestartHold.
+  d = rec::DesiredIngress(s, {NotReadyPod("n2", -seconds(60))}, nodes, {}, kNow);
+  CHECK(d.ingress == Ips{"172.18.0.4"});
+  CHECK(d.recheck_after == rec::kRestartHold);
+
+  // externalTrafficPolicy Local still needs the node's ready endpoint.
+  s.external_traffic_local = true;
+  CHECK(Ingress(s, {ReadyPod("n1"), NotReadyPod("n2", seconds(1))}, nodes).empty());
 }

@@ -16,6 +16,8 @@ namespace rec = akrobateo::reconcile;
 
 namespace {
 
+const auto kNow = std::chrono::system_clock::now();
+
 api::Pod BalancerPod(const std::string& name) {
   api::Pod p;
   p.ns = "akrobateo-system";
@@ -118,7 +120,8 @@ TEST_CASE("Triggers: a dropped pod change never changes the status or the warnin
     ++dropped;
     std::vector<api::Pod> after = pods;
     after[k] = now;
-    CHECK(rec::DesiredIngress(svc, pods, nodes, {}) == rec::DesiredIngress(svc, after, nodes, {}));
+    CHECK(rec::DesiredIngress(svc, pods, nodes, {}, kNow).ingress ==
+          rec::DesiredIngress(svc, after, nodes, {}, kNow).ingress);
     CHECK(rec::UnschedulableWarning(pods) == rec::UnschedulableWarning(after));
   }
   CHECK(dropped > 100);  // the property was exercised, not skipped
