@@ -49,25 +49,18 @@ std::string Cidr::ToString() const {
   return network.ToString() + "/" + std::to_string(prefix);
 }
 
-std::optional<Cidr> ParseCidr(std::string_view text, std::string* why) {
+Result<Cidr> ParseCidr(std::string_view text) {
   const size_t slash = text.find('/');
-  if (slash == std::string_view::npos) {
-    *why = "missing /PREFIX-LENGTH";
-    return std::nullopt;
-  }
+  if (slash == std::string_view::npos) return Status::Error("missing /PREFIX-LENGTH");
   auto addr = ParseAddress(text.substr(0, slash));
-  if (!addr) {
-    *why = "not an IPv4 or IPv6 address";
-    return std::nullopt;
-  }
+  if (!addr) return Status::Error("not an IPv4 or IPv6 address");
   const std::string_view len_text = text.substr(slash + 1);
   int len = -1;
   auto [ptr, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), len);
   const int max = addr->family == Family::kIpv4 ? 32 : 128;
   if (len_text.empty() || len_text.size() > 3 || ec != std::errc() ||
       ptr != len_text.data() + len_text.size() || len < 0 || len > max) {
-    *why = "prefix length must be 0.." + std::to_string(max);
-    return std::nullopt;
+    return Status::Error("prefix length must be 0.." + std::to_string(max));
   }
   Cidr c{*addr, len};
   for (size_t i = 0; i < 16; ++i) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "nftlb/result.h"
+
 namespace nftlb {
 
 enum class Family { kIpv4, kIpv6 };
@@ -42,8 +44,8 @@ struct Cidr {
 };
 
 // Parses "ADDR/LEN". Host bits are cleared (as Kubernetes' ParseCIDR does for
-// loadBalancerSourceRanges). On failure returns nullopt and sets *why.
-std::optional<Cidr> ParseCidr(std::string_view text, std::string* why);
+// loadBalancerSourceRanges). The error says what is wrong with the text.
+Result<Cidr> ParseCidr(std::string_view text);
 
 }  // namespace nftlb
 

@@ -1,15 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 // What nftlb needs from a packet-filter backend: install a ruleset as one transaction,
-// remove it, tell whether the kernel still holds exactly it, and show it as text.
+// remove it, tell whether the kernel still holds exactly it, and show it as text. Each
+// backend renders the Ruleset in its own terms.
 #ifndef AKROBATEO_NFTLB_BACKEND_H_
 #define AKROBATEO_NFTLB_BACKEND_H_
 
 #include <string>
+#include <utility>
 
+#include "nftlb/result.h"
 #include "nftlb/ruleset.h"
 #include "nftlb/status.h"
 
 namespace nftlb {
+
+// What Backend::Check found: the kernel holds exactly the ruleset, or the first thing that
+// is absent or differs.
+struct CheckOutcome {
+  static CheckOutcome Matches() { return {}; }
+  static CheckOutcome Differs(std::string why) { return {std::move(why)}; }
+
+  bool matches() const { return difference.empty(); }
+  std::string difference;  // what is absent or differs; empty when it matches
+};
 
 class Backend {
  public:
@@ -19,8 +32,8 @@ class Backend {
   virtual Status Install(const Ruleset& r) = 0;
   // Removes what nftlb installed under `table`; ok when nothing was there.
   virtual Status Remove(const std::string& table) = 0;
-  // Sets *matches to whether the kernel holds exactly r; if not, *why says what differs.
-  virtual Status Check(const Ruleset& r, bool* matches, std::string* why) = 0;
+  // Compares the kernel's rules with r, touching nothing; fails only when they cannot be read.
+  virtual Result<CheckOutcome> Check(const Ruleset& r) = 0;
   // The text a user could feed to the backend's own tool to get the same ruleset.
   virtual std::string DryRun(const Ruleset& r) const = 0;
 };

@@ -1,42 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "nftlb/config.h"
 
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <string_view>
-
-#include "akrobateo/version.h"
+#include <utility>
 
 namespace nftlb {
-
-const char* ProtoName(Proto p) {
-  switch (p) {
-    case Proto::kTcp:
-      return "tcp";
-    case Proto::kUdp:
-      return "udp";
-    case Proto::kSctp:
-      return "sctp";
-  }
-  return "?";
-}
-
-uint8_t ProtoNumber(Proto p) {
-  switch (p) {
-    case Proto::kTcp:
-      return IPPROTO_TCP;
-    case Proto::kUdp:
-      return IPPROTO_UDP;
-    case Proto::kSctp:
-      return IPPROTO_SCTP;
-  }
-  return 0;
-}
 
 std::string UsageText() {
   return "usage: nftlb [--backend auto|nftables|iptables-legacy] [--table NAME]\n"
@@ -97,9 +70,9 @@ struct RawForward {
   uint16_t target_port;
 };
 
-std::variant<RawForward, ParseError> ParseForward(const std::string& v) {
+Result<RawForward> ParseForward(const std::string& v) {
   auto bad = [&](const std::string& why) {
-    return ParseError{"invalid --forward \"" + v + "\": " + why};
+    return Status::Error("invalid --forward \"" + v + "\": " + why);
   };
   const size_t eq = v.find('=');
   if (eq == std::string::npos) return bad("expected PROTO/PORT=ADDR:PORT");
@@ -178,26 +151,20 @@ bool ValidEnvName(const std::string& s) {
                      [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
-// A comma-separated address list (--node-ips, or the value --node-ips-env names); *why says
-// what is wrong with a bad one.
-std::optional<std::vector<Address>> ParseAddressList(std::string_view list, std::string* why) {
+// A comma-separated address list (--node-ips, or the value --node-ips-env names); the error
+// says what is wrong with a bad one.
+Result<std::vector<Address>> ParseAddressList(std::string_view list) {
   std::vector<Address> out;
   std::string_view rest = list;
   while (!rest.empty()) {
     const size_t comma = rest.find(',');
     const std::string_view item = rest.substr(0, comma);
     auto a = ParseAddress(item);
-    if (!a) {
-      *why = "\"" + std::string(item) + "\" is not an IP address";
-      return std::nullopt;
-    }
+    if (!a) return Status::Error("\"" + std::string(item) + "\" is not an IP address");
     out.push_back(*a);
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
-    if (rest.empty()) {
-      *why = "empty entry";
-      return std::nullopt;
-    }
+    if (rest.empty()) return Status::Error("empty entry");
   }
   return out;
 }
@@ -212,8 +179,10 @@ bool ValidTableName(const std::string& s) {
 
 }  // namespace
 
-ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& env) {
+Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& env) {
   Config c;
+  std::string table = c.ruleset.table;
+  std::vector<Cidr> source_ranges;
   std::vector<RawForward> raw;
   int modes = 0;
   // Where the node addresses came from, for messages: "--node-ips" or "--node-ips-env NAME".
@@ -234,14 +203,14 @@ ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& e
       if (i + 1 < args.size()) return args[++i];
       return std::nullopt;
     };
-    auto no_value = [&](const std::string& name) -> std::optional<ParseError> {
-      if (value) return ParseError{name + " takes no value (got \"" + *value + "\")"};
-      return std::nullopt;
-    };
-    if (flag == "-h" || flag == "--help") return HelpRequested{UsageText()};
-    if (flag == "--version") return HelpRequested{akrobateo::version::Line("nftlb") + "\n"};
+    // --help and --version end the parse: what follows them is not looked at.
+    if (flag == "-h" || flag == "--help" || flag == "--version") {
+      Config help;
+      help.mode = flag == "--version" ? Mode::kVersion : Mode::kHelp;
+      return help;
+    }
     if (flag == "--once" || flag == "--delete" || flag == "--dry-run" || flag == "--check") {
-      if (auto e = no_value(flag)) return *e;
+      if (value) return Status::Error(flag + " takes no value (got \"" + *value + "\")");
       ++modes;
       c.mode = flag == "--once"     ? Mode::kOnce
                : flag == "--delete" ? Mode::kDelete
@@ -252,10 +221,10 @@ ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& e
     static const char* const kValued[] = {"--backend", "--table",    "--source-range", "--resync",
                                           "--forward", "--node-ips", "--node-ips-env"};
     if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
-      return ParseError{"unknown argument \"" + args[i] + "\"\n" + UsageText()};
+      return Status::Error("unknown argument \"" + args[i] + "\"\n" + UsageText());
     }
     auto v = take();
-    if (!v) return ParseError{flag + " needs a value"};
+    if (!v) return Status::Error(flag + " needs a value");
     if (flag == "--backend") {
       if (*v == "auto") {
         c.backend = BackendChoice::kAuto;
@@ -264,62 +233,62 @@ ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& e
       } else if (*v == "iptables-legacy") {
         c.backend = BackendChoice::kIptablesLegacy;
       } else {
-        return ParseError{"invalid --backend \"" + *v + "\": auto, nftables or iptables-legacy"};
+        return Status::Error("invalid --backend \"" + *v + "\": auto, nftables or iptables-legacy");
       }
     } else if (flag == "--table") {
       if (!ValidTableName(*v)) {
-        return ParseError{"invalid --table \"" + *v +
-                          "\": 1-20 characters, a letter first, then letters, digits, _ or -"};
+        return Status::Error("invalid --table \"" + *v +
+                             "\": 1-20 characters, a letter first, then letters, digits, _ or -");
       }
-      c.table = *v;
+      table = *v;
     } else if (flag == "--source-range") {
-      std::string why;
-      auto cidr = ParseCidr(*v, &why);
-      if (!cidr) return ParseError{"invalid --source-range \"" + *v + "\": " + why};
-      if (std::find(c.source_ranges.begin(), c.source_ranges.end(), *cidr) ==
-          c.source_ranges.end()) {
-        c.source_ranges.push_back(*cidr);
+      Result<Cidr> cidr = ParseCidr(*v);
+      if (!cidr) return Status::Error("invalid --source-range \"" + *v + "\": " + cidr.error());
+      if (std::find(source_ranges.begin(), source_ranges.end(), *cidr) == source_ranges.end()) {
+        source_ranges.push_back(*cidr);
       }
     } else if (flag == "--resync") {
       auto s = ParseInt(*v, 1, 86400);
-      if (!s) return ParseError{"invalid --resync \"" + *v + "\": seconds, 1..86400"};
+      if (!s) return Status::Error("invalid --resync \"" + *v + "\": seconds, 1..86400");
       c.resync_seconds = *s;
     } else if (flag == "--node-ips") {
       node_ips_flag = true;
-      std::string why;
-      auto ips = ParseAddressList(*v, &why);
-      if (!ips) return ParseError{"invalid --node-ips \"" + *v + "\": " + why};
-      c.node_ips = *ips;
+      Result<std::vector<Address>> ips = ParseAddressList(*v);
+      if (!ips) return Status::Error("invalid --node-ips \"" + *v + "\": " + ips.error());
+      c.node_ips = std::move(ips).value();
     } else if (flag == "--node-ips-env") {
       // For the exec readiness probe: the kubelet expands $(VAR) in a container's args, but
       // not downward-API variables in an exec probe's command, so the operator names the
       // variable and nftlb reads it (docs/nftlb.md).
       node_ips_env = true;
       if (!ValidEnvName(*v)) {
-        return ParseError{"invalid --node-ips-env \"" + *v +
-                          "\": an environment variable name (letters, digits, _)"};
+        return Status::Error("invalid --node-ips-env \"" + *v +
+                             "\": an environment variable name (letters, digits, _)");
       }
       const std::optional<std::string> list = env(*v);
-      if (!list)
-        return ParseError{"invalid --node-ips-env \"" + *v + "\": the variable is not set"};
-      node_ips_source = "--node-ips-env " + *v + " (\"" + *list + "\")";
-      std::string why;
-      auto ips = ParseAddressList(*list, &why);
-      if (!ips) {
-        return ParseError{"invalid --node-ips-env \"" + *v + "\": its value \"" + *list +
-                          "\": " + why};
+      if (!list) {
+        return Status::Error("invalid --node-ips-env \"" + *v + "\": the variable is not set");
       }
-      c.node_ips = *ips;
+      node_ips_source = "--node-ips-env " + *v + " (\"" + *list + "\")";
+      Result<std::vector<Address>> ips = ParseAddressList(*list);
+      if (!ips) {
+        return Status::Error("invalid --node-ips-env \"" + *v + "\": its value \"" + *list +
+                             "\": " + ips.error());
+      }
+      c.node_ips = std::move(ips).value();
     } else if (flag == "--forward") {
-      auto f = ParseForward(*v);
-      if (auto* e = std::get_if<ParseError>(&f)) return *e;
-      raw.push_back(std::get<RawForward>(f));
+      Result<RawForward> f = ParseForward(*v);
+      if (!f) return f.status();
+      raw.push_back(std::move(f).value());
     }
   }
-  if (modes > 1) return ParseError{"--once, --delete, --dry-run and --check exclude each other"};
-  if (node_ips_flag && node_ips_env) {
-    return ParseError{"--node-ips and --node-ips-env exclude each other"};
+  if (modes > 1) {
+    return Status::Error("--once, --delete, --dry-run and --check exclude each other");
   }
+  if (node_ips_flag && node_ips_env) {
+    return Status::Error("--node-ips and --node-ips-env exclude each other");
+  }
+  std::vector<Forward> forwards;
   for (const RawForward& r : raw) {
     Forward f{r.proto, r.port, {}, r.target_port};
     if (r.target) {
@@ -327,27 +296,29 @@ ParseResult ParseConfig(const std::vector<std::string>& args, const EnvLookup& e
     } else {
       const Address* a = FirstOfFamily(c.node_ips, r.node_family);
       if (!a) {
-        return ParseError{"invalid --forward \"" + r.text + "\": " + node_ips_source + " has no " +
-                          (r.node_family == Family::kIpv4 ? "IPv4" : "IPv6") + " address"};
+        return Status::Error("invalid --forward \"" + r.text + "\": " + node_ips_source +
+                             " has no " + (r.node_family == Family::kIpv4 ? "IPv4" : "IPv6") +
+                             " address");
       }
       if (a->IsUnusableTarget()) {
-        return ParseError{"invalid " + node_ips_source + ": " + a->ToString() +
-                          " cannot be a DNAT target"};
+        return Status::Error("invalid " + node_ips_source + ": " + a->ToString() +
+                             " cannot be a DNAT target");
       }
       f.target = *a;
     }
-    for (const Forward& prev : c.forwards) {
+    for (const Forward& prev : forwards) {
       if (prev.proto == f.proto && prev.port == f.port && prev.target.family == f.target.family) {
-        return ParseError{"duplicate --forward \"" + r.text + "\": " + ProtoName(f.proto) + "/" +
-                          std::to_string(f.port) + " already has an " +
-                          (f.target.family == Family::kIpv4 ? "IPv4" : "IPv6") + " target"};
+        return Status::Error("duplicate --forward \"" + r.text + "\": " + ProtoName(f.proto) + "/" +
+                             std::to_string(f.port) + " already has an " +
+                             (f.target.family == Family::kIpv4 ? "IPv4" : "IPv6") + " target");
       }
     }
-    c.forwards.push_back(f);
+    forwards.push_back(f);
   }
-  if (c.forwards.empty() && c.mode != Mode::kDelete) {
-    return ParseError{"no --forward given (at least one is needed, except with --delete)"};
+  if (forwards.empty() && c.mode != Mode::kDelete) {
+    return Status::Error("no --forward given (at least one is needed, except with --delete)");
   }
+  c.ruleset = MakeRuleset(std::move(table), std::move(forwards), std::move(source_ranges));
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "akrobateo/version.h"
 #include "nftlb/config.h"
 #include "nftlb/forwarding.h"
 #include "nftlb/probe.h"
@@ -66,15 +67,13 @@ int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, const sigs
       spdlog::error("sigtimedwait: {}", std::strerror(errno));
       return kExitRefused;
     }
-    bool matches = false;
-    std::string why;
-    s = backend->Check(r, &matches, &why);
-    if (!s.ok()) {
-      spdlog::warn("resync check failed ({}); re-installing", s.message());
-    } else if (matches) {
+    const Result<CheckOutcome> check = backend->Check(r);
+    if (!check) {
+      spdlog::warn("resync check failed ({}); re-installing", check.error());
+    } else if (check->matches()) {
       continue;
     } else {
-      spdlog::warn("table={} missing or altered ({}); re-installing", r.table, why);
+      spdlog::warn("table={} missing or altered ({}); re-installing", r.table, check->difference);
     }
     s = InstallAll(backend, r);
     if (!s.ok()) {
@@ -90,15 +89,13 @@ int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, const sigs
 // events); 0 when the kernel holds exactly r, 1 when not or when it refused the read.
 int RunCheck(Backend* backend, const Ruleset& r) {
   const std::string head = std::string("backend=") + backend->name() + " table=" + r.table + ": ";
-  bool matches = false;
-  std::string why;
-  Status s = backend->Check(r, &matches, &why);
-  if (!s.ok()) {
-    std::printf("%scannot read the installed rules: %s\n", head.c_str(), s.message().c_str());
+  const Result<CheckOutcome> check = backend->Check(r);
+  if (!check) {
+    std::printf("%scannot read the installed rules: %s\n", head.c_str(), check.error().c_str());
     return kExitRefused;
   }
-  if (!matches) {
-    std::printf("%s%s\n", head.c_str(), why.c_str());
+  if (!check->matches()) {
+    std::printf("%s%s\n", head.c_str(), check->difference.c_str());
     return kExitRefused;
   }
   std::printf("%sthe kernel holds exactly the wanted ruleset\n", head.c_str());
@@ -120,51 +117,55 @@ int Main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   const std::vector<std::string> args(argv + 1, argv + argc);
-  ParseResult parsed = ParseConfig(args);
-  if (auto* help = std::get_if<HelpRequested>(&parsed)) {
-    std::fputs(help->text.c_str(), stdout);
-    return kExitOk;
-  }
-  if (auto* err = std::get_if<ParseError>(&parsed)) {
-    spdlog::error("{}", err->message);
+  const Result<Config> parsed = ParseArgs(args);
+  if (!parsed) {
+    spdlog::error("{}", parsed.error());
     return kExitBadInput;
   }
-  const Config& config = std::get<Config>(parsed);
-  const Ruleset ruleset = BuildRuleset(config);
+  const Config& config = *parsed;
+  if (config.mode == Mode::kHelp) {
+    std::fputs(UsageText().c_str(), stdout);
+    return kExitOk;
+  }
+  if (config.mode == Mode::kVersion) {
+    std::fputs((akrobateo::version::Line("nftlb") + "\n").c_str(), stdout);
+    return kExitOk;
+  }
+  const Ruleset& ruleset = config.ruleset;
 
   // --check runs the same probe as the daemon, so that `auto` lands on the backend the
   // daemon chose (docs/nftlb.md, "--check"). Its result is its one line, not a log line.
   const bool check = config.mode == Mode::kCheck;
-  ChosenBackend chosen;
-  Status s = ChooseBackend(config.backend, config.table, &chosen);
-  if (!s.ok()) {
+  Result<ChosenBackend> chosen = ChooseBackend(config.backend, ruleset.table);
+  if (!chosen) {
     if (check) {
-      std::printf("%s\n", s.message().c_str());
+      std::printf("%s\n", chosen.error().c_str());
     } else {
-      spdlog::error("{}", s.message());
+      spdlog::error("{}", chosen.error());
     }
     return kExitRefused;
   }
   if (!check) {
-    if (chosen.reason.empty()) {
-      spdlog::info("backend={}", chosen.backend->name());
+    if (chosen->reason.empty()) {
+      spdlog::info("backend={}", chosen->backend->name());
     } else {
-      spdlog::info("backend={} reason={}", chosen.backend->name(), chosen.reason);
+      spdlog::info("backend={} reason={}", chosen->backend->name(), chosen->reason);
     }
   }
-  Backend* backend = chosen.backend.get();
+  Backend* backend = chosen->backend.get();
+  Status s;
 
   switch (config.mode) {
     case Mode::kDryRun:
       std::fputs(backend->DryRun(ruleset).c_str(), stdout);
       return kExitOk;
     case Mode::kDelete:
-      s = backend->Remove(config.table);
+      s = backend->Remove(ruleset.table);
       if (!s.ok()) {
         spdlog::error("delete failed: {}", s.message());
         return kExitRefused;
       }
-      spdlog::info("deleted table={}", config.table);
+      spdlog::info("deleted table={}", ruleset.table);
       return kExitOk;
     case Mode::kOnce:
       s = InstallAll(backend, ruleset);
@@ -178,6 +179,9 @@ int Main(int argc, char** argv) {
       return RunCheck(backend, ruleset);
     case Mode::kDaemon:
       return RunDaemon(backend, ruleset, config.resync_seconds, signals);
+    case Mode::kHelp:
+    case Mode::kVersion:
+      break;  // answered above
   }
   return kExitRefused;
 }

@@ -67,7 +67,7 @@ void Batch::Finish(bool commit) {
   if (commit) Commit(nftnl_batch_end(Reserve(), seq_++));
 }
 
-Status NetfilterSocket::Open(std::unique_ptr<NetfilterSocket>* out) {
+Result<std::unique_ptr<NetfilterSocket>> NetfilterSocket::Open() {
   mnl_socket* nl = mnl_socket_open(NETLINK_NETFILTER);
   if (nl == nullptr) return Status::Errno("cannot open nfnetlink socket", errno);
   if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -75,8 +75,7 @@ Status NetfilterSocket::Open(std::unique_ptr<NetfilterSocket>* out) {
     mnl_socket_close(nl);
     return Status::Errno("cannot bind nfnetlink socket", err);
   }
-  out->reset(new NetfilterSocket(nl));
-  return Status::Ok();
+  return std::unique_ptr<NetfilterSocket>(new NetfilterSocket(nl));
 }
 
 NetfilterSocket::NetfilterSocket(mnl_socket* nl)
@@ -107,6 +106,8 @@ Status NetfilterSocket::EnsureBuffers(size_t bytes) {
 }
 
 Status NetfilterSocket::SendBatch(const Batch& batch) {
+  // Sent or not, the batch's sequence numbers are not reused by later requests.
+  seq_ = batch.end_seq();
   Status buffers = EnsureBuffers(batch.bytes().size());
   if (!buffers.ok()) return buffers;
   if (mnl_socket_sendto(nl_, batch.bytes().data(), batch.bytes().size()) < 0) {

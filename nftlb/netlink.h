@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "nftlb/result.h"
 #include "nftlb/status.h"
 
 namespace nftlb {
@@ -35,6 +36,8 @@ class Batch {
   const std::vector<char>& bytes() const { return buf_; }
   size_t message_count() const { return what_.size(); }
   uint32_t first_object_seq() const { return first_seq_ + 1; }
+  // One past the last sequence number the batch uses.
+  uint32_t end_seq() const { return seq_; }
   const std::string& what(uint32_t seq) const { return what_[seq - first_seq_ - 1]; }
 
  private:
@@ -54,16 +57,15 @@ class Batch {
 class NetfilterSocket {
  public:
   // Opens and binds; fails with the errno text (EPROTONOSUPPORT: no nfnetlink).
-  static Status Open(std::unique_ptr<NetfilterSocket>* out);
+  static Result<std::unique_ptr<NetfilterSocket>> Open();
   ~NetfilterSocket();
   NetfilterSocket(const NetfilterSocket&) = delete;
   NetfilterSocket& operator=(const NetfilterSocket&) = delete;
 
-  uint32_t NextSeq(uint32_t count) {
-    const uint32_t s = seq_;
-    seq_ += count;
-    return s;
-  }
+  // The sequence number of the next request; it is then used up.
+  uint32_t NextSeq() { return seq_++; }
+  // Where the next batch starts; SendBatch uses up the batch's numbers.
+  uint32_t next_batch_seq() const { return seq_; }
 
   // Sends the batch and collects one ACK per object message; the first error wins and
   // is reported with the object it belongs to.

@@ -10,57 +10,44 @@ namespace {
 
 // A ruleset using every expression and chain type nftlb installs, in both families.
 Ruleset ProbeRuleset(const std::string& table) {
-  Config c;
-  c.table = table;
-  std::string why;
-  c.source_ranges.push_back(*ParseCidr("192.0.2.0/24", &why));
-  c.forwards.push_back({Proto::kTcp, 1, *ParseAddress("192.0.2.1"), 1});
-  c.forwards.push_back({Proto::kTcp, 1, *ParseAddress("2001:db8::1"), 1});
-  return BuildRuleset(c);
+  return MakeRuleset(table,
+                     {{Proto::kTcp, 1, *ParseAddress("192.0.2.1"), 1},
+                      {Proto::kTcp, 1, *ParseAddress("2001:db8::1"), 1}},
+                     {*ParseCidr("192.0.2.0/24")});
 }
 
 // validate: also send the validate-only batch. It costs the kernel an RCU grace period on
 // abort (~10 ms here), so a forced --backend nftables skips it: its install batch is then
 // the check, and a refusal is reported as such.
-Status Probe(const std::string& table, bool validate, std::unique_ptr<NftBackend>* out) {
-  std::unique_ptr<NftBackend> nft;
-  Status s = NftBackend::Create(&nft);
-  if (!s.ok()) return s;
-  uint32_t gen = 0;
-  s = nft->GetGeneration(&gen);
-  if (!s.ok()) return Status::Error("NFT_MSG_GETGEN: " + s.message());
-  if (validate) s = nft->Validate(ProbeRuleset(table));
-  if (!s.ok()) return Status::Error("validate-only batch: " + s.message());
-  *out = std::move(nft);
-  return Status::Ok();
+Result<std::unique_ptr<NftBackend>> Probe(const std::string& table, bool validate) {
+  Result<std::unique_ptr<NftBackend>> nft = NftBackend::Create();
+  if (!nft) return nft;
+  Result<uint32_t> gen = (*nft)->GetGeneration();
+  if (!gen) return Status::Error("NFT_MSG_GETGEN: " + gen.error());
+  if (validate) {
+    Status s = (*nft)->Validate(ProbeRuleset(table));
+    if (!s.ok()) return Status::Error("validate-only batch: " + s.message());
+  }
+  return nft;
 }
 
 }  // namespace
 
 Status ProbeNftables(const std::string& table) {
-  std::unique_ptr<NftBackend> nft;
-  return Probe(table, true, &nft);
+  return Probe(table, true).status();
 }
 
-Status ChooseBackend(BackendChoice choice, const std::string& table, ChosenBackend* out) {
+Result<ChosenBackend> ChooseBackend(BackendChoice choice, const std::string& table) {
   if (choice == BackendChoice::kIptablesLegacy) {
-    out->backend = std::make_unique<LegacyBackend>();
-    out->reason = "--backend=iptables-legacy";
-    return Status::Ok();
+    return ChosenBackend{std::make_unique<LegacyBackend>(), "--backend=iptables-legacy"};
   }
-  std::unique_ptr<NftBackend> nft;
-  Status s = Probe(table, choice == BackendChoice::kAuto, &nft);
-  if (s.ok()) {
-    out->backend = std::move(nft);
-    out->reason.clear();
-    return Status::Ok();
-  }
+  Result<std::unique_ptr<NftBackend>> nft = Probe(table, choice == BackendChoice::kAuto);
+  if (nft) return ChosenBackend{std::move(nft).value(), ""};
   if (choice == BackendChoice::kNftables) {
-    return Status::Error("--backend=nftables, but nf_tables is unusable: " + s.message());
+    return Status::Error("--backend=nftables, but nf_tables is unusable: " + nft.error());
   }
-  out->backend = std::make_unique<LegacyBackend>();
-  out->reason = "nf_tables unusable (" + s.message() + ")";
-  return Status::Ok();
+  return ChosenBackend{std::make_unique<LegacyBackend>(),
+                       "nf_tables unusable (" + nft.error() + ")"};
 }
 
 }  // namespace nftlb

@@ -11,6 +11,7 @@
 
 #include "nftlb/backend.h"
 #include "nftlb/config.h"
+#include "nftlb/result.h"
 
 namespace nftlb {
 
@@ -20,7 +21,7 @@ struct ChosenBackend {
 };
 
 // Fails only when --backend nftables was forced and nf_tables is unusable.
-Status ChooseBackend(BackendChoice choice, const std::string& table, ChosenBackend* out);
+Result<ChosenBackend> ChooseBackend(BackendChoice choice, const std::string& table);
 
 // The probe alone: ok when nf_tables can take nftlb's ruleset, else why not.
 Status ProbeNftables(const std::string& table);

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// The desired state: what nftlb wants in the kernel, independent of the backend. Both
-// backends render it (nftables as netlink objects and `nft -f` text, iptables-legacy as
-// iptables-restore text), so the dry-run output and the installed rules come from one model.
+// The desired state, the one model of nftlb: what it wants in the kernel, independent of
+// the backend. The command line is parsed into it (nftlb/config.h), and each backend renders
+// it in its own terms (nftlb/nft_layout.h for nftables, nftlb/legacy_text.h for
+// iptables-legacy), so the dry-run output and the installed rules come from one value.
 #ifndef AKROBATEO_NFTLB_RULESET_H_
 #define AKROBATEO_NFTLB_RULESET_H_
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "nftlb/config.h"
+#include "nftlb/address.h"
+#include "nftlb/forward.h"
 
 namespace nftlb {
 
@@ -22,6 +23,7 @@ namespace nftlb {
 // clears them when a packet crosses into another one.
 inline constexpr uint32_t kMasqueradeMark = 0x00100000;
 
+// A (protocol, port) that --source-range protects.
 struct GuardedPort {
   Proto proto;
   uint16_t port;
@@ -30,35 +32,19 @@ struct GuardedPort {
 
 struct Ruleset {
   std::string table;
-  std::vector<Forward> forwards;    // sorted by (proto, port, family)
+  std::vector<Forward> forwards;    // sorted by (proto, port, family): see MakeRuleset
   std::vector<Cidr> source_ranges;  // empty: no source filtering
 
   bool HasFamily(Family f) const;
   // The (proto, port) pairs that --source-range protects, each once.
   std::vector<GuardedPort> GuardedPorts() const;
+  friend bool operator==(const Ruleset&, const Ruleset&) = default;
 };
 
-Ruleset BuildRuleset(const Config& config);
-
-// `nft -f` text, identical to what `nft list table inet NAME` prints once installed.
-std::string RenderNftText(const Ruleset& r);
-
-// iptables-legacy chain names derived from the table name ("akrobateo" -> "AKROBATEO-PRE").
-struct LegacyChains {
-  std::string pre;   // nat, jumped to from PREROUTING: DNAT
-  std::string post;  // nat, jumped to from POSTROUTING: MASQUERADE
-  std::string fwd;   // filter, jumped to from FORWARD: source-range drops
-};
-LegacyChains LegacyChainNames(const std::string& table);
-
-// The "-A CHAIN ..." lines of nftlb's own chains for one family, in iptables-save's canonical
-// form (so they compare equal to what iptables-legacy-save prints back).
-std::vector<std::string> LegacyNatRules(const Ruleset& r, Family f);
-std::vector<std::string> LegacyFilterRules(const Ruleset& r, Family f);  // empty: no ranges
-
-// iptables-restore text (for `--noflush`) of one family on a host where nothing of nftlb's
-// is installed yet: chains, their rules and the one jump per chain. This is the dry-run.
-std::string RenderIptablesText(const Ruleset& r, Family f);
+// The ruleset with its forwards sorted, so that the same Service gives the same ruleset
+// whatever the order of its flags.
+Ruleset MakeRuleset(std::string table, std::vector<Forward> forwards,
+                    std::vector<Cidr> source_ranges);
 
 }  // namespace nftlb
 

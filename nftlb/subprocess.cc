@@ -43,8 +43,9 @@ bool MakePipe(Fd* read_end, Fd* write_end) {
 
 }  // namespace
 
-Status RunProcess(const std::vector<std::string>& argv, const std::string& input,
-                  ProcessResult* result, const EnvVars& env) {
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::string& input,
+                                 const EnvVars& env) {
+  ProcessResult result;
   Fd in_r, in_w, out_r, out_w, err_r, err_w, exec_r, exec_w;
   if (!MakePipe(&in_r, &in_w) || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w) ||
       !MakePipe(&exec_r, &exec_w)) {
@@ -98,7 +99,7 @@ Status RunProcess(const std::vector<std::string>& argv, const std::string& input
       if (n < 0 || written == input.size()) in_w.Reset();
     }
     Fd* readers[2] = {&out_r, &err_r};
-    std::string* sinks[2] = {&result->out, &result->err};
+    std::string* sinks[2] = {&result.out, &result.err};
     for (int i = 0; i < 2; ++i) {
       if (readers[i]->get() < 0 || !(fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const ssize_t n = read(readers[i]->get(), buf, sizeof(buf));
@@ -112,8 +113,8 @@ Status RunProcess(const std::vector<std::string>& argv, const std::string& input
   int st = 0;
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
-  result->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return Status::Ok();
+  result.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return result;
 }
 
 }  // namespace nftlb

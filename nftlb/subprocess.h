@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "nftlb/status.h"
+#include "nftlb/result.h"
 
 namespace nftlb {
 
@@ -20,10 +20,10 @@ struct ProcessResult {
 
 using EnvVars = std::vector<std::pair<std::string, std::string>>;
 
-// Fails only when the tool could not be started (e.g. not installed). `env` is added to the
-// child's environment.
-Status RunProcess(const std::vector<std::string>& argv, const std::string& input,
-                  ProcessResult* result, const EnvVars& env = {});
+// The tool's exit status and output. Fails only when the tool could not be started (e.g.
+// not installed). `env` is added to the child's environment.
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::string& input,
+                                 const EnvVars& env = {});
 
 }  // namespace nftlb
 

@@ -16,9 +16,9 @@ ProcessResult Run(const std::vector<std::string>& args) {
   argv.reserve(args.size() + 1);
   argv.emplace_back(NFTLB_BIN);
   for (const std::string& a : args) argv.push_back(a);
-  ProcessResult pr;
-  REQUIRE(RunProcess(argv, "", &pr).ok());
-  return pr;
+  Result<ProcessResult> pr = RunProcess(argv, "");
+  REQUIRE_MESSAGE(pr.ok(), pr.error());
+  return *pr;
 }
 
 TEST_CASE("bad input exits 2 and names the bad value") {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Every flag of nftlb and every kind of bad input, through ParseConfig.
+// Every flag of nftlb and every kind of bad input, through ParseArgs.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "nftlb/config.h"
 
@@ -12,16 +12,15 @@ namespace nftlb {
 namespace {
 
 Config MustParse(const std::vector<std::string>& args) {
-  ParseResult r = ParseConfig(args);
-  if (auto* e = std::get_if<ParseError>(&r)) FAIL("unexpected error: " << e->message);
-  REQUIRE(std::holds_alternative<Config>(r));
-  return std::get<Config>(r);
+  Result<Config> r = ParseArgs(args);
+  if (!r) FAIL("unexpected error: " << r.error());
+  return *r;
 }
 
 std::string MustFail(const std::vector<std::string>& args) {
-  ParseResult r = ParseConfig(args);
-  REQUIRE_MESSAGE(std::holds_alternative<ParseError>(r), "expected a parse error");
-  return std::get<ParseError>(r).message;
+  Result<Config> r = ParseArgs(args);
+  REQUIRE_MESSAGE(!r.ok(), "expected a parse error");
+  return r.error();
 }
 
 bool Contains(const std::string& hay, const std::string& needle) {
@@ -31,16 +30,16 @@ bool Contains(const std::string& hay, const std::string& needle) {
 TEST_CASE("defaults with one forward") {
   Config c = MustParse({"--forward", "tcp/80=10.96.0.10:8080"});
   CHECK(c.backend == BackendChoice::kAuto);
-  CHECK(c.table == "akrobateo");
+  CHECK(c.ruleset.table == "akrobateo");
   CHECK(c.resync_seconds == 10);
   CHECK(c.mode == Mode::kDaemon);
-  CHECK(c.source_ranges.empty());
-  REQUIRE(c.forwards.size() == 1);
-  CHECK(c.forwards[0].proto == Proto::kTcp);
-  CHECK(c.forwards[0].port == 80);
-  CHECK(c.forwards[0].target.ToString() == "10.96.0.10");
-  CHECK(c.forwards[0].target.family == Family::kIpv4);
-  CHECK(c.forwards[0].target_port == 8080);
+  CHECK(c.ruleset.source_ranges.empty());
+  REQUIRE(c.ruleset.forwards.size() == 1);
+  CHECK(c.ruleset.forwards[0].proto == Proto::kTcp);
+  CHECK(c.ruleset.forwards[0].port == 80);
+  CHECK(c.ruleset.forwards[0].target.ToString() == "10.96.0.10");
+  CHECK(c.ruleset.forwards[0].target.family == Family::kIpv4);
+  CHECK(c.ruleset.forwards[0].target_port == 8080);
 }
 
 TEST_CASE("every flag, both spellings") {
@@ -49,19 +48,19 @@ TEST_CASE("every flag, both spellings") {
                         "--forward=udp/53=[2001:db8::53]:5353", "--forward", "SCTP/9=192.0.2.9:99",
                         "--node-ips", "10.0.0.1,fd00::1"});
   CHECK(c.backend == BackendChoice::kIptablesLegacy);
-  CHECK(c.table == "lb1");
-  REQUIRE(c.source_ranges.size() == 2);
-  CHECK(c.source_ranges[0].ToString() == "192.0.2.0/24");
-  CHECK(c.source_ranges[1].ToString() == "2001:db8::/32");
+  CHECK(c.ruleset.table == "lb1");
+  REQUIRE(c.ruleset.source_ranges.size() == 2);
+  CHECK(c.ruleset.source_ranges[0].ToString() == "192.0.2.0/24");
+  CHECK(c.ruleset.source_ranges[1].ToString() == "2001:db8::/32");
   CHECK(c.resync_seconds == 3);
   CHECK(c.mode == Mode::kOnce);
-  REQUIRE(c.forwards.size() == 2);
-  CHECK(c.forwards[0].proto == Proto::kUdp);
-  CHECK(c.forwards[0].target.family == Family::kIpv6);
-  CHECK(c.forwards[0].target.ToString() == "2001:db8::53");
-  CHECK(c.forwards[0].target_port == 5353);
-  CHECK(c.forwards[1].proto == Proto::kSctp);
-  CHECK(c.forwards[1].port == 9);
+  REQUIRE(c.ruleset.forwards.size() == 2);
+  CHECK(c.ruleset.forwards[0].proto == Proto::kUdp);
+  CHECK(c.ruleset.forwards[0].target.family == Family::kIpv6);
+  CHECK(c.ruleset.forwards[0].target.ToString() == "2001:db8::53");
+  CHECK(c.ruleset.forwards[0].target_port == 5353);
+  CHECK(c.ruleset.forwards[1].proto == Proto::kSctp);
+  CHECK(c.ruleset.forwards[1].port == 9);
   REQUIRE(c.node_ips.size() == 2);
   CHECK(c.node_ips[1].ToString() == "fd00::1");
   CHECK(MustParse({"--backend", "nftables", "--forward", "tcp/1=192.0.2.1:1"}).backend ==
@@ -87,8 +86,8 @@ TEST_CASE("modes") {
 }
 
 TEST_CASE("ports: 1 and 65535 are fine, 0 and 65536 are not") {
-  CHECK(MustParse({"--forward", "tcp/1=192.0.2.1:65535"}).forwards[0].port == 1);
-  CHECK(MustParse({"--forward", "tcp/65535=192.0.2.1:1"}).forwards[0].port == 65535);
+  CHECK(MustParse({"--forward", "tcp/1=192.0.2.1:65535"}).ruleset.forwards[0].port == 1);
+  CHECK(MustParse({"--forward", "tcp/65535=192.0.2.1:1"}).ruleset.forwards[0].port == 65535);
   CHECK(Contains(MustFail({"--forward", "tcp/0=192.0.2.1:80"}), "port \"0\""));
   CHECK(Contains(MustFail({"--forward", "tcp/65536=192.0.2.1:80"}), "port \"65536\""));
   CHECK(Contains(MustFail({"--forward", "tcp/80=192.0.2.1:0"}), "target port \"0\""));
@@ -101,7 +100,7 @@ TEST_CASE("ports: 1 and 65535 are fine, 0 and 65536 are not") {
 TEST_CASE("protocols") {
   CHECK(Contains(MustFail({"--forward", "icmp/80=192.0.2.1:80"}), "unknown protocol \"icmp\""));
   CHECK(Contains(MustFail({"--forward", "80=192.0.2.1:80"}), "PROTO/PORT"));
-  CHECK(MustParse({"--forward", "UDP/80=192.0.2.1:80"}).forwards[0].proto == Proto::kUdp);
+  CHECK(MustParse({"--forward", "UDP/80=192.0.2.1:80"}).ruleset.forwards[0].proto == Proto::kUdp);
 }
 
 TEST_CASE("target addresses") {
@@ -128,7 +127,7 @@ TEST_CASE("duplicate forwards: one per (protocol, port, family)") {
   // Dual stack and other protocols on the same port are fine.
   Config c = MustParse({"--forward", "tcp/80=192.0.2.1:80", "--forward", "tcp/80=[2001:db8::1]:80",
                         "--forward", "udp/80=192.0.2.1:80"});
-  CHECK(c.forwards.size() == 3);
+  CHECK(c.ruleset.forwards.size() == 3);
 }
 
 TEST_CASE("empty and unknown input") {
@@ -158,10 +157,11 @@ TEST_CASE("source ranges: CIDR errors and normalisation") {
   CHECK(Contains(MustFail(with("192.0.2.0/24,10.0.0.0/8")), "\"192.0.2.0/24,10.0.0.0/8\""));
   CHECK(Contains(MustFail(with("")), "--source-range \"\""));
   // Host bits are cleared, as Kubernetes does for loadBalancerSourceRanges.
-  CHECK(MustParse(with("192.0.2.77/24")).source_ranges[0].ToString() == "192.0.2.0/24");
-  CHECK(MustParse(with("10.16.3.4/12")).source_ranges[0].ToString() == "10.16.0.0/12");
-  CHECK(MustParse(with("2001:db8:ffff::1/33")).source_ranges[0].ToString() == "2001:db8:8000::/33");
-  CHECK(MustParse(with("0.0.0.0/0")).source_ranges[0].ToString() == "0.0.0.0/0");
+  CHECK(MustParse(with("192.0.2.77/24")).ruleset.source_ranges[0].ToString() == "192.0.2.0/24");
+  CHECK(MustParse(with("10.16.3.4/12")).ruleset.source_ranges[0].ToString() == "10.16.0.0/12");
+  CHECK(MustParse(with("2001:db8:ffff::1/33")).ruleset.source_ranges[0].ToString() ==
+        "2001:db8:8000::/33");
+  CHECK(MustParse(with("0.0.0.0/0")).ruleset.source_ranges[0].ToString() == "0.0.0.0/0");
 }
 
 TEST_CASE("other flag values") {
@@ -181,10 +181,10 @@ TEST_CASE("other flag values") {
 TEST_CASE("node and [node] targets resolve from --node-ips") {
   Config c = MustParse({"--forward", "tcp/80=node:30080", "--forward", "tcp/80=[node]:30080",
                         "--node-ips", "fd00::7,10.0.0.7,10.0.0.8"});
-  REQUIRE(c.forwards.size() == 2);
-  CHECK(c.forwards[0].target.ToString() == "10.0.0.7");
-  CHECK(c.forwards[0].target_port == 30080);
-  CHECK(c.forwards[1].target.ToString() == "fd00::7");
+  REQUIRE(c.ruleset.forwards.size() == 2);
+  CHECK(c.ruleset.forwards[0].target.ToString() == "10.0.0.7");
+  CHECK(c.ruleset.forwards[0].target_port == 30080);
+  CHECK(c.ruleset.forwards[1].target.ToString() == "fd00::7");
   CHECK(Contains(MustFail({"--forward", "tcp/80=[node]:30080", "--node-ips", "10.0.0.7"}),
                  "--node-ips has no IPv6 address"));
   CHECK(Contains(MustFail({"--forward", "tcp/80=node:30080"}), "--node-ips has no IPv4 address"));
@@ -206,23 +206,23 @@ TEST_CASE("--node-ips-env reads the node addresses from the named variable") {
     if (name == "TRAILING") return "10.0.0.7,";
     return std::nullopt;
   };
-  auto parse = [&](const std::vector<std::string>& args) { return ParseConfig(args, env); };
+  auto parse = [&](const std::vector<std::string>& args) { return ParseArgs(args, env); };
   auto fail = [&](const std::vector<std::string>& args) {
-    ParseResult r = parse(args);
-    REQUIRE_MESSAGE(std::holds_alternative<ParseError>(r), "expected a parse error");
-    return std::get<ParseError>(r).message;
+    Result<Config> r = parse(args);
+    REQUIRE_MESSAGE(!r.ok(), "expected a parse error");
+    return r.error();
   };
-  ParseResult r = parse({"--forward", "tcp/80=node:30080", "--forward", "tcp/80=[node]:30080",
-                         "--node-ips-env=HOST_IPS"});
-  REQUIRE(std::holds_alternative<Config>(r));
-  const Config& c = std::get<Config>(r);
-  REQUIRE(c.forwards.size() == 2);
-  CHECK(c.forwards[0].target.ToString() == "10.0.0.7");
-  CHECK(c.forwards[1].target.ToString() == "fd00::7");
+  Result<Config> r = parse({"--forward", "tcp/80=node:30080", "--forward", "tcp/80=[node]:30080",
+                            "--node-ips-env=HOST_IPS"});
+  REQUIRE(r.ok());
+  const Config& c = *r;
+  REQUIRE(c.ruleset.forwards.size() == 2);
+  CHECK(c.ruleset.forwards[0].target.ToString() == "10.0.0.7");
+  CHECK(c.ruleset.forwards[1].target.ToString() == "fd00::7");
   // The same ruleset as with the list itself.
-  CHECK(c.forwards == MustParse({"--forward", "tcp/80=node:30080", "--forward",
-                                 "tcp/80=[node]:30080", "--node-ips", "fd00::7,10.0.0.7"})
-                          .forwards);
+  CHECK(c.ruleset.forwards == MustParse({"--forward", "tcp/80=node:30080", "--forward",
+                                         "tcp/80=[node]:30080", "--node-ips", "fd00::7,10.0.0.7"})
+                                  .ruleset.forwards);
   CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips-env", "UNSET"}),
                  "invalid --node-ips-env \"UNSET\": the variable is not set"));
   CHECK(Contains(fail({"--forward", "tcp/80=node:30080", "--node-ips-env", "EMPTY"}),
@@ -240,14 +240,17 @@ TEST_CASE("--node-ips-env reads the node addresses from the named variable") {
                  "exclude each other"));
   // An empty value is fine until a node target needs an address.
   r = parse({"--forward", "tcp/80=192.0.2.1:80", "--node-ips-env", "EMPTY"});
-  REQUIRE(std::holds_alternative<Config>(r));
-  CHECK(std::get<Config>(r).node_ips.empty());
+  REQUIRE(r.ok());
+  CHECK(r->node_ips.empty());
 }
 
-TEST_CASE("help") {
-  ParseResult r = ParseConfig({"--help"});
-  REQUIRE(std::holds_alternative<HelpRequested>(r));
-  CHECK(Contains(std::get<HelpRequested>(r).text, "--forward PROTO/PORT=ADDR:PORT"));
+TEST_CASE("help and version") {
+  CHECK(MustParse({"--help"}).mode == Mode::kHelp);
+  CHECK(MustParse({"-h"}).mode == Mode::kHelp);
+  CHECK(MustParse({"--version"}).mode == Mode::kVersion);
+  // They end the parse: nothing after them is looked at.
+  CHECK(MustParse({"--forward", "tcp/1=192.0.2.1:1", "--help", "--bogus"}).mode == Mode::kHelp);
+  CHECK(Contains(UsageText(), "--forward PROTO/PORT=ADDR:PORT"));
 }
 
 }  // namespace

@@ -24,21 +24,20 @@
 namespace nftlb::testing {
 
 std::string Sh(const std::vector<std::string>& argv) {
-  ProcessResult pr;
-  Status s = RunProcess(argv, "", &pr);
+  Result<ProcessResult> pr = RunProcess(argv, "");
   std::string cmd;
   for (const auto& a : argv) cmd += a + " ";
-  if (!s.ok()) throw std::runtime_error(cmd + ": " + s.message());
-  if (pr.exit_code != 0) throw std::runtime_error(cmd + "failed: " + pr.err);
-  return pr.out;
+  if (!pr) throw std::runtime_error(cmd + ": " + pr.error());
+  if (pr->exit_code != 0) throw std::runtime_error(cmd + "failed: " + pr->err);
+  return pr->out;
 }
 
 int Run(const std::vector<std::string>& argv, std::string* out, std::string* err) {
-  ProcessResult pr;
-  if (!RunProcess(argv, "", &pr).ok()) return -1;
-  if (out) *out = pr.out;
-  if (err) *err = pr.err;
-  return pr.exit_code;
+  Result<ProcessResult> pr = RunProcess(argv, "");
+  if (!pr) return -1;
+  if (out) *out = pr->out;
+  if (err) *err = pr->err;
+  return pr->exit_code;
 }
 
 Netns::Netns(std::string name) : name_(std::move(name)) {

@@ -10,15 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "nftlb/config.h"
+#include "nftlb/legacy_text.h"
+#include "nftlb/nft_text.h"
 #include "nftlb/subprocess.h"
 
 namespace nftlb {
 namespace {
 
-Config Parse(const std::vector<std::string>& args) {
-  ParseResult r = ParseConfig(args);
-  REQUIRE(std::holds_alternative<Config>(r));
-  return std::get<Config>(r);
+Ruleset Parse(const std::vector<std::string>& args) {
+  Result<Config> r = ParseArgs(args);
+  REQUIRE_MESSAGE(r.ok(), r.error());
+  return r->ruleset;
 }
 
 const std::vector<std::string> kExample = {"--forward",      "udp/53=[2001:db8:2::2]:5353",
@@ -31,7 +34,7 @@ const std::vector<std::string> kExample = {"--forward",      "udp/53=[2001:db8:2
                                            "--source-range", "203.0.113.7/32"};
 
 TEST_CASE("model: sorted forwards, families, guarded ports") {
-  Ruleset r = BuildRuleset(Parse(kExample));
+  Ruleset r = (Parse(kExample));
   REQUIRE(r.forwards.size() == 4);
   CHECK(r.forwards[0].proto == Proto::kTcp);
   CHECK(r.forwards[0].target.family == Family::kIpv4);
@@ -53,10 +56,10 @@ TEST_CASE("model: sorted forwards, families, guarded ports") {
     reversed.push_back(kExample[i - 2]);
     reversed.push_back(kExample[i - 1]);
   }
-  CHECK(BuildRuleset(Parse(reversed)).forwards == r.forwards);
+  CHECK((Parse(reversed)).forwards == r.forwards);
   // Without source ranges nothing is guarded.
-  CHECK(BuildRuleset(Parse({"--forward", "tcp/1=192.0.2.1:1"})).GuardedPorts().empty());
-  CHECK_FALSE(BuildRuleset(Parse({"--forward", "tcp/1=192.0.2.1:1"})).HasFamily(Family::kIpv6));
+  CHECK((Parse({"--forward", "tcp/1=192.0.2.1:1"})).GuardedPorts().empty());
+  CHECK_FALSE((Parse({"--forward", "tcp/1=192.0.2.1:1"})).HasFamily(Family::kIpv6));
 }
 
 constexpr const char* kExampleNft = R"(table inet akrobateo {
@@ -87,12 +90,11 @@ constexpr const char* kExampleNft = R"(table inet akrobateo {
 )";
 
 TEST_CASE("nft text of the example") {
-  CHECK(RenderNftText(BuildRuleset(Parse(kExample))) == kExampleNft);
+  CHECK(RenderNftText((Parse(kExample))) == kExampleNft);
 }
 
 TEST_CASE("nft text without source ranges has no filter chain, and honours --table") {
-  std::string t =
-      RenderNftText(BuildRuleset(Parse({"--table", "lb-x", "--forward", "tcp/1=192.0.2.1:2"})));
+  std::string t = RenderNftText((Parse({"--table", "lb-x", "--forward", "tcp/1=192.0.2.1:2"})));
   CHECK(t.rfind("table inet lb-x {\n\tchain prerouting {\n", 0) == 0);
   CHECK(t.find("filter") == std::string::npos);
   CHECK(t.find("\t\ttcp dport 1 meta mark set meta mark | 0x00100000 dnat ip to 192.0.2.1:2\n") !=
@@ -100,8 +102,8 @@ TEST_CASE("nft text without source ranges has no filter chain, and honours --tab
 }
 
 TEST_CASE("iptables-restore text of the example, per family") {
-  Ruleset r = BuildRuleset(Parse(kExample));
-  CHECK(RenderIptablesText(r, Family::kIpv4) == R"(*nat
+  Ruleset r = (Parse(kExample));
+  CHECK(LegacyRestoreText(r, Family::kIpv4, {}, {}) == R"(*nat
 :AKROBATEO-PRE - [0:0]
 :AKROBATEO-POST - [0:0]
 -A PREROUTING -j AKROBATEO-PRE
@@ -123,7 +125,7 @@ COMMIT
 -A AKROBATEO-FWD -p sctp -m conntrack --ctstate DNAT --ctorigdstport 90 --ctdir ORIGINAL -j DROP
 COMMIT
 )");
-  CHECK(RenderIptablesText(r, Family::kIpv6) == R"(*nat
+  CHECK(LegacyRestoreText(r, Family::kIpv6, {}, {}) == R"(*nat
 :AKROBATEO-PRE - [0:0]
 :AKROBATEO-POST - [0:0]
 -A PREROUTING -j AKROBATEO-PRE
@@ -159,13 +161,13 @@ TEST_CASE("nft -c -f accepts the nftables text") {
        {kExample, std::vector<std::string>{"--forward", "tcp/1=192.0.2.1:2"},
         std::vector<std::string>{"--forward", "udp/7=[2001:db8::7]:8", "--source-range",
                                  "0.0.0.0/0", "--source-range", "2001:db8::/33"}}) {
-    const std::string text = RenderNftText(BuildRuleset(Parse(args)));
+    const std::string text = RenderNftText((Parse(args)));
     std::ofstream(path) << text;
-    ProcessResult pr;
     // In a throwaway network namespace: -c only validates, but nothing here should be
     // able to touch the host's ruleset.
-    REQUIRE(RunProcess({"unshare", "--net", "nft", "-c", "-f", path}, "", &pr).ok());
-    CHECK_MESSAGE(pr.exit_code == 0, "nft -c rejected:\n" << text << pr.err);
+    Result<ProcessResult> pr = RunProcess({"unshare", "--net", "nft", "-c", "-f", path}, "");
+    REQUIRE(pr.ok());
+    CHECK_MESSAGE(pr->exit_code == 0, "nft -c rejected:\n" << text << pr->err);
   }
   std::remove(path);
 }
