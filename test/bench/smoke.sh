@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The raw results of `make bench`, checked quickly: runs the named benchmarks (default: only
-# nftlb-install, about 15 s) at their smallest size into a temporary directory, and checks that
+# nftlb-install, 15-25 s) at their smallest size into a temporary directory, and checks that
 # each wrote <name>-<UTC time>.json and <name>-latest.json pointing at it, with every field
 # docs/benchmarks.md lists (test/bench/check-json.py). The numbers mean nothing at this size.
 #   test/bench/smoke.sh [nftlb-install] [nftlb] [operator]
