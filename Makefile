@@ -12,7 +12,7 @@ CMAKE_FLAGS  ?=
 GENERATOR    := -G Ninja
 export PATH  := /usr/local/go/bin:$(PATH)
 
-.PHONY: help release deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
+.PHONY: help release sbom deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
         test-kind test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
         kind-deploy kind-down e2e-kind format format-check clean
 
@@ -25,7 +25,8 @@ help:
 	@echo '  build         build/bin/akrobateo-operator and build/bin/nftlb (the default target)'
 	@echo '  deps          the build and test dependencies (Debian packages; as root)'
 	@echo '  images        the container images akrobateo/operator:dev and akrobateo/nftlb:dev'
-	@echo '  release       the images tagged with the version, and build/release/akrobateo.yaml'
+	@echo '  release       the images tagged with the version, build/release/akrobateo.yaml and SBOMs'
+	@echo '  sbom          what an image scanner (syft) finds in IMAGE (default akrobateo/nftlb:dev), FORMAT=table'
 	@echo '  cluster-up cluster-down             the local control plane (build/cluster/admin.kubeconfig)'
 	@echo '  kind-image kind-up kind-deploy kind-down e2e-kind   the kind cluster (build/kind/kubeconfig)'
 	@echo '  bench bench-kind  benchmarks, each against its peer (docs/benchmarks.md)'
@@ -95,9 +96,17 @@ cluster-down:
 images:
 	bash hack/images.sh
 
-# The release: version-tagged images and build/release/akrobateo.yaml (deploy/ in one file).
+# The release: version-tagged images, build/release/akrobateo.yaml (deploy/ in one file) and an
+# SPDX SBOM of each image.
 release:
 	bash hack/release.sh
+
+# What an image scanner sees in an image: syft, offline (hack/sbom.sh). FORMAT: table, syft-json,
+# spdx-json, cyclonedx-json.
+IMAGE  ?= akrobateo/nftlb:dev
+FORMAT ?= table
+sbom:
+	bash hack/sbom.sh $(IMAGE) $(FORMAT)
 
 kind-image:
 	bash test/kind/kind.sh image

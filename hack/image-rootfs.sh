@@ -66,6 +66,12 @@ done
 for f in "${elf_files[@]}"; do
   while IFS= read -r lib; do put "$lib"; done < <(libs "$f")
 done
+# The distribution the files came from, where scanners look for it (/etc/os-release, a symlink
+# to /usr/lib/os-release as in Debian): without it syft gives the Debian packages below no
+# package URL (pkg:deb/debian/...?distro=debian-12), and Grype cannot match them to Debian's
+# security tracker.
+put /usr/lib/os-release
+ln -sfn ../usr/lib/os-release "$dest/etc/os-release"
 # What an image scanner needs to see the Debian packages these files came from (glibc, OpenSSL,
 # libnftnl, ...): for each, its dpkg status paragraph in /var/lib/dpkg/status.d/<package> (the
 # layout of distroless images, which Trivy, Grype and Syft read) and its copyright file.

@@ -5,8 +5,11 @@
 #     CMakeLists.txt (hack/images.sh; the :dev tags move along);
 #   - renders deploy/ into build/release/akrobateo.yaml with those version tags (the operator
 #     image and its --nftlb-image), for `kubectl apply -f akrobateo.yaml` (or its URL once
-#     published); `kubectl delete -f akrobateo.yaml` removes everything again.
-# RELEASE_IMAGES=0 renders the file only (the images exist already).
+#     published); `kubectl delete -f akrobateo.yaml` removes everything again;
+#   - writes an SBOM of each image, build/release/akrobateo-{operator,nftlb}-VERSION.spdx.json
+#     (SPDX 2.3 JSON from syft, hack/sbom.sh: the Debian packages each image holds, glibc and
+#     OpenSSL among them, with their versions and licenses).
+# RELEASE_IMAGES=0 does not build the images (they exist already); RELEASE_SBOM=0 skips the SBOMs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=$(sed -nE 's/^project\(akrobateo .*VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' CMakeLists.txt)
@@ -31,3 +34,10 @@ fi
   echo "$rendered"
 } >"$out"
 echo "release: $out (akrobateo $VERSION, $(grep -c '^kind:' "$out") objects)"
+[ "${RELEASE_SBOM:-1}" != 0 ] || exit 0
+for name in operator nftlb; do
+  sbom=build/release/akrobateo-$name-$VERSION.spdx.json
+  bash hack/sbom.sh "akrobateo/$name:$VERSION" spdx-json >"$sbom.tmp" || { rm -f "$sbom.tmp"; exit 1; }
+  mv "$sbom.tmp" "$sbom"
+  echo "release: $sbom (SBOM of akrobateo/$name:$VERSION, $(jq '[.packages[] | select(.name | startswith("akrobateo") | not)] | length' "$sbom") packages)"
+done

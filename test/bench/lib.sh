@@ -15,3 +15,95 @@ forward_args() {
     printf -- '--forward %s/%d=198.51.100.2:%d ' "$proto" $((10000 + i)) $((20000 + i))
   done
 }
+
+# --- Raw results, for comparing runs: build/bench/<name>-<UTC time>.json -----------------------
+# bench_begin NAME [KEY=VALUE...]: starts collecting the measures of benchmark NAME; the KEY=VALUE
+# pairs are its parameters (repetitions, seconds per run, ...), kept in the file as they are.
+# measure NAME VALUE UNIT [PEER PEER_VALUE RATIO [NOTES [SAMPLES]]]: one measure; PEER names what ran
+# beside it in the same run, RATIO is the printed one (VALUE / PEER_VALUE), NOTES the path or
+# anything else that says what was measured, SAMPLES the single values it is the median of,
+# space-separated. Empty or missing fields become null.
+# bench_write: writes $AKROBATEO_BENCH_OUT (default build/bench)/NAME-<UTC time>.json and points
+# NAME-latest.json at it; prints the path. The file's fields: docs/benchmarks.md.
+bench_begin() {
+  bench_name=$1
+  shift
+  bench_params=("$@")
+  bench_started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  bench_load=$(cut -d' ' -f1-3 /proc/loadavg)
+  bench_tsv=$(mktemp "/tmp/akb-bench-$bench_name.XXXXXX")
+}
+measure() {
+  local f out=""
+  for f in "${1:-}" "${2:-}" "${3:-}" "${4:-}" "${5:-}" "${6:-}" "${7:-}" "${8:-}"; do
+    out+="${f//[$'\t\n']/ }"$'\t'
+  done
+  printf '%s\n' "${out%$'\t'}" >>"$bench_tsv"
+}
+bench_write() {
+  local bench_root out stamp file
+  bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  out=${AKROBATEO_BENCH_OUT:-$bench_root/build/bench}
+  stamp=$(date -u -d "$bench_started" +%Y%m%dT%H%M%SZ)
+  file="$out/$bench_name-$stamp.json"
+  mkdir -p "$out"
+  local py=python3
+  [ ! -x /usr/bin/python3 ] || py=/usr/bin/python3
+  BENCH_NAME=$bench_name BENCH_DATE=$bench_started BENCH_LOAD=$bench_load \
+    BENCH_REV=$(git -C "$bench_root" rev-parse HEAD 2>/dev/null || echo unknown) \
+    BENCH_DIRTY=$(git -C "$bench_root" status --porcelain --untracked-files=no 2>/dev/null | grep -c . || true) \
+    BENCH_CPU=$(awk -F': *' '/model name/ {print $2; exit}' /proc/cpuinfo) \
+    BENCH_NPROC=$(nproc) BENCH_MEM=$(awk '/^MemTotal/ {print $2}' /proc/meminfo) \
+    "$py" - "$bench_tsv" "${bench_params[@]}" >"$file.tmp" <<'PY'
+import json, os, platform, sys
+
+def num(s):
+    """A number where the text is one, else the text; empty -> None."""
+    if s == "":
+        return None
+    try:
+        v = float(s)
+    except ValueError:
+        return s
+    return int(v) if v.is_integer() and "." not in s and "e" not in s.lower() else v
+
+measures = []
+with open(sys.argv[1]) as f:
+    for line in f:
+        fields = (line.rstrip("\n").split("\t") + [""] * 8)[:8]
+        name, value, unit, peer, peer_value, ratio, notes, samples = fields
+        measures.append({
+            "name": name, "value": num(value), "unit": unit or None,
+            "peer": peer or None, "peer_value": num(peer_value), "ratio": num(ratio),
+            "notes": notes or None,
+            "samples": [num(s) for s in samples.split()] if samples.strip() else None,
+        })
+params = {}
+for kv in sys.argv[2:]:
+    k, _, v = kv.partition("=")
+    params[k] = num(v)
+rev = os.environ["BENCH_REV"]
+doc = {
+    "benchmark": os.environ["BENCH_NAME"],
+    "date": os.environ["BENCH_DATE"],
+    "revision": rev,
+    "revision_short": rev[:7],
+    "dirty": os.environ["BENCH_DIRTY"] not in ("", "0"),
+    "machine": {
+        "nproc": num(os.environ["BENCH_NPROC"]),
+        "kernel": platform.release(),
+        "cpu": os.environ["BENCH_CPU"] or None,
+        "memory_kib": num(os.environ["BENCH_MEM"]),
+        "load_average": [num(x) for x in os.environ["BENCH_LOAD"].split()],
+    },
+    "parameters": params,
+    "measures": measures,
+}
+json.dump(doc, sys.stdout, indent=2)
+sys.stdout.write("\n")
+PY
+  mv "$file.tmp" "$file"
+  ln -sfn "$(basename "$file")" "$out/$bench_name-latest.json"
+  rm -f "$bench_tsv"
+  echo "raw results: ${file#"$bench_root"/}"
+}

@@ -16,7 +16,8 @@
 #     entries); the pod's conntrack entry count after each run shows whether it tracked.
 #  2. nftlb's peak RSS (VmHWM) while running as a daemon.
 # Uses the release build (build/bin/nftlb; NFTLB=/path/to/nftlb overrides it). Everything runs
-# in network namespaces made here and removed on exit. Env: ROUNDS (default 3),
+# in network namespaces made here and removed on exit. The raw results go to
+# build/bench/nftlb-<UTC time>.json (docs/benchmarks.md). Env: ROUNDS (default 3),
 # SECONDS_PER_RUN (default 3, each data-path measurement), NICE (default -10: the data-path
 # clients and servers run at this niceness, so that other work on a shared machine disturbs
 # them less; 0 to turn off).
@@ -37,10 +38,11 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   for ns in $c $p $b; do ip netns del "$ns" 2>/dev/null || true; done
-  rm -rf "$work"
+  rm -rf "$work" "${bench_tsv:-}"
 }
 trap cleanup EXIT
 [ -x "$nftlb" ] || { echo "missing $nftlb (make build)" >&2; exit 1; }
+bench_begin nftlb rounds="$rounds" seconds_per_run="$secs" nice="$nice"
 
 # The pod namespace and its two veth pairs (client eth0 <-> pod eth0, pod eth1 <-> backend
 # eth0), with the routes of the "routed" paths (client -> backend via the pod and back). The pod
@@ -165,6 +167,9 @@ printf '%-22s %11s %-22s %10s %-22s %s\n' path "TCP Gbit/s" "(each round)" "new 
 for path in "${paths[@]}"; do
   printf '%-22s %11s %-22s %10s %-22s %s\n' "$path" "$(med bw "$path")" "($(per_round bw "$path"))" \
     "$(med cr "$path")" "($(per_round cr "$path"))" "$(per_round ct "$path")"
+  measure "$path: TCP throughput" "$(med bw "$path")" Gbit/s "" "" "" \
+    "path $path; pod conntrack entries after each round: $(per_round ct "$path")" "$(per_round bw "$path")"
+  measure "$path: new connections" "$(med cr "$path")" conn/s "" "" "" "path $path" "$(per_round cr "$path")"
 done
 echo
 echo "## ratios of the medians (the ratio within each round in brackets)"
@@ -173,6 +178,12 @@ show_ratio() {
   printf '%-44s %-26s %s\n' "$1 / $2" \
     "$(ratio "$(med bw "$1")" "$(med bw "$2")")x ($(round_ratios bw "$1" "$2"))" \
     "$(ratio "$(med cr "$1")" "$(med cr "$2")")x ($(round_ratios cr "$1" "$2"))"
+  measure "TCP throughput: $1 / $2" "$(med bw "$1")" Gbit/s "$2" "$(med bw "$2")" \
+    "$(ratio "$(med bw "$1")" "$(med bw "$2")")" "ratios of the medians; within each round: $(round_ratios bw "$1" "$2")" \
+    "$(per_round bw "$1")"
+  measure "new connections: $1 / $2" "$(med cr "$1")" conn/s "$2" "$(med cr "$2")" \
+    "$(ratio "$(med cr "$1")" "$(med cr "$2")")" "ratios of the medians; within each round: $(round_ratios cr "$1" "$2")" \
+    "$(per_round cr "$1")"
 }
 for backend in nftables iptables-legacy; do
   for base in direct routed routed+conntrack; do show_ratio "nftlb-$backend" "$base"; done
@@ -180,6 +191,7 @@ done
 show_ratio routed direct
 show_ratio routed+conntrack routed
 [ "$failed" = 0 ] || echo "(failed connections over all runs: $failed)"
+measure "failed connections over all runs" "$failed" connections
 for ((r = 0; r < rounds; r++)); do
   [ "${ct[routed,$r]}" = 0 ] || echo "WARNING: conntrack entries in the routed pod: ${ct[routed,$r]}"
   for path in routed+conntrack nftlb-nftables nftlb-iptables-legacy; do
@@ -201,5 +213,8 @@ for backend in nftables iptables-legacy; do
     kill -TERM $pid; wait $pid || true
     printf '%-16s forwards=%-4s VmHWM=%5s KiB (%.2f MiB; target <= 4 MiB)\n' "$backend" "$n" "$hwm" \
       "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')"
+    measure "nftlb peak RSS, $backend, $n forwards" "$hwm" KiB "" "" "" \
+      "VmHWM of the daemon after 3 resync checks; target <= 4 MiB"
   done
 done
+bench_write

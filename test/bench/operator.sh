@@ -14,12 +14,15 @@
 # and the mean wall time of one reconcile (API writes included).
 # Env: AKROBATEO_BIN (default build/bin), AKROBATEO_BENCH_SERVICES, AKROBATEO_BENCH_WORKERS;
 # AKROBATEO_BENCH_PERF=FILE records a CPU profile of the operator's run into FILE (`perf report
-# -i FILE`; needs perf).
+# -i FILE`; needs perf). The raw results go to build/bench/operator-<UTC time>.json
+# (docs/benchmarks.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=test/bench/lib.sh
+. "$here/lib.sh"
 # Its own cluster (build/cluster-bench, ports 38xxx): a running `make demo` is left alone.
 export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-bench}
-# shellcheck source=../cluster/lib.sh
+# shellcheck source=test/cluster/lib.sh
 . "$here/../cluster/lib.sh"
 n=${AKROBATEO_BENCH_SERVICES:-1000}
 workers=${AKROBATEO_BENCH_WORKERS:-16}
@@ -28,7 +31,11 @@ workers=${AKROBATEO_BENCH_WORKERS:-16}
 read -r -a op_args <<< "${AKROBATEO_BENCH_OPERATOR_ARGS:---qps=1000 --burst=2000}"
 [ -x "$AKROBATEO_BIN/akrobateo-operator" ] || { echo "bench: $AKROBATEO_BIN/akrobateo-operator missing (make build)" >&2; exit 1; }
 
-cleanup() { op_stop bench 2>/dev/null || true; bash "$here/../cluster/cluster.sh" down >/dev/null 2>&1 || true; }
+cleanup() {
+  op_stop bench 2>/dev/null || true
+  bash "$here/../cluster/cluster.sh" down >/dev/null 2>&1 || true
+  rm -f "${bench_tsv:-}"
+}
 trap cleanup EXIT
 
 tools=$root/build/bench-tools
@@ -37,6 +44,7 @@ mkdir -p "$tools"
 apiload() { "$tools/apiload" -dir "$dir" -server "https://127.0.0.1:$api_port" -workers "$workers" "$@"; }
 
 bash "$here/../cluster/cluster.sh" down >/dev/null 2>&1 || true
+bench_begin operator services="$n" workers="$workers" operator_args="${op_args[*]}"
 bash "$here/../cluster/cluster.sh" up
 apply_rbac
 op_kubeconfig bench >/dev/null
@@ -143,4 +151,24 @@ echo "of them refused (first 5):"
 jq -r 'select(.stage == "ResponseComplete" and .responseStatus.code >= 400) |
   "\(.requestReceivedTimestamp) \(.verb) \(.objectRef.resource) ns=\(.objectRef.namespace) \(.responseStatus.code) \(.responseStatus.message // "")"' \
   "$dir/audit.log" | head -5 | sed 's/^/  /'
+pipe_ratio=$(awk -v c="$conv" -v f="$pipe_conv" 'BEGIN {printf "%.2f", c / f}')
+lag=$(awk -v c="$conv" -v m="$made" 'BEGIN {printf "%.2f", c - m}')
+measure "time until every Service has its ingress" "$conv" s "floor: the same 2N writes from a bare client" \
+  "$floor_total" "$ratio" "$n Services, 3 Nodes; target <= 1.5x the floor"
+measure "time until every Service has its ingress" "$conv" s "pipeline floor: a perfect operator from a bare client" \
+  "$pipe_conv" "$pipe_ratio" "the pipeline floor had every pod Ready at $pipe_pods s"
+measure "the Services' own creation (parallel client)" "$made" s
+measure "operator lag after the last Service was created" "$lag" s
+measure "every DaemonSet created" "$t_ds" s
+measure "every balancer pod Ready" "$t_pods" s "" "" "" "KCM, scheduler, kwok"
+measure "operator peak RSS" "$hwm_mib" MiB "" "" "" "VmHWM; VmRSS at the end $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MiB; target <= 25 MiB"
+measure "operator CPU seconds during the run" "$cpus" s
+measure "reconciles" "$recs" reconciles "" "" "" "akrobateo_reconcile_total"
+measure "operator CPU per reconcile" "$cpu_per_rec" ms "" "" "" "target <= 1 ms"
+measure "mean reconcile wall time" "$rec_mean" ms "" "" "" "API writes included; sum $rec_busy s over the workers"
+measure "API requests" "$reqs" requests "" "" "" "the operator's /metrics"
+measure "API requests per Service" "$per" requests
+measure "audit log entries of the ServiceAccount" "$audited" requests "" "" "" "whole run"
+measure "DaemonSets" "$dss" DaemonSets "" "" "" "Running balancer pods: $pods"
+bench_write
 [ "$dss" = "$n" ] || { echo "bench: expected $n DaemonSets, found $dss" >&2; exit 1; }

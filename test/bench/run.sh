@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# `make bench`: every benchmark, each printing its ratios against the peer it ran side by side.
+# `make bench`: every benchmark, each printing its ratios against the peer it ran side by side
+# and writing its raw results to build/bench/<name>-<UTC time>.json (+ <name>-latest.json).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 status=0

@@ -11,9 +11,11 @@
 # --check` exec'd in the container (the balancer pod's startup and readiness probe) exits 0, and 1
 # with other args. The host's own ip_forward must be the same before and after.
 #
-# Also: the static checks of the scripts that cannot run here (kind), the operator image runs as
-# non-root, the nftlb image has no shell, and the operator image runs as its pod would against a
-# real control plane (test/images/operator-image.sh). One line per check, then `N passed, M failed`.
+# Also: the static checks of the scripts that cannot run here (kind) and of the benchmarks';
+# `make bench`'s JSON at the smallest size (test/bench/smoke.sh); what an image scanner (syft)
+# finds in the images and the SBOMs of `make release`; the operator image runs as non-root, the
+# nftlb image has no shell, and the operator image runs as its pod would against a real control
+# plane (test/images/operator-image.sh). One line per check, then `N passed, M failed`.
 # Where no Docker engine answers, it prints SKIP with the reason and exits 0.
 # shellcheck disable=SC2317  # functions called through check and the EXIT trap
 set -uo pipefail
@@ -25,7 +27,9 @@ source test/lib/check.sh
 # --- Static checks of the shell scripts (they need no Docker) --------------------------------
 scripts=(test/kind/kind.sh test/kind/node-image.sh test/kind/paths.sh test/kind/unprivileged/docker
          test/kind/node/node-init test/kind/node/preload test/bench/kind.sh test/images/run.sh test/images/deploy-check.sh test/images/operator-image.sh
-         hack/images.sh hack/base-image.sh hack/image-rootfs.sh hack/release.sh)
+         test/bench/run.sh test/bench/lib.sh test/bench/nftlb-install.sh test/bench/nftlb.sh test/bench/operator.sh
+         test/bench/smoke.sh hack/images.sh hack/base-image.sh hack/image-rootfs.sh hack/release.sh hack/syft.sh
+         hack/sbom.sh)
 for s in "${scripts[@]}"; do
   if [ ! -f "$s" ]; then bad "script $s exists"; continue; fi
   check "bash -n $s" bash -n "$s"
@@ -42,6 +46,15 @@ if command -v kubectl >/dev/null; then
       PodDisruptionBudget; do
     check "deploy/ has a $kind" grep -qx "kind: $kind" <<<"$rendered"
   done
+fi
+
+# make bench's raw results (build/bench/<name>-<UTC time>.json): nftlb-install.sh at one
+# repetition, into a temporary directory, and its JSON checked field by field (about 15 s).
+if [ "$(id -u)" != 0 ] || [ ! -x build/bin/nftlb ]; then
+  echo "SKIP make bench's JSON: needs root (network namespaces) and build/bin/nftlb (make build)"
+else
+  bench_smoke() { bash test/bench/smoke.sh 2>&1 | sed 's/^/  /'; return "${PIPESTATUS[0]}"; }
+  check "make bench's raw results: well-formed JSON with every field (test/bench/smoke.sh)" bench_smoke
 fi
 
 if ! docker info >/dev/null 2>&1; then
@@ -84,12 +97,6 @@ for image in "$OPERATOR_IMAGE" "$NFTLB_IMAGE"; do
   check "$image carries OCI labels: version $(label "$image" version), licenses $(label "$image" licenses), revision $(label "$image" revision | cut -c1-7)" \
     test "$(label "$image" version)/$(label "$image" licenses)/$(label "$image" revision)" = "$version/Apache-2.0/$(git rev-parse HEAD)"
 done
-if RELEASE_IMAGES=0 bash hack/release.sh >/dev/null; then
-  check "make release renders build/release/akrobateo.yaml with the $version images" \
-    grep -q "image: akrobateo/operator:$version" build/release/akrobateo.yaml
-else
-  bad "make release renders build/release/akrobateo.yaml"
-fi
 # package_version IMAGE PACKAGE: the Version of the package's dpkg status entry in the image
 # (/var/lib/dpkg/status.d/, where image scanners look), read without running it.
 package_version() {
@@ -100,9 +107,68 @@ package_version() {
 }
 for pair in "$OPERATOR_IMAGE libc6" "$OPERATOR_IMAGE libssl3" "$NFTLB_IMAGE libc6" "$NFTLB_IMAGE libnftnl11"; do
   read -r image pkg <<<"$pair"
-  version=$(package_version "$image" "$pkg")
-  check "$image declares the Debian package it carries: $pkg ${version:-(none)}" test -n "$version"
+  pkg_version=$(package_version "$image" "$pkg")
+  check "$image declares the Debian package it carries: $pkg ${pkg_version:-(none)}" test -n "$pkg_version"
 done
+
+# --- What an image scanner sees: syft (hack/syft.sh builds it once per machine, hack/sbom.sh
+# runs it offline on a `docker save` archive) must find glibc and OpenSSL, and every Debian
+# package the image declares, with the versions dpkg-query -W reports in the build stage (the
+# Debian base plus the packages it installed, where the image's files were copied from).
+# same_package WANT GOT PURL PACKAGE: the versions agree and the package URL is Debian 12's.
+same_package() { [ -n "$1" ] && [ "$2" = "$1" ] && [[ "$3" == "pkg:deb/debian/$4@"*"distro=debian-12"* ]]; }
+scan_image() {  # scan_image NAME PACKAGE...
+  local name=$1 image="akrobateo/$1:$TAG" json="build/images/$1.syft.json" pkg want got declared found
+  shift
+  if ! bash hack/sbom.sh "$image" syft-json >"$json" 2>"build/images/$name.syft.log"; then
+    bad "syft scans $image offline" "$(tail -3 "build/images/$name.syft.log")"
+    return
+  fi
+  ok "syft scans $image offline ($(jq '.artifacts | length' "$json") packages)"
+  # /etc/os-release (hack/image-rootfs.sh) is what gives the packages a Debian package URL, by
+  # which Grype and the like match them to Debian's security tracker.
+  check "syft reads the distribution of $image: $(jq -r '.distro.prettyName // "none"' "$json")" \
+    test "$(jq -r '"\(.distro.id) \(.distro.versionID)"' "$json")" = "debian 12"
+  for pkg in "$@"; do
+    want=$(docker run --rm --network none "akrobateo-build/$name:$TAG" dpkg-query -W -f '${Version}' "$pkg" 2>/dev/null)
+    got=$(jq -r --arg p "$pkg" '[.artifacts[] | select(.type == "deb" and .name == $p) | .version] | join(" ")' "$json")
+    purl=$(jq -r --arg p "$pkg" '[.artifacts[] | select(.type == "deb" and .name == $p) | .purl] | join(" ")' "$json")
+    check "syft finds $pkg ${got:-(nothing)} in $image ($purl); dpkg-query -W in the build stage: ${want:-(nothing)}" \
+      same_package "$want" "$got" "$purl" "$pkg"
+  done
+  declared=$(docker run --rm --network none --entrypoint /bin/sh "akrobateo-build/$name:$TAG" -c \
+    'ls /rootfs/var/lib/dpkg/status.d' 2>/dev/null | LC_ALL=C sort | tr '\n' ' ')
+  found=$(jq -r '[.artifacts[] | select(.type == "deb") | .name] | sort | join(" ")' "$json")
+  check "syft finds every Debian package $image declares (${declared% })" test -n "$declared" -a "$found " = "$declared"
+}
+syft_log=build/images/syft-build.log
+sbom=1
+if bash hack/syft.sh >/dev/null 2>"$syft_log"; then
+  scan_image operator libc6 libssl3
+  scan_image nftlb libc6 libnftnl11
+else
+  bad "syft builds (hack/syft.sh)" "see $syft_log"
+  sbom=0
+fi
+
+if RELEASE_IMAGES=0 RELEASE_SBOM=$sbom bash hack/release.sh >build/images/release.log 2>&1; then
+  check "make release renders build/release/akrobateo.yaml with the $version images" \
+    grep -q "image: akrobateo/operator:$version" build/release/akrobateo.yaml
+  # Its SBOMs name glibc and OpenSSL (operator) and glibc and libnftnl (nftlb) at the versions
+  # the images' own dpkg status entries give.
+  pairs=("operator libc6" "operator libssl3" "nftlb libc6" "nftlb libnftnl11")
+  [ "$sbom" = 1 ] || pairs=()
+  for pair in "${pairs[@]}"; do
+    read -r name pkg <<<"$pair"
+    file=build/release/akrobateo-$name-$version.spdx.json
+    got=$(jq -r --arg p "$pkg" '[.packages[] | select(.name == $p) | .versionInfo] | join(" ")' "$file" 2>/dev/null)
+    want=$(package_version "akrobateo/$name:$version" "$pkg")
+    check "make release's SBOM $file ($(jq -r .spdxVersion "$file" 2>/dev/null)) lists $pkg ${got:-(nothing)}; the image declares ${want:-(nothing)}" \
+      test -n "$want" -a "$got" = "$want"
+  done
+else
+  bad "make release renders build/release/akrobateo.yaml and the SBOMs" "$(tail -3 build/images/release.log)"
+fi
 
 # --- Data path -------------------------------------------------------------------------------
 id="akrobateo-it-$$"
