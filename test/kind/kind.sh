@@ -205,7 +205,8 @@ deploy() {
   docker_for_kind ""
   cluster_exists || die "no kind cluster $CLUSTER: run \`make kind-up\` first"
   kind get kubeconfig --name "$CLUSTER" >"$KUBECONFIG"
-  bash hack/release.sh
+  # The SBOMs are not needed to install (and would build syft first on a fresh machine).
+  RELEASE_SBOM=0 bash hack/release.sh
   local version
   version=$(sed -nE 's/^project\(akrobateo .*VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' CMakeLists.txt)
   kind load docker-image --name "$CLUSTER" "akrobateo/operator:$version" "akrobateo/nftlb:$version"
