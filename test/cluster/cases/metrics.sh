@@ -45,7 +45,7 @@ api_timed() {
 check "api_request_duration_seconds{verb}: count = api_requests_total per verb (watch aside), list/create/update/patch/delete each timed" until_ok 10 api_timed
 m=$(metrics_of "$opp")
 api_n=$(sum_of "$m" '^akrobateo_api_request_duration_seconds_count')
-api_mean=$(awk -v re='^akrobateo_api_request_duration_seconds_sum' '$0 !~ /^#/ && $1 ~ re {s += $2} END {print s}' <<<"$m" | awk -v n="$api_n" '{printf "%.4f", n > 0 ? $1 / n : 0}')
+api_mean=$(awk -v re='^akrobateo_api_request_duration_seconds_sum' '$0 !~ /^#/ && $1 ~ re {s += $2} END {print s}' <<<"$m" | awk -v n="$api_n" '{printf "%.4f", (n > 0 ? $1 / n : 0)}')
 echo "# API requests timed: $api_n, mean $api_mean s"
 check_eq "api_request_duration_seconds: mean under 1 s" "$(awk -v x="$api_mean" 'BEGIN {print (x > 0 && x < 1) ? "yes" : "no"}')" yes
 pst=$(sample "$m" process_start_time_seconds)
