@@ -25,10 +25,16 @@ export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-e2e}
 . "$here/chain.sh"
 opp=${AKROBATEO_OPERATOR_PORT:-36080}
 
-# A command that fails outside a check stops the run (set -e): the last one is recorded here and
-# reported as a failure on the way out, with the totals.
+# A command that fails outside a check stops the run (set -e): it is recorded here with where it
+# ran (file:line, then its callers: `lib.sh:16 <- cases/leader.sh:20 <- e2e.sh:80`) and reported
+# as a failure on the way out, with the totals.
 stopped_at=""
-trap 'stopped_at="${BASH_SOURCE[0]#"$here"/}:$LINENO: $BASH_COMMAND"' ERR
+failed_at() { # LINENO FILE COMMAND
+  local i where="$2:$1"
+  for ((i = 1; i < ${#BASH_SOURCE[@]} - 1; i++)); do where="$where <- ${BASH_SOURCE[i + 1]#"$here"/}:${BASH_LINENO[i]}"; done
+  stopped_at="$where: $3"
+}
+trap 'failed_at "$LINENO" "${BASH_SOURCE[0]#"$here"/}" "$BASH_COMMAND"' ERR
 finished=0
 cleanup() {
   local rc=$?
