@@ -109,7 +109,7 @@ hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 dss=$(kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o name | grep -c . || true)
 pods=$(kc -n "$OPNS" get pods -l app.kubernetes.io/managed-by=akrobateo --no-headers 2>/dev/null | grep -c Running || true)
-audited=$(grep -c '"stage":"ResponseComplete"' "$dir/audit.log" || true)
+audited=$(audit_completed | audit_count)
 reqs=$((req1 - req0))
 
 hwm_mib=$(awk -v k="$hwm_kb" 'BEGIN {printf "%.1f", k / 1024}')
@@ -144,13 +144,11 @@ printf '| %-42s | %s |\n' "Services" "$n" \
   "API requests per Service" "$per" \
   "audit log entries of the ServiceAccount (whole run)" "$audited"
 echo "operator's API requests by verb, resource and HTTP code (audit log, whole run):"
-jq -r 'select(.stage == "ResponseComplete") |
-  "\(.verb) \(.objectRef.resource // "-")\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end) \(.responseStatus.code)"' \
-  "$dir/audit.log" | sort | uniq -c | sort -rn | sed 's/^/  /'
+audit_completed | audit_requests | sort | uniq -c | sort -rn | sed 's/^/  /'
 echo "of them refused (first 5):"
-jq -r 'select(.stage == "ResponseComplete" and .responseStatus.code >= 400) |
-  "\(.requestReceivedTimestamp) \(.verb) \(.objectRef.resource) ns=\(.objectRef.namespace) \(.responseStatus.code) \(.responseStatus.message // "")"' \
-  "$dir/audit.log" | head -5 | sed 's/^/  /'
+audit_completed | jq -r 'select(.responseStatus.code >= 400) |
+  "\(.requestReceivedTimestamp) \(.verb) \(.objectRef.resource) ns=\(.objectRef.namespace) \(.responseStatus.code) \(.responseStatus.message // "")"' |
+  sed -n 1,5p | sed 's/^/  /'
 pipe_ratio=$(awk -v c="$conv" -v f="$pipe_conv" 'BEGIN {printf "%.2f", c / f}')
 lag=$(awk -v c="$conv" -v m="$made" 'BEGIN {printf "%.2f", c - m}')
 measure "time until every Service has its ingress" "$conv" s "floor: the same 2N writes from a bare client" \

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
-# Shared by e2e.sh, the demo and the operator benchmark (sourced, not run): the cluster's
-# kubectl, the deploy/ RBAC, and the operator run as its ServiceAccount with a token from
-# `kubectl create token` in a kubeconfig that verifies the cluster CA.
+# Shared by e2e.sh and its cases, the demo and the operator benchmark (sourced, not run): the
+# cluster's kubectl, the deploy/ RBAC, the operator run as its ServiceAccount with a token from
+# `kubectl create token` in a kubeconfig that verifies the cluster CA, queries of a Service and
+# its DaemonSet, and the readers of the API server's audit log.
 lib_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$lib_here/../.." && pwd)
 # shellcheck source=profile.sh
@@ -93,3 +94,67 @@ ds_count() { ds_names "$1" "$2" | grep -c . || true; }
 ingress_of() { # NS NAME : the ingress IPs in order, space separated
   kc -n "$1" get svc "$2" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{" "}{end}' | sed 's/ $//'
 }
+ingress_is() { [ "$(ingress_of "$1" "$2")" == "$3" ]; } # NS NAME "IP IP..."
+has_ingress() { [ -n "$(ingress_of "$1" "$2")" ]; } # NS NAME
+ds_one() { [ "$(ds_count "$1" "$2")" = 1 ]; }
+ds_gone() { [ "$(ds_count "$1" "$2")" = 0 ]; }
+ds_json() { kc -n "$OPNS" get ds "$(ds_names "$1" "$2" | head -1)" -o json; }
+# The DaemonSet's args as one line, `--flag=value` and `--flag value` written alike.
+ds_args() { ds_json "$1" "$2" | jq -r '.spec.template.spec.containers[0].args | join(" ")' | sed 's/--\([a-z-]*\)=/--\1 /g'; }
+ds_has_arg() { ds_args "$1" "$2" | grep -F -- "$3" >/dev/null; } # NS NAME "--flag value"
+ds_ready_nodes() { # NS NAME : the nodes of the DaemonSet's Ready pods, sorted, space separated
+  kc -n "$OPNS" get pods -l "akrobateo.dev/service-namespace=$1,akrobateo.dev/service-name=$2" -o json |
+    jq -r '[.items[] | select(.metadata.deletionTimestamp == null) | select(any(.status.conditions[]?; .type == "Ready" and .status == "True")) | .spec.nodeName] | sort | join(" ")'
+}
+nodes_are() { [ "$(ds_ready_nodes "$1" "$2")" == "$3" ]; } # NS NAME "node node..."
+svc_uid() { kc -n "$1" get svc "$2" -o jsonpath='{.metadata.uid}'; }
+event_reasons() { # NS NAME : reasons of the events about a Service
+  kc -n "$1" get events -o json |
+    jq -r --arg n "$2" '.items[] | select(.involvedObject.name == $n and .involvedObject.kind == "Service") | .reason' | sort -u
+}
+has_event() { event_reasons "$1" "$2" | grep -x "$3" >/dev/null; } # NS NAME REASON
+lb_svc() { # NAME PORT [extra spec JSON] [labels JSON] : a LoadBalancer Service without selector in default
+  kc apply -f - >/dev/null <<EOF
+{"apiVersion": "v1", "kind": "Service",
+ "metadata": {"name": "$1", "namespace": "default", "labels": ${4:-{\}}},
+ "spec": $(jq -n --argjson x "${3:-{\}}" --argjson p "$2" '{type: "LoadBalancer", ports: [{name: "p", port: $p, protocol: "TCP"}]} + $x')}
+EOF
+}
+lease_holder() { # the holder of the Lease in $OPNS that has one, or nothing
+  kc -n "$OPNS" get lease -o json | jq -r '[.items[] | select(.spec.holderIdentity // "" != "")][0].spec.holderIdentity // ""'
+}
+
+# --- the API server's audit log ------------------------------------------------------------------
+# cluster.sh audits the requests of the ServiceAccounts in akrobateo-system only (Metadata level,
+# every stage but RequestReceived), into $dir/audit.log. These read it; the filters take events
+# on stdin, one JSON object a line.
+audit_events() { # every audited request of a ServiceAccount in $OPNS
+  jq -c --arg g "system:serviceaccounts:$OPNS" 'select(.user.groups // [] | index($g))' "$dir/audit.log"
+}
+audit_completed() { audit_events | jq -c 'select(.stage == "ResponseComplete")'; }
+audit_by_jti() { # JTI : the events of requests made with the token of that JTI (op_kubeconfig)
+  jq -c --arg j "JTI=$1" 'select((.user.extra["authentication.kubernetes.io/credential-id"] // [])[0] == $j)'
+}
+audit_writes() { # creates, updates, patches and deletes of anything but Leases
+  jq -c 'select((.verb | IN("create", "update", "patch", "delete")) and .objectRef.resource != "leases")'
+}
+audit_status() { # CODE : the events whose response had that HTTP status
+  jq -c --argjson c "$1" 'select(.responseStatus.code == $c)'
+}
+audit_since() { # FROM : events received at or after FROM (RFC 3339 with microseconds, UTC)
+  jq -c --arg a "$1" 'select(.requestReceivedTimestamp >= $a)'
+}
+audit_between() { # FROM TO : events received in [FROM, TO]
+  jq -c --arg a "$1" --arg b "$2" 'select(.requestReceivedTimestamp >= $a and .requestReceivedTimestamp <= $b)'
+}
+audit_outside() { # FROM TO : the others
+  jq -c --arg a "$1" --arg b "$2" 'select(.requestReceivedTimestamp < $a or .requestReceivedTimestamp > $b)'
+}
+audit_count() { grep -c . || true; }
+audit_requests() { # "VERB RESOURCE[/SUBRESOURCE] CODE" per event
+  jq -r '"\(.verb) \(.objectRef.resource // "-")\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end) \(.responseStatus.code)"'
+}
+audit_grants_used() { # "RESOURCE[/SUBRESOURCE][.GROUP] VERB" per event, as `kubectl auth can-i --list` names them
+  jq -r '"\(.objectRef.resource)\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end)\(if (.objectRef.apiGroup // "") != "" then "." + .objectRef.apiGroup else "" end) \(.verb)"'
+}
+audit_now() { date -u +%Y-%m-%dT%H:%M:%S.%6NZ; } # a timestamp comparable with the events'

@@ -4,13 +4,20 @@
 # line, and finish prints the totals and exits non-zero when anything failed.
 pass=0
 fail=0
+skip=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+# skipped NAME REASON: a check that cannot run here, and why.
+skipped() { echo "SKIP $1${2:+: $2}"; skip=$((skip + 1)); }
 # check NAME CMD...: passes when CMD succeeds.
 check() {
   local name="$1"
   shift
   if "$@"; then ok "$name"; else bad "$name"; fi
+}
+# check_eq NAME GOT WANT: passes when GOT is WANT; a failure shows both.
+check_eq() {
+  if [ "$2" == "$3" ]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi
 }
 # until_ok SECONDS CMD...: retries CMD (output discarded) every half second until it succeeds, or
 # fails once SECONDS have passed.
@@ -22,8 +29,11 @@ until_ok() {
     sleep 0.5
   done
 }
+# The totals (`, K skipped` only when something was), and the exit status: 0 when nothing failed.
 finish() {
-  echo "$pass passed, $fail failed"
+  local totals="$pass passed, $fail failed"
+  [ "$skip" -eq 0 ] || totals="$totals, $skip skipped"
+  echo "$totals"
   [ "$fail" -eq 0 ]
   exit
 }
