@@ -31,10 +31,10 @@ void Controller::Register() {
       [this](const api::Node* old, const api::Node* now) { OnChangeNode(old, now); });
   caches_->pods.SetHandler(
       [this](const api::Pod* old, const api::Pod* now) { OnChangePod(old, now); });
-  caches_->daemonsets.SetHandler([this](const api::DaemonSetInfo* old,
-                                        const api::DaemonSetInfo* now) {
-    OnChangeDaemonSet(old, now);
-  });
+  caches_->daemonsets.SetHandler(
+      [this](const api::DaemonSetInfo* old, const api::DaemonSetInfo* now) {
+        OnChangeDaemonSet(old, now);
+      });
   caches_->slices.SetHandler([this](const api::EndpointSlice* old, const api::EndpointSlice* now) {
     OnChangeEndpointSlice(old, now);
   });
@@ -129,6 +129,9 @@ int Controller::Run() {
   ropts.classes = opts_.classes;
   ropts.daemonsets = {opts_.ns, opts_.image};
   ropts.instance = opts_.identity;
+  ropts.requeue_after = [this](const std::string& key, std::chrono::milliseconds delay) {
+    queue_.AddAfter(key, delay);
+  };
   reconcile::Listers listers{caches_->services.written_store(), &caches_->nodes.store(),
                              &caches_->slices.store(), &caches_->daemonsets.store(),
                              &caches_->pods.store()};

@@ -67,15 +67,15 @@ Error ErrorOf(const Response& r) {
 }
 
 Result<api::DaemonSetInfo> RestTypedClient::GetDaemonSet(const std::string& ns,
-                                                        const std::string& name) {
+                                                         const std::string& name) {
   Response r = client_->Request("get", "GET", DaemonSetPath(ns, name));
   if (!r.ok()) return ErrorOf(r);
   return api::DecodeDaemonSet(json::parse(r.body, nullptr, false));
 }
 
 Status RestTypedClient::CreateDaemonSet(const std::string& ns, const api::DaemonSet& ds) {
-  return StatusOf(client_->Request("create", "POST", DaemonSetPath(ns),
-                                   api::EncodeDaemonSet(ds).dump()));
+  return StatusOf(
+      client_->Request("create", "POST", DaemonSetPath(ns), api::EncodeDaemonSet(ds).dump()));
 }
 
 Status RestTypedClient::UpdateDaemonSet(const std::string& ns, const api::DaemonSet& ds,
@@ -96,9 +96,9 @@ Result<std::optional<api::Service>> RestTypedClient::PatchServiceStatus(
   for (const std::string& ip : ingress) list.push_back({{"ip", ip}});
   json patch = {{"metadata", {{"resourceVersion", resource_version}}},
                 {"status", {{"loadBalancer", {{"ingress", ingress.empty() ? json() : list}}}}}};
-  Response r =
-      client_->Request("patch", "PATCH", "/api/v1/namespaces/" + ns + "/services/" + name + "/status",
-                       patch.dump(), "application/merge-patch+json");
+  Response r = client_->Request("patch", "PATCH",
+                                "/api/v1/namespaces/" + ns + "/services/" + name + "/status",
+                                patch.dump(), "application/merge-patch+json");
   if (!r.ok()) return ErrorOf(r);
   Result<api::Service> written = api::DecodeService(json::parse(r.body, nullptr, false));
   if (!written) return std::optional<api::Service>();

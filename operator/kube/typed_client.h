@@ -56,8 +56,8 @@ class TypedClient {
     // the Service as the API server has it after the write (nothing when that answer does not
     // decode: the write happened all the same).
     Result<std::optional<api::Service>> PatchStatus(const std::string& name,
-                                     const std::vector<std::string>& ingress,
-                                     const std::string& resource_version) const {
+                                                    const std::vector<std::string>& ingress,
+                                                    const std::string& resource_version) const {
       return c_->PatchServiceStatus(ns_, name, ingress, resource_version);
     }
 
@@ -92,9 +92,9 @@ class TypedClient {
   virtual Status UpdateDaemonSet(const std::string& ns, const api::DaemonSet& ds,
                                  const std::string& resource_version) = 0;
   virtual Status DeleteDaemonSet(const std::string& ns, const std::string& name) = 0;
-  virtual Result<std::optional<api::Service>> PatchServiceStatus(const std::string& ns, const std::string& name,
-                                                  const std::vector<std::string>& ingress,
-                                                  const std::string& resource_version) = 0;
+  virtual Result<std::optional<api::Service>> PatchServiceStatus(
+      const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
+      const std::string& resource_version) = 0;
   virtual Status CreateEvent(const std::string& ns, const nlohmann::json& event) = 0;
 };
 

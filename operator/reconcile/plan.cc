@@ -26,8 +26,8 @@ void PlanAbsent(ReconcilePlan* p, const api::Service* svc,
   for (const api::DaemonSetInfo& ds : daemonsets) {
     DaemonSetDeletion d{ds.ns, ds.name, why, {}};
     if (svc != nullptr) {
-      d.on_deleted.push_back(Notice::Event("Normal", "DeletedDaemonSet",
-                                           "deleted DaemonSet " + ds.ns + "/" + ds.name + ": " + why));
+      d.on_deleted.push_back(Notice::Event(
+          "Normal", "DeletedDaemonSet", "deleted DaemonSet " + ds.ns + "/" + ds.name + ": " + why));
     }
     p->deletions.push_back(std::move(d));
   }
@@ -40,12 +40,13 @@ std::optional<StatusWrite> StatusTo(const api::Service& svc, std::vector<std::st
   StatusWrite w;
   if (ingress.empty()) {
     w.on_written.push_back(Notice::Warning(
-        kUnavailable, "no ready balancer pod; addresses " + JoinAddresses(svc.ingress) + " removed"));
+        kUnavailable,
+        "no ready balancer pod; addresses " + JoinAddresses(svc.ingress) + " removed"));
   } else {
     w.on_written.push_back(Notice::ClearWarning(kUnavailable));
-    w.on_written.push_back(Notice::Event(
-        "Normal", "UpdatedLoadBalancer",
-        "addresses " + JoinAddresses(svc.ingress) + " -> " + JoinAddresses(ingress)));
+    w.on_written.push_back(
+        Notice::Event("Normal", "UpdatedLoadBalancer",
+                      "addresses " + JoinAddresses(svc.ingress) + " -> " + JoinAddresses(ingress)));
   }
   w.ingress = std::move(ingress);
   return w;
@@ -87,15 +88,13 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
     return p;
   }
 
-  Result<DesiredDaemonSet> desired =
-      BuildDaemonSet(*svc, in.any_node_enable_lb, opts.daemonsets);
+  Result<DesiredDaemonSet> desired = BuildDaemonSet(*svc, in.any_node_enable_lb, opts.daemonsets);
   if (in.blocked) {
     const PortConflict& c = *in.blocked;
-    p.before.push_back(Notice::Warning(kPortConflict, "port " + c.protocol + "/" +
-                                                          std::to_string(c.port) +
-                                                          " is already held by Service " +
-                                                          c.holder +
-                                                          "; no balancer until the conflict clears"));
+    p.before.push_back(
+        Notice::Warning(kPortConflict, "port " + c.protocol + "/" + std::to_string(c.port) +
+                                           " is already held by Service " + c.holder +
+                                           "; no balancer until the conflict clears"));
     p.before.push_back(Notice::ClearWarning(kUnschedulableSlot));
     PlanAbsent(&p, svc, in.daemonsets, "port conflict", opts.classes);
     p.status = StatusTo(*svc, {});
@@ -147,8 +146,8 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
   for (const api::DaemonSetInfo& d : in.daemonsets) {
     if (d.name == ds.name && d.observed_generation >= d.generation && d.generation > 0 &&
         d.desired_scheduled == 0) {
-      p.after.push_back(Notice::Warning(kUnavailable,
-                                        "no node may run the balancer DaemonSet " + d.name +
+      p.after.push_back(
+          Notice::Warning(kUnavailable, "no node may run the balancer DaemonSet " + d.name +
                                             " (node selection, taints or host ports)"));
     }
   }

@@ -4,6 +4,7 @@
 // apart so that every decision can be tested on values, and the writes on a fake client.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct PlanInput {
   // Facts derived from every Service and node.
   std::optional<PortConflict> blocked;  // the port this Service lost to an older one
   bool any_node_enable_lb = false;      // some node carries akrobateo.dev/enablelb=true
+  // The wall clock when the caches were read: Plan reads no clock itself.
+  std::chrono::system_clock::time_point now;
 };
 
 struct PlanOptions {
@@ -41,10 +44,10 @@ struct PlanOptions {
 // ClearWarning lets the next one through again.
 struct Notice {
   enum class Kind {
-    kEvent,           // always emitted (type Normal or Warning)
-    kWarning,         // a Warning, once per note and slot
-    kClearWarning,    // forget the slot's last note
-    kForgetService,   // forget every slot of the Service (it is gone)
+    kEvent,          // always emitted (type Normal or Warning)
+    kWarning,        // a Warning, once per note and slot
+    kClearWarning,   // forget the slot's last note
+    kForgetService,  // forget every slot of the Service (it is gone)
   };
   Kind kind = Kind::kEvent;
   std::string type;    // "Normal" or "Warning" (kEvent)
@@ -62,8 +65,8 @@ struct Notice {
 struct DaemonSetDeletion {
   std::string ns;
   std::string name;
-  std::string why;                  // for the log and the Event
-  std::vector<Notice> on_deleted;   // when the delete succeeded (not when it was gone already)
+  std::string why;                 // for the log and the Event
+  std::vector<Notice> on_deleted;  // when the delete succeeded (not when it was gone already)
 };
 
 struct DaemonSetApply {
@@ -91,6 +94,8 @@ struct ReconcilePlan {
   std::optional<DaemonSetApply> apply;  // nothing: no DaemonSet wanted, or it is equal
   std::optional<StatusWrite> status;    // nothing: the status is as wanted
   std::vector<Notice> after;            // once the DaemonSet writes have succeeded
+  // Reconcile again after this long, a moment no watch event marks (zero: no need).
+  std::chrono::milliseconds recheck_after{0};
 };
 
 ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts);

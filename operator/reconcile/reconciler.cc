@@ -104,6 +104,7 @@ std::vector<std::string> Reconciler::ResyncKeys() {
 PlanInput Reconciler::Gather(const std::string& key) {
   PlanInput in;
   in.key = key;
+  in.now = std::chrono::system_clock::now();
   in.service = listers_.services->Get(key);
   // The DaemonSets labelled with this Service's namespace/name (any UID), from the index.
   in.daemonsets = listers_.daemonsets->ByIndex(key);
@@ -128,7 +129,11 @@ PlanInput Reconciler::Gather(const std::string& key) {
 
 Status Reconciler::Reconcile(const std::string& key) {
   auto start = std::chrono::steady_clock::now();
-  Status result = executor_.Execute(Plan(Gather(key), plan_opts_));
+  ReconcilePlan plan = Plan(Gather(key), plan_opts_);
+  Status result = executor_.Execute(plan);
+  if (plan.recheck_after.count() > 0 && opts_.requeue_after) {
+    opts_.requeue_after(key, plan.recheck_after);
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->ReconcileDone(result ? "success" : "error", secs);
   if (!result) spdlog::warn("reconcile service={} error={}", key, Quote(result.error()));

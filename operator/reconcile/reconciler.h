@@ -6,7 +6,9 @@
 // it: the watch handlers never touch it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,6 +31,9 @@ struct ReconcilerOptions {
   ClassOptions classes;
   DaemonSetOptions daemonsets;
   std::string instance;  // reportingInstance of Events (the pod or host name)
+  // Asks for the key to be reconciled again after a delay that no watch event marks
+  // (ReconcilePlan::recheck_after). Unset: not asked.
+  std::function<void(const std::string& key, std::chrono::milliseconds delay)> requeue_after;
 };
 
 // The caches a reconcile reads, indexed as cache::Caches indexes them. The Service store is
