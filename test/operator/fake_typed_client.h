@@ -140,8 +140,8 @@ class FakeTypedClient : public kube::TypedClient {
   }
   Status CreateEvent(const std::string&, const nlohmann::json& event) override {
     std::lock_guard lock(mu_);
-    events_.push_back({event.value("type", ""), event.value("reason", ""),
-                       event.value("note", "")});
+    events_.push_back(
+        {event.value("type", ""), event.value("reason", ""), event.value("note", "")});
     return Ok();
   }
 

@@ -21,8 +21,8 @@
 namespace api = akrobateo::api;
 namespace cache = akrobateo::cache;
 namespace rec = akrobateo::reconcile;
-using akrobateo::ErrorKind;
 using akrobateo::Error;
+using akrobateo::ErrorKind;
 using akrobateo::testing::FakeTypedClient;
 using akrobateo::testing::LbService;
 using Strings = std::vector<std::string>;
@@ -49,8 +49,7 @@ struct World {
   cache::Store<api::Pod> pods{&cache::PodServiceUid};
   akrobateo::metrics::Metrics metrics;
   FakeTypedClient api;
-  rec::Reconciler reconciler{&api,
-                             rec::Listers{&services, &nodes, &slices, &daemonsets, &pods},
+  rec::Reconciler reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods},
                              &metrics, Options()};
 
   // The Service in the cache and in the API server.
@@ -147,8 +146,9 @@ TEST_CASE("Reconciler: a new LoadBalancer Service gets its DaemonSet created") {
   // No pod is Ready and the status is empty already: no status write.
 }
 
-TEST_CASE("Reconciler: a changed Service updates the DaemonSet in place, conditioned on its "
-          "cached resourceVersion") {
+TEST_CASE(
+    "Reconciler: a changed Service updates the DaemonSet in place, conditioned on its "
+    "cached resourceVersion") {
   World w;
   api::Service svc = LbService();
   w.PutService(svc);
@@ -176,8 +176,9 @@ TEST_CASE("Reconciler: nothing is written when the DaemonSet and the status are 
   CHECK(w.api.Calls().empty());
 }
 
-TEST_CASE("Reconciler: Ready pods give the status their nodes' addresses, adopted into the "
-          "cache at once") {
+TEST_CASE(
+    "Reconciler: Ready pods give the status their nodes' addresses, adopted into the "
+    "cache at once") {
   World w;
   api::Service svc = LbService();
   w.PutService(svc);
@@ -255,8 +256,8 @@ TEST_CASE("Reconciler: a Conflict on update re-reads the DaemonSet and retries")
   w.api.PutDaemonSet(server);
   REQUIRE(w.Reconcile().ok());
   std::string path = "akrobateo-system/" + Desired(svc).name;
-  CHECK(w.api.Calls() == Strings{"update " + path + " rv=7", "get " + path,
-                                 "update " + path + " rv=8"});
+  CHECK(w.api.Calls() ==
+        Strings{"update " + path + " rv=7", "get " + path, "update " + path + " rv=8"});
   CHECK(w.Reasons() == Strings{"AppliedDaemonSet"});
 
   SUBCASE("the re-read shows it equal: no second write") {
@@ -287,8 +288,7 @@ TEST_CASE("Reconciler: a create that finds the DaemonSet there already becomes a
   w.api.PutDaemonSet(Existing(svc, "5", "an-older-hash"));  // not in the cache yet
   REQUIRE(w.Reconcile().ok());
   std::string path = "akrobateo-system/" + Desired(svc).name;
-  CHECK(w.api.Calls() ==
-        Strings{"create " + path, "get " + path, "update " + path + " rv=5"});
+  CHECK(w.api.Calls() == Strings{"create " + path, "get " + path, "update " + path + " rv=5"});
 }
 
 TEST_CASE("Reconciler: errors have kinds; a DaemonSet already gone counts as deleted") {
