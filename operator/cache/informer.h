@@ -49,19 +49,13 @@ class Informer {
   bool Synced() const { return synced_.load(); }
   const Store<T>& store() const { return store_; }
 
-  // `response`: the object a write of ours returned, the API server's state right after it.
-  // Stored at once, so that the next reconcile does not write against the resourceVersion its
-  // own write just made stale (a certain 409 Conflict), unless the store no longer holds
-  // `written_against` (the version the write was conditioned on): the watch is past it then.
-  // When the watch delivers this same version it compares equal and no handler runs.
-  void AdoptWritten(const std::string& written_against, const nlohmann::json& response) {
-    std::optional<T> v = Decoded(response);
-    if (!v) return;
-    std::string key = key_(*v);
-    store_.ReplaceIf(
-        key, [&](const T& held) { return held.resource_version == written_against; },
-        std::move(*v));
-  }
+  // The store, writable for one purpose: the object a write of ours returned (the API
+  // server's state right after it) replaces the cached copy at once (Store::ReplaceIf, only
+  // while the store still holds the version the write was conditioned on), so that the next
+  // reconcile does not write against the resourceVersion its own write just made stale (a
+  // certain 409 Conflict). When the watch delivers that same version it compares equal and no
+  // handler runs. Every other write is this informer's own.
+  Store<T>* written_store() { return &store_; }
 
  private:
   std::optional<T> Decoded(const nlohmann::json& j) {
@@ -87,7 +81,7 @@ class Informer {
     synced_.store(true);
     if (!handler_) return;
     for (const auto& [key, old] : changed) {
-      // Only this thread adds or removes items (AdoptWritten only replaces one), so the item is
+      // Only this thread adds or removes items (an adopted write only replaces one), so the item is
       // still there.
       if (std::optional<T> now = store_.Get(key)) handler_(old ? &*old : nullptr, &*now);
     }

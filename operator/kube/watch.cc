@@ -66,9 +66,11 @@ void ListWatcher::Run() {
   bool first_watch = true;
   while (!stop_.load() && !client_->shut_down()) {
     if (need_list) {
-      if (!List()) {
+      if (Status listed = List(); !listed) {
+        if (stop_.load()) continue;
         auto d = backoff.Next();
-        spdlog::warn("list failed resource={} retry_in_ms={}", resource_, d.count());
+        spdlog::warn("list failed resource={} error={} retry_in_ms={}", resource_,
+                     Quote(listed.error()), d.count());
         Sleep(d);
         continue;
       }
@@ -77,7 +79,9 @@ void ListWatcher::Run() {
     if (!first_watch) metrics_->WatchRestarted(resource_);
     first_watch = false;
     auto started = std::chrono::steady_clock::now();
-    if (Watch(&need_list)) {
+    WatchEnd end = Watch();
+    need_list = end != WatchEnd::kResume;
+    if (end != WatchEnd::kFailed) {
       // A watch that ends at once (a misbehaving proxy, an immediate 410) must not spin.
       if (std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
         Sleep(backoff.Next());
@@ -94,7 +98,7 @@ void ListWatcher::Run() {
   spdlog::info("watch stopped resource={}", resource_);
 }
 
-bool ListWatcher::List() {
+Status ListWatcher::List() {
   std::string cont;
   bool began = false;
   size_t count = 0;
@@ -103,14 +107,10 @@ bool ListWatcher::List() {
     if (!selector_.empty()) path += "&labelSelector=" + QueryEscape(selector_);
     if (!cont.empty()) path += "&continue=" + QueryEscape(cont);
     Response r = client_->Request("list", "GET", path);
-    if (!r.ok()) {
-      spdlog::warn("list resource={} error={}", resource_, Quote(r.Describe()));
-      return false;
-    }
+    if (!r.ok()) return Error{r.Describe()};
     json j = json::parse(r.body, nullptr, false);
     if (!j.is_object() || !j.contains("items") || !j["items"].is_array()) {
-      spdlog::warn("list resource={} error=\"response is not a list\"", resource_);
-      return false;
+      return Error{r.request + ": response is not a list"};
     }
     try {
       if (!began) {
@@ -125,20 +125,19 @@ bool ListWatcher::List() {
       cont = meta.is_object() ? meta.value("continue", std::string()) : std::string();
       resource_version_ = meta.is_object() ? meta.value("resourceVersion", std::string()) : "";
     } catch (const std::exception& e) {
-      spdlog::warn("list resource={} error={}", resource_, Quote(e.what()));
-      return false;
+      return Error{r.request + ": " + e.what()};
     }
   } while (!cont.empty() && !stop_.load());
-  if (stop_.load()) return false;
+  if (stop_.load()) return Error{"stopped"};
   handlers_.list_done();
   // The pages' JSON is gone; hand the freed heap back instead of keeping it as a high-water mark.
   malloc_trim(0);
   spdlog::info("listed resource={} count={} resourceVersion={}", resource_, count,
                resource_version_);
-  return true;
+  return Ok();
 }
 
-bool ListWatcher::Watch(bool* need_list) {
+ListWatcher::WatchEnd ListWatcher::Watch() {
   // Spread the server-side timeouts so that watches do not all restart together.
   static thread_local std::mt19937 rng(std::random_device{}());
   int timeout = std::uniform_int_distribution<int>(300, 600)(rng);
@@ -179,18 +178,14 @@ bool ListWatcher::Watch(bool* need_list) {
     });
     return ok && !gone && !stop_.load();
   });
-  if (gone || r.status == 410) {
-    *need_list = true;
-    return true;  // expected: history compacted
-  }
-  if (stop_.load()) return true;
+  if (gone || r.status == 410) return WatchEnd::kRelist;  // expected: history compacted
+  if (stop_.load()) return WatchEnd::kResume;
   if (r.status == 200) {
     spdlog::debug("watch ended resource={} events={}", resource_, events);
-    return true;
+    return WatchEnd::kResume;
   }
   spdlog::warn("watch resource={} error={}", resource_, Quote(r.Describe()));
-  *need_list = true;
-  return false;
+  return WatchEnd::kFailed;
 }
 
 }  // namespace akrobateo::kube

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "operator/base/result.h"
 #include "operator/kube/client.h"
 #include "operator/metrics/metrics.h"
 
@@ -41,9 +42,15 @@ class ListWatcher {
   const std::string& resource() const { return resource_; }
 
  private:
+  // How a watch stream ended.
+  enum class WatchEnd {
+    kResume,  // timed out or stopped: watch again from the last resourceVersion
+    kRelist,  // an ERROR event or 410 Gone: list again
+    kFailed,  // the request failed: back off, then list again
+  };
   void Run();
-  bool List();                  // false on failure
-  bool Watch(bool* need_list);  // false on failure
+  Status List();
+  WatchEnd Watch();
   void Sleep(std::chrono::milliseconds d);
 
   Client* client_;

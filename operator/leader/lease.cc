@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "operator/api/decode.h"
+#include "operator/base/log.h"
 #include "operator/base/micro_time.h"
 
 namespace akrobateo::leader {
@@ -22,19 +23,19 @@ std::string LeasePath(const std::string& ns, const std::string& name = "") {
 
 }  // namespace
 
-std::string CheckTimings(const LeaseOptions& o) {
+Status CheckTimings(const LeaseOptions& o) {
   using std::chrono::milliseconds;
-  if (o.retry_period <= milliseconds(0)) return "the retry period must be positive";
+  if (o.retry_period <= milliseconds(0)) return Error{"the retry period must be positive"};
   if (o.lease_duration.count() % 1000 != 0 || o.lease_duration < milliseconds(1000)) {
-    return "the lease duration must be a whole number of seconds, at least 1s";
+    return Error{"the lease duration must be a whole number of seconds, at least 1s"};
   }
   if (o.renew_deadline <= o.retry_period) {
-    return "the renew deadline must be longer than the retry period";
+    return Error{"the renew deadline must be longer than the retry period"};
   }
   if (o.lease_duration <= o.renew_deadline) {
-    return "the lease duration must be longer than the renew deadline";
+    return Error{"the lease duration must be longer than the renew deadline"};
   }
-  return "";
+  return Ok();
 }
 
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
@@ -117,11 +118,11 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
                          body(opts_.identity, duration_s, ""), "application/json", call);
     if (c.ok()) return granted();
     if (c.status == 409) return Outcome::kError;  // someone else was faster: look again
-    spdlog::warn("lease create failed error=\"{}\"", c.Describe());
+    spdlog::warn("lease create failed error={}", Quote(c.Describe()));
     return Outcome::kError;
   }
   if (!g.ok()) {
-    spdlog::warn("lease get failed error=\"{}\"", g.Describe());
+    spdlog::warn("lease get failed error={}", Quote(g.Describe()));
     return Outcome::kError;
   }
   auto lease = api::DecodeLease(json::parse(g.body, nullptr, false));
@@ -160,7 +161,7 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
     return granted();
   }
   if (u.status == 409) return Outcome::kError;  // changed under us: look again
-  spdlog::warn("lease update failed error=\"{}\"", u.Describe());
+  spdlog::warn("lease update failed error={}", Quote(u.Describe()));
   return Outcome::kError;
 }
 

@@ -34,8 +34,8 @@ struct LeaseOptions {
   std::chrono::milliseconds retry_period{2000};
 };
 
-// "" when lease_duration (whole seconds) > renew_deadline > retry_period > 0, else what is wrong.
-std::string CheckTimings(const LeaseOptions& o);
+// Ok when lease_duration (whole seconds) > renew_deadline > retry_period > 0, else what is wrong.
+Status CheckTimings(const LeaseOptions& o);
 
 // "15s", "500ms", "1m", "1.5s" or a bare number of seconds.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);

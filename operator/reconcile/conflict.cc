@@ -98,6 +98,40 @@ void PortClaims::Set(const std::string& key, PortClaim claim) {
   Count(it->second, +1);
 }
 
+bool ClaimMatches(const PortClaim& claim, const api::Service& svc) {
+  if (claim.ns != svc.ns || claim.name != svc.name ||
+      claim.creation_timestamp != svc.creation_timestamp || claim.lb_pool != svc.lb_pool ||
+      claim.ports.size() != svc.ports.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < claim.ports.size(); ++i) {
+    if (claim.ports[i].protocol != svc.ports[i].protocol ||
+        claim.ports[i].port != svc.ports[i].port) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool PortClaims::Sync(const std::string& key, const api::Service* handled) {
+  auto it = claims_.find(key);
+  if (handled == nullptr) {
+    if (it == claims_.end()) return false;
+    Erase(key);
+    return true;
+  }
+  if (it != claims_.end() && ClaimMatches(it->second, *handled)) return false;
+  Set(key, ClaimOf(*handled));
+  return true;
+}
+
+std::vector<std::string> PortClaims::Keys() const {
+  std::vector<std::string> out;
+  out.reserve(claims_.size());
+  for (const auto& [k, c] : claims_) out.push_back(k);
+  return out;
+}
+
 void PortClaims::Erase(const std::string& key) {
   auto it = claims_.find(key);
   if (it == claims_.end()) return;

@@ -41,6 +41,8 @@ struct PortClaim {
 };
 
 PortClaim ClaimOf(const api::Service& svc);
+// ClaimOf(svc) == claim, without building the claim.
+bool ClaimMatches(const PortClaim& claim, const api::Service& svc);
 
 // `handled`: every handled Service. Returns the blocked ones by "namespace/name".
 std::map<std::string, PortConflict> FindPortConflicts(const std::vector<const PortClaim*>& handled);
@@ -56,6 +58,10 @@ class PortClaims {
   // `key`: "namespace/name".
   void Set(const std::string& key, PortClaim claim);
   void Erase(const std::string& key);
+  // Brings the claim of `key` in line with `handled` (null: the Service is gone or not
+  // handled, so it claims nothing). True when that changed the claims.
+  bool Sync(const std::string& key, const api::Service* handled);
+  std::vector<std::string> Keys() const;
   std::map<std::string, PortConflict> Conflicts() const;
   size_t Size() const { return claims_.size(); }
 

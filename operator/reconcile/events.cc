@@ -54,11 +54,11 @@ void EventRecorder::Emit(const api::Service& svc, const std::string& type,
                  pending_.size());
     return;
   }
-  pending_.emplace_back(svc.ns, ev.dump());
+  pending_.emplace_back(svc.ns, std::move(ev));
   cv_.notify_one();
 }
 
-EventRecorder::EventRecorder(kube::Client* client, std::string instance)
+EventRecorder::EventRecorder(kube::TypedClient* client, std::string instance)
     : client_(client), instance_(std::move(instance)), thread_([this] { Run(); }) {}
 
 EventRecorder::~EventRecorder() {
@@ -74,18 +74,25 @@ void EventRecorder::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void EventRecorder::Flush() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [this] { return pending_.empty() && !posting_; });
+}
+
 void EventRecorder::Run() {
   std::unique_lock lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
     if (pending_.empty()) return;  // stopped and drained
-    auto [ns, body] = std::move(pending_.front());
+    auto [ns, event] = std::move(pending_.front());
     pending_.pop_front();
+    posting_ = true;
     lock.unlock();
-    kube::Response r = client_->Request(
-        "create", "POST", "/apis/events.k8s.io/v1/namespaces/" + ns + "/events", body);
-    if (!r.ok()) spdlog::warn("event not recorded namespace={} error={}", ns, Quote(r.Describe()));
+    Status s = client_->Events(ns).Create(event);
+    if (!s) spdlog::warn("event not recorded namespace={} error={}", ns, Quote(s.error()));
     lock.lock();
+    posting_ = false;
+    if (pending_.empty()) idle_cv_.notify_all();
   }
 }
 

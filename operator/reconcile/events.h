@@ -7,18 +7,19 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <utility>
 
 #include "operator/api/types.h"
-#include "operator/kube/client.h"
+#include "operator/kube/typed_client.h"
 
 namespace akrobateo::reconcile {
 
 class EventRecorder {
  public:
-  EventRecorder(kube::Client* client, std::string instance);
+  EventRecorder(kube::TypedClient* client, std::string instance);
   ~EventRecorder();
   EventRecorder(const EventRecorder&) = delete;
   EventRecorder& operator=(const EventRecorder&) = delete;
@@ -26,17 +27,21 @@ class EventRecorder {
   // `type` is "Normal" or "Warning". Writes one log line at once, posts the Event later.
   void Emit(const api::Service& svc, const std::string& type, const std::string& reason,
             const std::string& note);
+  // Returns once every Event emitted before the call has been posted (or failed).
+  void Flush();
   void Stop();
 
  private:
   static constexpr size_t kMaxPending = 2000;
   void Run();
 
-  kube::Client* client_;
+  kube::TypedClient* client_;
   std::string instance_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::string, std::string>> pending_;  // (namespace, Event JSON)
+  std::condition_variable idle_cv_;
+  std::deque<std::pair<std::string, nlohmann::json>> pending_;  // (namespace, Event)
+  bool posting_ = false;
   bool stop_ = false;
   std::thread thread_;
 };

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The reconciler: for one Service key, compare the caches with the desired state and write
-// only what differs (DaemonSet create / update / delete, status merge-patch, Events).
+// The reconciler: for one Service key, read what the caches hold for it (Gather), decide with
+// the pure Plan (plan.h), and carry the plan out with the Executor (executor.h) through the
+// typed client. It also keeps what is derived from every Service and node (the port conflict
+// table, whether any node carries enablelb), refreshed from the caches when a reconcile reads
+// it: the watch handlers never touch it.
 #pragma once
 
 #include <chrono>
@@ -9,16 +12,18 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "operator/cache/caches.h"
-#include "operator/kube/client.h"
+#include "operator/api/types.h"
+#include "operator/base/result.h"
+#include "operator/cache/store.h"
+#include "operator/kube/typed_client.h"
 #include "operator/metrics/metrics.h"
 #include "operator/reconcile/conflict.h"
-#include "operator/reconcile/desired.h"
 #include "operator/reconcile/events.h"
-#include "operator/reconcile/handled.h"
+#include "operator/reconcile/executor.h"
+#include "operator/reconcile/plan.h"
+#include "operator/reconcile/warnings.h"
 
 namespace akrobateo::reconcile {
 
@@ -26,70 +31,73 @@ struct ReconcilerOptions {
   ClassOptions classes;
   DaemonSetOptions daemonsets;
   std::string instance;  // reportingInstance of Events (the pod or host name)
-  // Asks for the key to be reconciled again after a delay that no watch event marks (the end
-  // of a restart hold, reconcile/status.h). Unset: not asked.
+  // Asks for the key to be reconciled again after a delay that no watch event marks
+  // (ReconcilePlan::recheck_after). Unset: not asked.
   std::function<void(const std::string& key, std::chrono::milliseconds delay)> requeue_after;
+};
+
+// The caches a reconcile reads, indexed as cache::Caches indexes them. The Service store is
+// writable for one purpose: a status write's answer replaces the cached copy (Store::ReplaceIf).
+struct Listers {
+  cache::Store<api::Service>* services = nullptr;
+  const cache::Store<api::Node>* nodes = nullptr;
+  const cache::Store<api::EndpointSlice>* slices = nullptr;
+  const cache::Store<api::DaemonSetInfo>* daemonsets = nullptr;
+  const cache::Store<api::Pod>* pods = nullptr;
 };
 
 class Reconciler {
  public:
-  Reconciler(kube::Client* client, cache::Caches* caches, metrics::Metrics* metrics,
+  Reconciler(kube::TypedClient* client, Listers listers, metrics::Metrics* metrics,
              ReconcilerOptions opts);
 
-  // Empty on success (also when nothing had to be written), else the error; the caller
-  // retries the key with backoff.
-  std::string Reconcile(const std::string& key);
+  // Ok also when nothing had to be written; on an error the caller retries the key with
+  // backoff.
+  Status Reconcile(const std::string& key);
 
   // Keys to reconcile on a resync: every Service, plus the Service keys named by managed
-  // DaemonSets that are orphans (their Service is gone or no longer handled).
+  // DaemonSets that are orphans (their Service is gone or no longer handled). Orphans that name
+  // no Service at all are deleted here.
   std::vector<std::string> ResyncKeys();
-  // Keys blocked by a port conflict: they must be looked at again when any Service changes.
+  // Keys blocked by a port conflict as of the last reconcile: they must be looked at again
+  // when any Service changes.
   std::vector<std::string> BlockedKeys();
 
-  // Called by the Service cache handler: notes whether the change can alter which Services are
-  // handled or which ports they hold (status and metadata changes cannot), and keeps the port
-  // claims of the handled Services, so that the port conflict table is recomputed only then
-  // and from those claims alone.
-  void ServiceChanged(const api::Service* old, const api::Service* now);
+  // What one reconcile of `key` reads (exposed for tests).
+  PlanInput Gather(const std::string& key);
 
+  // Waits until the Events emitted so far are posted (tests).
+  void FlushEvents() { events_.Flush(); }
   // Posts the pending Events (after the workers have stopped).
   void Stop() { events_.Stop(); }
 
  private:
   struct Derived {
+    uint64_t services_version = ~uint64_t{0};
     uint64_t claims_epoch = ~uint64_t{0};
     uint64_t nodes_version = ~uint64_t{0};
     std::map<std::string, PortConflict> blocked;
     bool any_node_enable_lb = false;
   };
-  // Brings derived_ up to date with claims_ and the node cache (only what changed); mu_ must
-  // be held.
+  // Brings claims_ and derived_ up to date with the Service and node caches (only what
+  // changed); mu_ must be held.
   void RefreshLocked();
-  std::string EnsureAbsent(const std::string& key, const api::Service* svc,
-                           const std::vector<api::DaemonSetInfo>& daemonsets,
-                           const std::string& why);
-  std::string ApplyDaemonSet(const api::Service& svc, const api::DaemonSet& desired,
-                             const std::vector<api::DaemonSetInfo>& existing);
-  std::string WriteStatus(const api::Service& svc, const std::vector<std::string>& ingress);
-  // Emits a Warning unless the same note was the last one emitted in `slot` (default: the
-  // reason) for this Service.
-  void WarnOnce(const api::Service& svc, const std::string& reason, const std::string& note,
-                const std::string& slot = "");
-  void ClearWarning(const std::string& key, const std::string& reason);
+  void SyncClaimsLocked();
 
-  kube::Client* client_;
-  cache::Caches* caches_;
+  Listers listers_;
   metrics::Metrics* metrics_;
   ReconcilerOptions opts_;
+  PlanOptions plan_opts_;
   EventRecorder events_;
+  WarningMemory warnings_;
+  Executor executor_;
 
   std::mutex mu_;
-  // Guarded by mu_: the port claims of every handled Service by "namespace/name", bumped
-  // claims_epoch_ on each change, and what was derived from them.
+  // Guarded by mu_: the port claims of every handled Service by "namespace/name" (claims_epoch_
+  // counts their changes), and what was derived from them and the nodes.
   PortClaims claims_;
   uint64_t claims_epoch_ = 0;
   Derived derived_;
-  std::map<std::pair<std::string, std::string>, std::string> warned_;  // (key, reason) -> note
 };
 
 }  // namespace akrobateo::reconcile

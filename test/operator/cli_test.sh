@@ -34,12 +34,14 @@ YAML
 kubeconfig "$tmp/exec" "" ", exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}"
 kubeconfig "$tmp/auth" "" ", auth-provider: {name: oidc}"
 kubeconfig "$tmp/proxy" ", proxy-url: 'http://proxy:3128'" ""
-expect "--kubeconfig with a user using exec: exit 2, names it" 2 'user "u" uses exec' -- \
+# The message is one quoted log field (Quote(): its own quotes escaped), so that a log parser
+# gets it back whole.
+expect "--kubeconfig with a user using exec: exit 2, names it" 2 'config error="[^"]*user \\"u\\" uses exec' -- \
   "$op" --kubeconfig "$tmp/exec" --metrics-bind-address=0 --health-probe-bind-address=0
 expect "\$KUBECONFIG (a missing file skipped) with auth-provider: exit 2, names it" 2 \
-  "$tmp/auth: user \"u\" uses auth-provider" -- \
+  "$tmp/auth: user \\\\\"u\\\\\" uses auth-provider" -- \
   env KUBECONFIG="$tmp/missing:$tmp/auth" "$op" --metrics-bind-address=0 --health-probe-bind-address=0
-expect "--kubeconfig with a cluster using proxy-url: exit 2, names it" 2 'cluster "c" sets proxy-url' -- \
+expect "--kubeconfig with a cluster using proxy-url: exit 2, names it" 2 'cluster \\"c\\" sets proxy-url' -- \
   "$op" --kubeconfig "$tmp/proxy" --metrics-bind-address=0 --health-probe-bind-address=0
 expect "\$KUBECONFIG of missing files only: exit 2" 2 'none of its files exists' -- \
   env KUBECONFIG="$tmp/missing" "$op" --metrics-bind-address=0 --health-probe-bind-address=0

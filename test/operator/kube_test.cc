@@ -19,6 +19,7 @@
 #include "operator/kube/client.h"
 #include "operator/kube/config.h"
 #include "operator/kube/rate_limiter.h"
+#include "operator/kube/rest_typed_client.h"
 #include "operator/kube/watch.h"
 #include "test/operator/testdata.h"
 #include "test/operator/tls_util.h"
@@ -555,4 +556,36 @@ TEST_CASE("Backoff doubles up to the cap, with jitter in [d/2, d]") {
 TEST_CASE("Query escaping of label selectors") {
   CHECK(kube::QueryEscape("app.kubernetes.io/managed-by=akrobateo") ==
         "app.kubernetes.io%2Fmanaged-by%3Dakrobateo");
+}
+
+TEST_CASE("ErrorOf: the kind of a failed response, from the Status reason, else the code") {
+  using akrobateo::ErrorKind;
+  auto kind = [](int status, const std::string& body = "") {
+    kube::Response r;
+    r.status = status;
+    r.body = body;
+    r.error = status == 0 ? "connect: Connection refused" : "";
+    r.request = "POST https://127.0.0.1:6443/apis/apps/v1/namespaces/x/daemonsets";
+    return kube::ErrorOf(r).kind;
+  };
+  auto status = [](const std::string& reason) {
+    return R"({"kind":"Status","status":"Failure","reason":")" + reason + R"(","message":"m"})";
+  };
+  CHECK(kind(409, status("AlreadyExists")) == ErrorKind::kAlreadyExists);
+  CHECK(kind(409, status("Conflict")) == ErrorKind::kConflict);
+  CHECK(kind(409) == ErrorKind::kConflict);
+  CHECK(kind(404) == ErrorKind::kNotFound);
+  CHECK(kind(403, status("Forbidden")) == ErrorKind::kForbidden);
+  CHECK(kind(401) == ErrorKind::kForbidden);
+  CHECK(kind(422, status("Invalid")) == ErrorKind::kInvalid);
+  CHECK(kind(0) == ErrorKind::kTransient);
+  CHECK(kind(429) == ErrorKind::kTransient);
+  CHECK(kind(503) == ErrorKind::kTransient);
+  CHECK(kind(500, status("InternalError")) == ErrorKind::kTransient);
+  CHECK(kind(418) == ErrorKind::kOther);
+  kube::Response r;
+  r.status = 409;
+  r.body = status("AlreadyExists");
+  r.request = "POST https://h/p";
+  CHECK(kube::ErrorOf(r).message == "POST https://h/p: HTTP 409: m");
 }

@@ -151,15 +151,15 @@ TEST_CASE("Durations and timings of the leader election flags") {
     CHECK_MESSAGE(!leader::ParseDuration(bad).ok(), bad);
   }
   leader::LeaseOptions o;
-  CHECK(leader::CheckTimings(o).empty());  // the defaults: 15s, 10s, 2s
+  CHECK(leader::CheckTimings(o).ok());  // the defaults: 15s, 10s, 2s
   o.renew_deadline = 15s;
-  CHECK(leader::CheckTimings(o).find("renew deadline") != std::string::npos);
+  CHECK(leader::CheckTimings(o).error().find("renew deadline") != std::string::npos);
   o = {};
   o.lease_duration = 1500ms;
-  CHECK(leader::CheckTimings(o).find("whole number") != std::string::npos);
+  CHECK(leader::CheckTimings(o).error().find("whole number") != std::string::npos);
   o = {};
   o.retry_period = 10s;
-  CHECK(!leader::CheckTimings(o).empty());
+  CHECK(!leader::CheckTimings(o).ok());
 }
 
 TEST_CASE("Leadership ends at the renew deadline while a renewal hangs") {

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// ShutdownLatch: set once (by the signal thread, or by the code that gives up), waited on by
+// every loop that must stop with the process.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+
+namespace akrobateo {
+
+class ShutdownLatch {
+ public:
+  void Trigger() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool Done() {
+    std::lock_guard lock(mu_);
+    return done_;
+  }
+  // True when shut down, false when `d` passed first.
+  template <class D>
+  bool WaitFor(D d) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, d, [this] { return done_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+}  // namespace akrobateo

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "operator/kube/rest_typed_client.h"
+
+#include "operator/api/decode.h"
+
+namespace akrobateo::kube {
+namespace {
+
+using nlohmann::json;
+
+std::string DaemonSetPath(const std::string& ns, const std::string& name = "") {
+  return "/apis/apps/v1/namespaces/" + ns + "/daemonsets" + (name.empty() ? "" : "/" + name);
+}
+
+ErrorKind KindOfReason(const std::string& reason) {
+  if (reason == "NotFound") return ErrorKind::kNotFound;
+  if (reason == "AlreadyExists") return ErrorKind::kAlreadyExists;
+  if (reason == "Conflict") return ErrorKind::kConflict;
+  if (reason == "Forbidden" || reason == "Unauthorized") return ErrorKind::kForbidden;
+  if (reason == "Invalid" || reason == "BadRequest") return ErrorKind::kInvalid;
+  if (reason == "Timeout" || reason == "ServerTimeout" || reason == "TooManyRequests" ||
+      reason == "ServiceUnavailable" || reason == "InternalError") {
+    return ErrorKind::kTransient;
+  }
+  return ErrorKind::kOther;
+}
+
+ErrorKind KindOfStatus(int status) {
+  switch (status) {
+    case 0:
+    case 408:
+    case 429:
+      return ErrorKind::kTransient;
+    case 404:
+      return ErrorKind::kNotFound;
+    case 409:
+      return ErrorKind::kConflict;
+    case 401:
+    case 403:
+      return ErrorKind::kForbidden;
+    case 400:
+    case 422:
+      return ErrorKind::kInvalid;
+    default:
+      return status >= 500 ? ErrorKind::kTransient : ErrorKind::kOther;
+  }
+}
+
+Status StatusOf(const Response& r) {
+  if (r.ok()) return Ok();
+  return ErrorOf(r);
+}
+
+}  // namespace
+
+Error ErrorOf(const Response& r) {
+  ErrorKind kind = KindOfStatus(r.status);
+  if (r.status != 0) {
+    json body = json::parse(r.body, nullptr, false);
+    if (body.is_object() && body.contains("reason") && body["reason"].is_string()) {
+      if (ErrorKind k = KindOfReason(body["reason"].get<std::string>()); k != ErrorKind::kOther) {
+        kind = k;
+      }
+    }
+  }
+  return Error{r.Describe(), kind};
+}
+
+Result<api::DaemonSetInfo> RestTypedClient::GetDaemonSet(const std::string& ns,
+                                                         const std::string& name) {
+  Response r = client_->Request("get", "GET", DaemonSetPath(ns, name));
+  if (!r.ok()) return ErrorOf(r);
+  return api::DecodeDaemonSet(json::parse(r.body, nullptr, false));
+}
+
+Status RestTypedClient::CreateDaemonSet(const std::string& ns, const api::DaemonSet& ds) {
+  return StatusOf(
+      client_->Request("create", "POST", DaemonSetPath(ns), api::EncodeDaemonSet(ds).dump()));
+}
+
+Status RestTypedClient::UpdateDaemonSet(const std::string& ns, const api::DaemonSet& ds,
+                                        const std::string& resource_version) {
+  return StatusOf(client_->Request("update", "PUT", DaemonSetPath(ns, ds.name),
+                                   api::EncodeDaemonSet(ds, resource_version).dump()));
+}
+
+Status RestTypedClient::DeleteDaemonSet(const std::string& ns, const std::string& name) {
+  return StatusOf(client_->Request("delete", "DELETE",
+                                   DaemonSetPath(ns, name) + "?propagationPolicy=Background"));
+}
+
+Result<std::optional<api::Service>> RestTypedClient::PatchServiceStatus(
+    const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
+    const std::string& resource_version) {
+  json list = json::array();
+  for (const std::string& ip : ingress) list.push_back({{"ip", ip}});
+  json patch = {{"metadata", {{"resourceVersion", resource_version}}},
+                {"status", {{"loadBalancer", {{"ingress", ingress.empty() ? json() : list}}}}}};
+  Response r = client_->Request("patch", "PATCH",
+                                "/api/v1/namespaces/" + ns + "/services/" + name + "/status",
+                                patch.dump(), "application/merge-patch+json");
+  if (!r.ok()) return ErrorOf(r);
+  Result<api::Service> written = api::DecodeService(json::parse(r.body, nullptr, false));
+  if (!written) return std::optional<api::Service>();
+  return std::optional<api::Service>(std::move(written).value());
+}
+
+Status RestTypedClient::CreateEvent(const std::string& ns, const json& event) {
+  return StatusOf(client_->Request(
+      "create", "POST", "/apis/events.k8s.io/v1/namespaces/" + ns + "/events", event.dump()));
+}
+
+}  // namespace akrobateo::kube

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// RestTypedClient: TypedClient over the REST client (kube::Client): the paths, the encodings
+// and the mapping of each failed response to an error kind (ErrorOf).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "operator/kube/client.h"
+#include "operator/kube/typed_client.h"
+
+namespace akrobateo::kube {
+
+// The error a failed response stands for: its Describe() text, and the kind taken from the
+// Status body's `reason` when it names one, else from the HTTP status (no response, 408, 429
+// and 5xx are Transient).
+Error ErrorOf(const Response& r);
+
+class RestTypedClient : public TypedClient {
+ public:
+  explicit RestTypedClient(Client* client) : client_(client) {}
+
+ protected:
+  Result<api::DaemonSetInfo> GetDaemonSet(const std::string& ns, const std::string& name) override;
+  Status CreateDaemonSet(const std::string& ns, const api::DaemonSet& ds) override;
+  Status UpdateDaemonSet(const std::string& ns, const api::DaemonSet& ds,
+                         const std::string& resource_version) override;
+  Status DeleteDaemonSet(const std::string& ns, const std::string& name) override;
+  Result<std::optional<api::Service>> PatchServiceStatus(
+      const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
+      const std::string& resource_version) override;
+  Status CreateEvent(const std::string& ns, const nlohmann::json& event) override;
+
+ private:
+  Client* client_;
+};
+
+}  // namespace akrobateo::kube

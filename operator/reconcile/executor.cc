@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "operator/reconcile/executor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "operator/base/log.h"
+#include "operator/cache/caches.h"
+
+namespace akrobateo::reconcile {
+
+Status Executor::Execute(const ReconcilePlan& plan) {
+  Notify(plan, plan.before);
+  if (plan.clear_status) {
+    if (Status s = ClearStatus(plan); !s) return s;
+  }
+  for (const DaemonSetDeletion& d : plan.deletions) {
+    if (Status s = Delete(plan, d); !s) return s;
+  }
+  if (plan.apply) {
+    if (Status s = Apply(plan, *plan.apply); !s) return s;
+  }
+  Status result;
+  if (plan.status) result = WriteStatus(plan, *plan.status);
+  Notify(plan, plan.after);
+  return result;
+}
+
+void Executor::Notify(const ReconcilePlan& plan, const std::vector<Notice>& notices) {
+  for (const Notice& n : notices) {
+    switch (n.kind) {
+      case Notice::Kind::kForgetService:
+        warnings_->Forget(plan.key);
+        break;
+      case Notice::Kind::kClearWarning:
+        warnings_->Clear(plan.key, n.slot);
+        break;
+      case Notice::Kind::kWarning:
+        if (plan.service &&
+            warnings_->Remember(plan.key, n.slot.empty() ? n.reason : n.slot, n.note)) {
+          events_->Emit(*plan.service, "Warning", n.reason, n.note);
+        }
+        break;
+      case Notice::Kind::kEvent:
+        if (plan.service) events_->Emit(*plan.service, n.type, n.reason, n.note);
+        break;
+    }
+  }
+}
+
+Status Executor::ClearStatus(const ReconcilePlan& plan) {
+  const api::Service& svc = *plan.service;
+  auto written = client_->Services(svc.ns).PatchStatus(svc.name, {}, svc.resource_version);
+  if (!written && !written.Is(ErrorKind::kNotFound)) {
+    return Context("clear status", written.status());
+  }
+  if (written && written->has_value()) Adopt(svc.resource_version, std::move(**written));
+  spdlog::info("cleared status service={}", plan.key);
+  return Ok();
+}
+
+Status Executor::Delete(const ReconcilePlan& plan, const DaemonSetDeletion& d) {
+  Status s = client_->DaemonSets(d.ns).Delete(d.name);
+  if (!s && !s.Is(ErrorKind::kNotFound)) {
+    return Context("delete daemonset " + d.name, s.status());
+  }
+  spdlog::info("deleted daemonset={}/{} service={} reason={}", d.ns, d.name, plan.key,
+               Quote(d.why));
+  if (s) Notify(plan, d.on_deleted);
+  return Ok();
+}
+
+Status Executor::Apply(const ReconcilePlan& plan, const DaemonSetApply& a) {
+  const api::Service& svc = *plan.service;
+  const api::DaemonSet& ds = a.desired;
+  kube::TypedClient::DaemonSetClient daemonsets = client_->DaemonSets(ds.ns);
+  auto applied = [&](const std::string& verb) {
+    spdlog::info("{} daemonset={}/{} service={} hash={}", verb, ds.ns, ds.name, plan.key, a.hash);
+    events_->Emit(svc, "Normal", "AppliedDaemonSet", verb + " DaemonSet " + ds.ns + "/" + ds.name);
+    return Ok();
+  };
+  std::string rv = a.resource_version;
+  if (rv.empty()) {
+    Status created = daemonsets.Create(ds);
+    if (created) return applied("created");
+    if (!created.Is(ErrorKind::kAlreadyExists) && !created.Is(ErrorKind::kConflict)) {
+      return Context("create daemonset " + ds.name, created.status());
+    }
+    // Already there (the cache lags): fall through to a fresh read and an update.
+  }
+  for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
+    if (rv.empty()) {
+      Result<api::DaemonSetInfo> got = daemonsets.Get(ds.name);
+      if (!got) return Context("get daemonset " + ds.name, got.status());
+      if (got->service_uid != svc.uid) {
+        return Error{"DaemonSet " + ds.name + " exists but belongs to Service UID \"" +
+                     got->service_uid + "\""};
+      }
+      if (got->spec_hash == a.hash) return Ok();
+      rv = got->resource_version;
+    }
+    Status updated = daemonsets.Update(ds, rv);
+    if (updated) return applied("updated");
+    if (!updated.Is(ErrorKind::kConflict)) {
+      return Context("update daemonset " + ds.name, updated.status());
+    }
+    rv.clear();  // conflict: re-read and try again
+  }
+  return Error{"update daemonset " + ds.name + ": still conflicting after " +
+                   std::to_string(kUpdateAttempts) + " attempts",
+               ErrorKind::kConflict};
+}
+
+Status Executor::WriteStatus(const ReconcilePlan& plan, const StatusWrite& w) {
+  const api::Service& svc = *plan.service;
+  auto written = client_->Services(svc.ns).PatchStatus(svc.name, w.ingress, svc.resource_version);
+  if (written.Is(ErrorKind::kConflict)) {
+    return Error{"status conflict (Service changed); retrying", ErrorKind::kConflict};
+  }
+  if (!written) return Context("patch status", written.status());
+  if (written->has_value()) Adopt(svc.resource_version, std::move(**written));
+  spdlog::info("status service={} ingress={} previous={}", plan.key, JoinAddresses(w.ingress),
+               JoinAddresses(svc.ingress));
+  Notify(plan, w.on_written);
+  return Ok();
+}
+
+Status Executor::DeleteOrphan(const api::DaemonSetInfo& ds) {
+  Status s = client_->DaemonSets(ds.ns).Delete(ds.name);
+  spdlog::info("deleted daemonset={}/{} reason=orphan result={}", ds.ns, ds.name,
+               s ? std::string("ok") : Quote(s.error()));
+  if (!s && !s.Is(ErrorKind::kNotFound)) return Context("delete daemonset " + ds.name, s.status());
+  return Ok();
+}
+
+void Executor::Adopt(const std::string& written_against, api::Service written) {
+  std::string key = cache::ServiceKey(written);
+  services_->ReplaceIf(
+      key, [&](const api::Service& held) { return held.resource_version == written_against; },
+      std::move(written));
+}
+
+}  // namespace akrobateo::reconcile

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "operator/reconcile/plan.h"
+
+#include <utility>
+
+#include "operator/reconcile/status.h"
+#include "operator/reconcile/unschedulable.h"
+
+namespace akrobateo::reconcile {
+namespace {
+
+constexpr const char* kUnavailable = "UnavailableLoadBalancer";
+constexpr const char* kPortConflict = "PortConflict";
+constexpr const char* kInvalidAnnotation = "InvalidAnnotation";
+// Pending balancer pods have their own slot: an address change clears the plain
+// UnavailableLoadBalancer slot, and must not repeat this warning.
+constexpr const char* kUnschedulableSlot = "UnavailableLoadBalancer/unschedulable";
+
+// Every DaemonSet in `daemonsets` goes. For a Service no longer handled, its status is cleared
+// first (only then: while it is handled, the status step below writes it).
+void PlanAbsent(ReconcilePlan* p, const api::Service* svc,
+                const std::vector<api::DaemonSetInfo>& daemonsets, const std::string& why,
+                const ClassOptions& classes) {
+  if (daemonsets.empty()) return;
+  if (svc != nullptr && !svc->ingress.empty() && !IsHandled(*svc, classes)) p->clear_status = true;
+  for (const api::DaemonSetInfo& ds : daemonsets) {
+    DaemonSetDeletion d{ds.ns, ds.name, why, {}};
+    if (svc != nullptr) {
+      d.on_deleted.push_back(Notice::Event(
+          "Normal", "DeletedDaemonSet", "deleted DaemonSet " + ds.ns + "/" + ds.name + ": " + why));
+    }
+    p->deletions.push_back(std::move(d));
+  }
+}
+
+// The status write that gives `svc` this ingress, if it does not have it already (an entry
+// with a hostname, ports or a non-default ipMode counts as different).
+std::optional<StatusWrite> StatusTo(const api::Service& svc, std::vector<std::string> ingress) {
+  if (svc.ingress == ingress && !svc.ingress_has_other_fields) return std::nullopt;
+  StatusWrite w;
+  if (ingress.empty()) {
+    w.on_written.push_back(Notice::Warning(
+        kUnavailable,
+        "no ready balancer pod; addresses " + JoinAddresses(svc.ingress) + " removed"));
+  } else {
+    w.on_written.push_back(Notice::ClearWarning(kUnavailable));
+    w.on_written.push_back(
+        Notice::Event("Normal", "UpdatedLoadBalancer",
+                      "addresses " + JoinAddresses(svc.ingress) + " -> " + JoinAddresses(ingress)));
+  }
+  w.ingress = std::move(ingress);
+  return w;
+}
+
+}  // namespace
+
+Notice Notice::Event(std::string type, std::string reason, std::string note) {
+  return {Kind::kEvent, std::move(type), std::move(reason), std::move(note), ""};
+}
+Notice Notice::Warning(std::string reason, std::string note, std::string slot) {
+  return {Kind::kWarning, "Warning", std::move(reason), std::move(note), std::move(slot)};
+}
+Notice Notice::ClearWarning(std::string slot) {
+  return {Kind::kClearWarning, "", "", "", std::move(slot)};
+}
+Notice Notice::ForgetService() {
+  return {Kind::kForgetService, "", "", "", ""};
+}
+
+std::string JoinAddresses(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+  return out.empty() ? "<none>" : out;
+}
+
+ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
+  ReconcilePlan p;
+  p.key = in.key;
+  p.service = in.service;
+  const api::Service* svc = in.service ? &*in.service : nullptr;
+
+  // Deleted, or its type or class changed: no DaemonSet, and no status of ours.
+  if (svc == nullptr || !IsHandled(*svc, opts.classes)) {
+    p.before.push_back(svc == nullptr ? Notice::ForgetService()
+                                      : Notice::ClearWarning(kUnschedulableSlot));
+    PlanAbsent(&p, svc, in.daemonsets,
+               svc == nullptr ? "Service deleted" : "Service no longer handled", opts.classes);
+    return p;
+  }
+
+  Result<DesiredDaemonSet> desired = BuildDaemonSet(*svc, in.any_node_enable_lb, opts.daemonsets);
+  if (in.blocked) {
+    const PortConflict& c = *in.blocked;
+    p.before.push_back(
+        Notice::Warning(kPortConflict, "port " + c.protocol + "/" + std::to_string(c.port) +
+                                           " is already held by Service " + c.holder +
+                                           "; no balancer until the conflict clears"));
+    p.before.push_back(Notice::ClearWarning(kUnschedulableSlot));
+    PlanAbsent(&p, svc, in.daemonsets, "port conflict", opts.classes);
+    p.status = StatusTo(*svc, {});
+    return p;
+  }
+  if (!desired) {
+    p.before.push_back(Notice::ClearWarning(kPortConflict));
+    p.before.push_back(Notice::Warning(kUnavailable, desired.error()));
+    p.before.push_back(Notice::ClearWarning(kUnschedulableSlot));
+    PlanAbsent(&p, svc, in.daemonsets, "cannot be balanced", opts.classes);
+    p.status = StatusTo(*svc, {});
+    return p;
+  }
+
+  p.before.push_back(Notice::ClearWarning(kPortConflict));
+  for (const std::string& w : desired->warnings) {
+    p.before.push_back(Notice::Warning(kInvalidAnnotation, w));
+  }
+  if (desired->warnings.empty()) p.before.push_back(Notice::ClearWarning(kInvalidAnnotation));
+
+  // DaemonSets of this Service name with an older UID or another name go; the one that
+  // matches is updated only when its spec hash differs.
+  const api::DaemonSet& ds = desired->ds;
+  std::vector<api::DaemonSetInfo> stale;
+  const api::DaemonSetInfo* current = nullptr;
+  for (const api::DaemonSetInfo& d : in.daemonsets) {
+    if (d.name == ds.name && d.service_uid == svc->uid) {
+      current = &d;
+    } else {
+      stale.push_back(d);
+    }
+  }
+  PlanAbsent(&p, svc, stale, "stale DaemonSet of this Service", opts.classes);
+  std::string hash = api::SpecHash(ds);
+  if (current == nullptr || current->spec_hash != hash) {
+    p.apply = DaemonSetApply{ds, hash, current != nullptr ? current->resource_version : ""};
+  }
+
+  IngressDecision ingress = DesiredIngress(*svc, in.pods, in.nodes, in.slices, in.now);
+  p.status = StatusTo(*svc, std::move(ingress.ingress));
+  p.recheck_after = ingress.recheck_after;
+
+  // Pods the scheduler cannot place (a host port taken on a node, resources, taints): its
+  // reason, once per change.
+  if (std::optional<std::string> w = UnschedulableWarning(in.pods)) {
+    p.after.push_back(Notice::Warning(kUnavailable, *w, kUnschedulableSlot));
+  } else {
+    p.after.push_back(Notice::ClearWarning(kUnschedulableSlot));
+  }
+  // A DaemonSet that no node may run is worth a warning even with an empty status.
+  for (const api::DaemonSetInfo& d : in.daemonsets) {
+    if (d.name == ds.name && d.observed_generation >= d.generation && d.generation > 0 &&
+        d.desired_scheduled == 0) {
+      p.after.push_back(
+          Notice::Warning(kUnavailable, "no node may run the balancer DaemonSet " + d.name +
+                                            " (node selection, taints or host ports)"));
+    }
+  }
+  return p;
+}
+
+}  // namespace akrobateo::reconcile

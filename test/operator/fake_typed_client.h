@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+// FakeTypedClient: an in-memory kube::TypedClient for reconciler tests. It keeps DaemonSets and
+// Services as the API server would (resourceVersions count up; a write conditioned on an old
+// one is a Conflict), logs every call in order, and fails the next calls of a verb on demand.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "operator/api/decode.h"
+#include "operator/kube/typed_client.h"
+
+namespace akrobateo::testing {
+
+class FakeTypedClient : public kube::TypedClient {
+ public:
+  struct PostedEvent {
+    std::string type;
+    std::string reason;
+    std::string note;
+  };
+
+  // The next `verb` ("get", "create", "update", "delete", "patch") calls fail with these, in
+  // order, before anything else happens.
+  void FailNext(const std::string& verb, Error e) {
+    std::lock_guard lock(mu_);
+    failures_[verb].push_back(std::move(e));
+  }
+  // State as the API server has it.
+  void PutDaemonSet(const api::DaemonSetInfo& ds) {
+    std::lock_guard lock(mu_);
+    daemonsets_[ds.ns + "/" + ds.name] = ds;
+  }
+  void PutService(const api::Service& svc) {
+    std::lock_guard lock(mu_);
+    services_[svc.ns + "/" + svc.name] = svc;
+  }
+  std::optional<api::DaemonSetInfo> DaemonSet(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = daemonsets_.find(key);
+    if (it == daemonsets_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<api::DaemonSetInfo> DaemonSets() {
+    std::lock_guard lock(mu_);
+    std::vector<api::DaemonSetInfo> out;
+    for (const auto& [k, ds] : daemonsets_) out.push_back(ds);
+    return out;
+  }
+  std::optional<api::Service> Service(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = services_.find(key);
+    if (it == services_.end()) return std::nullopt;
+    return it->second;
+  }
+  // "create akrobateo-system/name", "update .../name rv=3", "get ...", "delete ...",
+  // "patch default/echo ingress=a,b rv=1".
+  std::vector<std::string> Calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  // The writes only (no get), to check that nothing was written.
+  std::vector<std::string> Writes() {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const std::string& c : calls_) {
+      if (c.rfind("get ", 0) != 0) out.push_back(c);
+    }
+    return out;
+  }
+  std::vector<PostedEvent> Events() {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  void ClearLog() {
+    std::lock_guard lock(mu_);
+    calls_.clear();
+    events_.clear();
+  }
+
+ protected:
+  Result<api::DaemonSetInfo> GetDaemonSet(const std::string& ns, const std::string& name) override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("get " + ns + "/" + name);
+    if (auto e = Failure("get")) return *e;
+    auto it = daemonsets_.find(ns + "/" + name);
+    if (it == daemonsets_.end()) return Error{"not found", ErrorKind::kNotFound};
+    return it->second;
+  }
+  Status CreateDaemonSet(const std::string& ns, const api::DaemonSet& ds) override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("create " + ns + "/" + ds.name);
+    if (auto e = Failure("create")) return *e;
+    if (daemonsets_.count(ns + "/" + ds.name) != 0) {
+      return Error{"already exists", ErrorKind::kAlreadyExists};
+    }
+    return Store(ns, ds);
+  }
+  Status UpdateDaemonSet(const std::string& ns, const api::DaemonSet& ds,
+                         const std::string& resource_version) override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("update " + ns + "/" + ds.name + " rv=" + resource_version);
+    if (auto e = Failure("update")) return *e;
+    auto it = daemonsets_.find(ns + "/" + ds.name);
+    if (it == daemonsets_.end()) return Error{"not found", ErrorKind::kNotFound};
+    if (it->second.resource_version != resource_version) {
+      return Error{"the object has been modified", ErrorKind::kConflict};
+    }
+    return Store(ns, ds);
+  }
+  Status DeleteDaemonSet(const std::string& ns, const std::string& name) override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("delete " + ns + "/" + name);
+    if (auto e = Failure("delete")) return *e;
+    if (daemonsets_.erase(ns + "/" + name) == 0) return Error{"not found", ErrorKind::kNotFound};
+    return Ok();
+  }
+  Result<std::optional<api::Service>> PatchServiceStatus(
+      const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
+      const std::string& resource_version) override {
+    std::lock_guard lock(mu_);
+    std::string ips;
+    for (const std::string& ip : ingress) ips += (ips.empty() ? "" : ",") + ip;
+    calls_.push_back("patch " + ns + "/" + name + " ingress=" + ips + " rv=" + resource_version);
+    if (auto e = Failure("patch")) return *e;
+    auto it = services_.find(ns + "/" + name);
+    if (it == services_.end()) return Error{"not found", ErrorKind::kNotFound};
+    if (it->second.resource_version != resource_version) {
+      return Error{"the object has been modified", ErrorKind::kConflict};
+    }
+    it->second.ingress = ingress;
+    it->second.ingress_has_other_fields = false;
+    it->second.resource_version = NextVersion();
+    return std::optional<api::Service>(it->second);
+  }
+  Status CreateEvent(const std::string&, const nlohmann::json& event) override {
+    std::lock_guard lock(mu_);
+    events_.push_back(
+        {event.value("type", ""), event.value("reason", ""), event.value("note", "")});
+    return Ok();
+  }
+
+ private:
+  std::optional<Error> Failure(const std::string& verb) {
+    auto it = failures_.find(verb);
+    if (it == failures_.end() || it->second.empty()) return std::nullopt;
+    Error e = it->second.front();
+    it->second.pop_front();
+    return e;
+  }
+  std::string NextVersion() { return std::to_string(++version_); }
+  // As the API server would: the object as written, decoded as the DaemonSet cache decodes it.
+  Status Store(const std::string& ns, const api::DaemonSet& ds) {
+    nlohmann::json j = api::EncodeDaemonSet(ds, NextVersion());
+    j["metadata"]["namespace"] = ns;
+    j["metadata"]["uid"] = "uid-" + ds.name;
+    Result<api::DaemonSetInfo> info = api::DecodeDaemonSet(j);
+    if (!info) return Error{info.error(), ErrorKind::kInvalid};
+    daemonsets_[ns + "/" + ds.name] = *info;
+    return Ok();
+  }
+
+  std::mutex mu_;
+  int version_ = 100;
+  std::map<std::string, api::DaemonSetInfo> daemonsets_;
+  std::map<std::string, api::Service> services_;
+  std::map<std::string, std::deque<Error>> failures_;
+  std::vector<std::string> calls_;
+  std::vector<PostedEvent> events_;
+};
+
+}  // namespace akrobateo::testing
