@@ -3,6 +3,7 @@
 // Plan, the writes carried out by the Executor on FakeTypedClient (what it was asked to write,
 // in which order, with which resourceVersion), and the Events posted.
 #include "operator/reconcile/reconciler.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,7 +15,6 @@
 #include "operator/metrics/metrics.h"
 #include "operator/reconcile/desired.h"
 #include "operator/reconcile/plan.h"
-#include "operator/reconcile/status.h"
 #include "operator/reconcile/status.h"
 #include "test/operator/fake_typed_client.h"
 #include "test/operator/service_builder.h"
