@@ -11,7 +11,8 @@
 //
 // Run() owns the rest of the process's life: the API client, the caches, the HTTP servers,
 // leader election, the signal thread and the shutdown order (docs/operator.md).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_CONTROLLER_H_
+#define AKROBATEO_OPERATOR_CONTROLLER_H_
 
 #include <chrono>
 #include <memory>
@@ -88,3 +89,5 @@ class Controller {
 };
 
 }  // namespace akrobateo
+
+#endif  // AKROBATEO_OPERATOR_CONTROLLER_H_

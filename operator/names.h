@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every label, annotation, field manager and default name the operator uses, declared once.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_NAMES_H_
+#define AKROBATEO_OPERATOR_NAMES_H_
 
 #include <string_view>
 
@@ -59,3 +60,5 @@ inline constexpr std::string_view kInClusterCaFile =
     "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 
 }  // namespace akrobateo::names
+
+#endif  // AKROBATEO_OPERATOR_NAMES_H_

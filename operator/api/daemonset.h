@@ -2,7 +2,8 @@
 // The DaemonSet the operator writes, as a value type, and its encoder to API JSON. The spec hash
 // (over the encoded object) is stored as an annotation so that an unchanged desired DaemonSet
 // is never written again.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_API_DAEMONSET_H_
+#define AKROBATEO_OPERATOR_API_DAEMONSET_H_
 
 #include <cstdint>
 #include <map>
@@ -45,3 +46,5 @@ nlohmann::json EncodeDaemonSet(const DaemonSet& ds, const std::string& resource_
 std::string SpecHash(const DaemonSet& ds);
 
 }  // namespace akrobateo::api
+
+#endif  // AKROBATEO_OPERATOR_API_DAEMONSET_H_

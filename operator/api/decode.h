@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Decoders: API JSON -> the trimmed types of types.h. They never throw and never trust the
 // input: missing or mistyped fields become defaults, a non-object is an error naming it.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_API_DECODE_H_
+#define AKROBATEO_OPERATOR_API_DECODE_H_
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
@@ -33,3 +34,5 @@ std::string Capped(std::string s, size_t max);
 int StatusCode(const nlohmann::json& j);
 
 }  // namespace akrobateo::api
+
+#endif  // AKROBATEO_OPERATOR_API_DECODE_H_

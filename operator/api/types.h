@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Trimmed, typed copies of the Kubernetes objects the operator caches. Only the fields the
 // operator reads are kept; raw JSON is never stored (memory footprint: see docs/operator.md).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_API_TYPES_H_
+#define AKROBATEO_OPERATOR_API_TYPES_H_
 
 #include <chrono>
 #include <cstddef>
@@ -116,3 +117,5 @@ struct Toleration {
 };
 
 }  // namespace akrobateo::api
+
+#endif  // AKROBATEO_OPERATOR_API_TYPES_H_

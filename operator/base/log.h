@@ -5,7 +5,8 @@
 // as it is. The JSON format splits it: `{"ts":..,"level":..,"msg":"msg","key":"value",...}`,
 // one object per line, every field a string. Values that may hold spaces, quotes or newlines
 // are written with Quote() so that the split is exact.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_BASE_LOG_H_
+#define AKROBATEO_OPERATOR_BASE_LOG_H_
 
 #include <memory>
 #include <string>
@@ -42,3 +43,5 @@ struct LogLine {
 LogLine ParseLogLine(std::string_view line);
 
 }  // namespace akrobateo
+
+#endif  // AKROBATEO_OPERATOR_BASE_LOG_H_

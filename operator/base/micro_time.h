@@ -2,7 +2,8 @@
 // Timestamps as Kubernetes writes metav1.MicroTime: RFC 3339, UTC, microseconds
 // ("2026-12-03T07:12:40.104165Z"). Used by Events, Leases and the JSON log lines alike; and
 // the parse of what the API server writes (metav1.Time, seconds; MicroTime, microseconds).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_BASE_MICRO_TIME_H_
+#define AKROBATEO_OPERATOR_BASE_MICRO_TIME_H_
 
 #include <chrono>
 #include <optional>
@@ -18,3 +19,5 @@ std::string MicroTimeNow();
 std::optional<std::chrono::system_clock::time_point> ParseApiTime(const std::string& s);
 
 }  // namespace akrobateo
+
+#endif  // AKROBATEO_OPERATOR_BASE_MICRO_TIME_H_

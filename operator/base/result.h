@@ -6,7 +6,8 @@
 // An error has a message and a kind. The kind is what callers branch on (an API write that
 // found its object gone, or lost a race): the kinds are the ones the Kubernetes API reports,
 // so that a caller never looks at an HTTP status code itself.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_BASE_RESULT_H_
+#define AKROBATEO_OPERATOR_BASE_RESULT_H_
 
 #include <optional>
 #include <string>
@@ -90,3 +91,5 @@ inline Error Context(const std::string& context, Error e) {
 }
 
 }  // namespace akrobateo
+
+#endif  // AKROBATEO_OPERATOR_BASE_RESULT_H_

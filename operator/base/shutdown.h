@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // ShutdownLatch: set once (by the signal thread, or by the code that gives up), waited on by
 // every loop that must stop with the process.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_BASE_SHUTDOWN_H_
+#define AKROBATEO_OPERATOR_BASE_SHUTDOWN_H_
 
 #include <condition_variable>
 #include <mutex>
@@ -35,3 +36,5 @@ class ShutdownLatch {
 };
 
 }  // namespace akrobateo
+
+#endif  // AKROBATEO_OPERATOR_BASE_SHUTDOWN_H_

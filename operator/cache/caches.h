@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The five caches the operator reads: Services and Nodes and EndpointSlices cluster-wide,
 // balancer DaemonSets and pods in the operator namespace (label-selected).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_CACHE_CACHES_H_
+#define AKROBATEO_OPERATOR_CACHE_CACHES_H_
 
 #include <string>
 
@@ -86,3 +87,5 @@ class Caches {
 };
 
 }  // namespace akrobateo::cache
+
+#endif  // AKROBATEO_OPERATOR_CACHE_CACHES_H_

@@ -2,7 +2,8 @@
 // A secondary index of a Store: for each index value (e.g. the UID of the Service a balancer
 // pod belongs to), the keys of the items that carry it. Lets a reconcile read the few items of
 // one Service instead of scanning the whole cache. Not synchronised: the Store guards it.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_CACHE_INDEX_H_
+#define AKROBATEO_OPERATOR_CACHE_INDEX_H_
 
 #include <algorithm>
 #include <cstddef>
@@ -46,3 +47,5 @@ class Index {
 };
 
 }  // namespace akrobateo::cache
+
+#endif  // AKROBATEO_OPERATOR_CACHE_INDEX_H_

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Informer<T>: a ListWatcher feeding a Store<T> through a decoder, with handlers that see the
 // old and the new trimmed value. Handlers only enqueue Service keys (no API calls).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_CACHE_INFORMER_H_
+#define AKROBATEO_OPERATOR_CACHE_INFORMER_H_
 
 #include <spdlog/spdlog.h>
 
@@ -111,3 +112,5 @@ class Informer {
 };
 
 }  // namespace akrobateo::cache
+
+#endif  // AKROBATEO_OPERATOR_CACHE_INFORMER_H_

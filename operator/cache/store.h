@@ -4,7 +4,8 @@
 // they need under a shared lock; nothing holds references across calls. Optionally one
 // secondary index (an IndexFn, e.g. the Service a pod belongs to) kept up to date on every
 // write, so that ByIndex reads one Service's items without scanning the rest.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_CACHE_STORE_H_
+#define AKROBATEO_OPERATOR_CACHE_STORE_H_
 
 #include <atomic>
 #include <cstdint>
@@ -150,3 +151,5 @@ class Store {
 };
 
 }  // namespace akrobateo::cache
+
+#endif  // AKROBATEO_OPERATOR_CACHE_STORE_H_

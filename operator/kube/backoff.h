@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Capped exponential backoff with full jitter, for watch re-establishment and retries.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_KUBE_BACKOFF_H_
+#define AKROBATEO_OPERATOR_KUBE_BACKOFF_H_
 
 #include <algorithm>
 #include <chrono>
@@ -31,3 +32,5 @@ class Backoff {
 };
 
 }  // namespace akrobateo::kube
+
+#endif  // AKROBATEO_OPERATOR_KUBE_BACKOFF_H_

@@ -5,7 +5,8 @@
 // writes (verbs create, update, patch, delete) are refused from a point in time on, and the
 // ones still in flight then are abandoned (leader election: only the leader writes, and it
 // stops at its renew deadline).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_KUBE_CLIENT_H_
+#define AKROBATEO_OPERATOR_KUBE_CLIENT_H_
 
 #include <atomic>
 #include <chrono>
@@ -149,3 +150,5 @@ std::string UserAgent();
 std::string QueryEscape(std::string_view s);
 
 }  // namespace akrobateo::kube
+
+#endif  // AKROBATEO_OPERATOR_KUBE_CLIENT_H_

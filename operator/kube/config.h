@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Where and how to reach the API server: from a kubeconfig file or from the in-cluster
 // service account. TLS is always verified; a kubeconfig asking to skip verification is refused.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_KUBE_CONFIG_H_
+#define AKROBATEO_OPERATOR_KUBE_CONFIG_H_
 
 #include <chrono>
 #include <memory>
@@ -55,3 +56,5 @@ class TokenSource {
 Result<Config> ParseServer(const std::string& server);
 
 }  // namespace akrobateo::kube
+
+#endif  // AKROBATEO_OPERATOR_KUBE_CONFIG_H_

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Client-side token bucket (--qps, --burst) shared by every request the operator makes, like
 // client-go's: a burst of `burst` requests, then `qps` per second.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_KUBE_RATE_LIMITER_H_
+#define AKROBATEO_OPERATOR_KUBE_RATE_LIMITER_H_
 
 #include <algorithm>
 #include <chrono>
@@ -40,3 +41,5 @@ class RateLimiter {
 };
 
 }  // namespace akrobateo::kube
+
+#endif  // AKROBATEO_OPERATOR_KUBE_RATE_LIMITER_H_

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // RestTypedClient: TypedClient over the REST client (kube::Client): the paths, the encodings
 // and the mapping of each failed response to an error kind (ErrorOf).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_KUBE_REST_TYPED_CLIENT_H_
+#define AKROBATEO_OPERATOR_KUBE_REST_TYPED_CLIENT_H_
 
 #include <optional>
 #include <string>
@@ -37,3 +38,5 @@ class RestTypedClient : public TypedClient {
 };
 
 }  // namespace akrobateo::kube
+
+#endif  // AKROBATEO_OPERATOR_KUBE_REST_TYPED_CLIENT_H_

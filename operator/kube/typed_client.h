@@ -8,7 +8,8 @@
 //
 // It is an interface so that the reconciler runs against a fake in unit tests
 // (test/operator/fake_typed_client.h); RestTypedClient (rest_typed_client.h) is the real one.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_KUBE_TYPED_CLIENT_H_
+#define AKROBATEO_OPERATOR_KUBE_TYPED_CLIENT_H_
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -99,3 +100,5 @@ class TypedClient {
 };
 
 }  // namespace akrobateo::kube
+
+#endif  // AKROBATEO_OPERATOR_KUBE_TYPED_CLIENT_H_

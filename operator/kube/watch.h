@@ -3,7 +3,8 @@
 // its resourceVersion with bookmarks and a server timeout; the watch resumes from the last
 // seen resourceVersion, a 410 Gone (or any other failure) re-lists, errors back off with
 // capped exponential jitter. Runs on its own thread until Stop().
-#pragma once
+#ifndef AKROBATEO_OPERATOR_KUBE_WATCH_H_
+#define AKROBATEO_OPERATOR_KUBE_WATCH_H_
 
 #include <atomic>
 #include <condition_variable>
@@ -79,3 +80,5 @@ class LineSplitter {
 };
 
 }  // namespace akrobateo::kube
+
+#endif  // AKROBATEO_OPERATOR_KUBE_WATCH_H_

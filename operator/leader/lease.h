@@ -11,7 +11,8 @@
 // Hold() from noticing the loss: it returns at the deadline. Another instance takes over only
 // after `lease_duration` without a change, and lease_duration > renew_deadline, so the two
 // never write at the same time (the margin covers clock rate differences and request time).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_LEADER_LEASE_H_
+#define AKROBATEO_OPERATOR_LEADER_LEASE_H_
 
 #include <atomic>
 #include <chrono>
@@ -84,3 +85,5 @@ class LeaderElector {
 };
 
 }  // namespace akrobateo::leader
+
+#endif  // AKROBATEO_OPERATOR_LEADER_LEASE_H_

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The operator's Prometheus metrics: a small thread-safe registry with exactly the series
 // SPEC names, rendered in the text exposition format.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_METRICS_METRICS_H_
+#define AKROBATEO_OPERATOR_METRICS_METRICS_H_
 
 #include <array>
 #include <atomic>
@@ -109,3 +110,5 @@ class ApiRequestTimer {
 };
 
 }  // namespace akrobateo::metrics
+
+#endif  // AKROBATEO_OPERATOR_METRICS_METRICS_H_

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The HTTP endpoints: /metrics on --metrics-bind-address, /healthz and /readyz on
 // --health-probe-bind-address (one server when both name the same address; "0" disables).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_METRICS_SERVER_H_
+#define AKROBATEO_OPERATOR_METRICS_SERVER_H_
 
 #include <functional>
 #include <memory>
@@ -43,3 +44,5 @@ class HttpServers {
 };
 
 }  // namespace akrobateo::metrics
+
+#endif  // AKROBATEO_OPERATOR_METRICS_SERVER_H_

@@ -5,7 +5,8 @@
 // back after a per-key exponential backoff; ShutDown lets in-flight work finish.
 // With SetMetrics, it reports client-go's workqueue metrics (depth, adds, retries, queue and
 // work duration) to the operator's registry.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_QUEUE_WORK_QUEUE_H_
+#define AKROBATEO_OPERATOR_QUEUE_WORK_QUEUE_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -70,3 +71,5 @@ class WorkQueue {
 };
 
 }  // namespace akrobateo::queue
+
+#endif  // AKROBATEO_OPERATOR_QUEUE_WORK_QUEUE_H_

@@ -4,7 +4,8 @@
 // (creationTimestamp, then namespace/name) keeps the port and the newer one is blocked: it
 // gets a PortConflict Warning naming the holder and no DaemonSet until the conflict clears.
 // Node selections overlap unless both Services name different akrobateo.dev/lbpool pools.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_CONFLICT_H_
+#define AKROBATEO_OPERATOR_RECONCILE_CONFLICT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -74,3 +75,5 @@ class PortClaims {
 };
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_CONFLICT_H_

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The desired balancer DaemonSet as a pure function of the Service, the node facts and the
 // operator's options (SPEC, "The DaemonSet").
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_DESIRED_H_
+#define AKROBATEO_OPERATOR_RECONCILE_DESIRED_H_
 
 #include <string>
 #include <vector>
@@ -36,3 +37,5 @@ Result<DesiredDaemonSet> BuildDaemonSet(const api::Service& svc, bool any_node_e
 int IpFamily(const std::string& ip);
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_DESIRED_H_

@@ -2,7 +2,8 @@
 // Events on a Service through events.k8s.io/v1 (verb: create), posted by a background thread
 // so that reconciles never wait for them. A failed Event is logged and otherwise ignored: Events
 // are best effort. The pending list is bounded; Stop() posts what is pending, then returns.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_EVENTS_H_
+#define AKROBATEO_OPERATOR_RECONCILE_EVENTS_H_
 
 #include <condition_variable>
 #include <deque>
@@ -47,3 +48,5 @@ class EventRecorder {
 };
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_EVENTS_H_

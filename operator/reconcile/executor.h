@@ -3,7 +3,8 @@
 // order, and turns its notices into Events and deduplicated Warnings. The few decisions that
 // need the API server's answer live here: a create that finds the DaemonSet there already
 // becomes an update, and an update that loses a race (Conflict) re-reads and tries again.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_EXECUTOR_H_
+#define AKROBATEO_OPERATOR_RECONCILE_EXECUTOR_H_
 
 #include <string>
 #include <vector>
@@ -50,3 +51,5 @@ class Executor {
 };
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_EXECUTOR_H_

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The "handled" filter: which Services the operator acts on (SPEC, Operator command line).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_HANDLED_H_
+#define AKROBATEO_OPERATOR_RECONCILE_HANDLED_H_
 
 #include <string>
 
@@ -20,3 +21,5 @@ inline bool IsHandled(const api::Service& svc, const ClassOptions& opts) {
 }
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_HANDLED_H_

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The orphan sweep: which managed DaemonSets no longer belong to a handled Service.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_ORPHANS_H_
+#define AKROBATEO_OPERATOR_RECONCILE_ORPHANS_H_
 
 #include <string>
 #include <unordered_map>
@@ -17,3 +18,5 @@ std::vector<api::DaemonSetInfo> SelectOrphans(
     const std::unordered_map<std::string, std::string>& wanted);
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_ORPHANS_H_

@@ -2,7 +2,8 @@
 // Plan: what one reconcile of a Service decides, as a pure function of what the caches hold
 // for it (no I/O, no clock, no state). The executor (executor.h) carries the plan out. Kept
 // apart so that every decision can be tested on values, and the writes on a fake client.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_PLAN_H_
+#define AKROBATEO_OPERATOR_RECONCILE_PLAN_H_
 
 #include <chrono>
 #include <optional>
@@ -104,3 +105,5 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts);
 std::string JoinAddresses(const std::vector<std::string>& v);
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_PLAN_H_

@@ -4,7 +4,8 @@
 // typed client. It also keeps what is derived from every Service and node (the port conflict
 // table, whether any node carries enablelb), refreshed from the caches when a reconcile reads
 // it: the watch handlers never touch it.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_RECONCILER_H_
+#define AKROBATEO_OPERATOR_RECONCILE_RECONCILER_H_
 
 #include <chrono>
 #include <cstdint>
@@ -101,3 +102,5 @@ class Reconciler {
 };
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_RECONCILER_H_

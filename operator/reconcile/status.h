@@ -2,7 +2,8 @@
 // The Service's load-balancer ingress list as a pure function of its balancer pods, the nodes
 // and (for externalTrafficPolicy Local) its EndpointSlices (SPEC, "Status"), with a short hold
 // for a listed node whose balancer is restarting.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_STATUS_H_
+#define AKROBATEO_OPERATOR_RECONCILE_STATUS_H_
 
 #include <chrono>
 #include <string>
@@ -37,3 +38,5 @@ IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::P
 std::vector<int> RequestedFamilies(const api::Service& svc);
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_STATUS_H_

@@ -4,7 +4,8 @@
 // to Ready (scheduled, bound, its controller's status counters) cost no reconcile when no
 // decision reads them. Keep these in step with what Reconcile, DesiredIngress and
 // UnschedulableWarning read.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_TRIGGERS_H_
+#define AKROBATEO_OPERATOR_RECONCILE_TRIGGERS_H_
 
 #include "operator/api/types.h"
 
@@ -20,3 +21,5 @@ bool PodChangeMatters(const api::Pod* old, const api::Pod* now);
 bool DaemonSetChangeMatters(const api::DaemonSetInfo* old, const api::DaemonSetInfo* now);
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_TRIGGERS_H_

@@ -2,7 +2,8 @@
 // Why balancer pods of a Service stay Pending: the scheduler's own reason, worded for a
 // Warning `UnavailableLoadBalancer` on the Service (e.g. a hostPort already held on a node by
 // something that is not an akrobateo Service).
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_UNSCHEDULABLE_H_
+#define AKROBATEO_OPERATOR_RECONCILE_UNSCHEDULABLE_H_
 
 #include <optional>
 #include <string>
@@ -19,3 +20,5 @@ namespace akrobateo::reconcile {
 std::optional<std::string> UnschedulableWarning(const std::vector<api::Pod>& pods);
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_UNSCHEDULABLE_H_

@@ -2,7 +2,8 @@
 // WarningMemory: the last Warning note per Service and slot, so that a condition that lasts
 // (a port conflict, Pending pods) gives one Warning per change rather than one per reconcile.
 // Shared by the workers, hence the lock.
-#pragma once
+#ifndef AKROBATEO_OPERATOR_RECONCILE_WARNINGS_H_
+#define AKROBATEO_OPERATOR_RECONCILE_WARNINGS_H_
 
 #include <map>
 #include <mutex>
@@ -39,3 +40,5 @@ class WarningMemory {
 };
 
 }  // namespace akrobateo::reconcile
+
+#endif  // AKROBATEO_OPERATOR_RECONCILE_WARNINGS_H_

@@ -2,7 +2,8 @@
 // FakeTypedClient: an in-memory kube::TypedClient for reconciler tests. It keeps DaemonSets and
 // Services as the API server would (resourceVersions count up; a write conditioned on an old
 // one is a Conflict), logs every call in order, and fails the next calls of a verb on demand.
-#pragma once
+#ifndef AKROBATEO_TEST_OPERATOR_FAKE_TYPED_CLIENT_H_
+#define AKROBATEO_TEST_OPERATOR_FAKE_TYPED_CLIENT_H_
 
 #include <deque>
 #include <map>
@@ -175,3 +176,5 @@ class FakeTypedClient : public kube::TypedClient {
 };
 
 }  // namespace akrobateo::testing
+
+#endif  // AKROBATEO_TEST_OPERATOR_FAKE_TYPED_CLIENT_H_

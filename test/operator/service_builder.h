@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A small builder of api::Service values for table-driven tests.
-#pragma once
+#ifndef AKROBATEO_TEST_OPERATOR_SERVICE_BUILDER_H_
+#define AKROBATEO_TEST_OPERATOR_SERVICE_BUILDER_H_
 
 #include <string>
 #include <vector>
@@ -25,3 +26,5 @@ inline api::Service LbService(const std::string& ns = "default", const std::stri
 }
 
 }  // namespace akrobateo::testing
+
+#endif  // AKROBATEO_TEST_OPERATOR_SERVICE_BUILDER_H_

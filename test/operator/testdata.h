@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reads a fixture from test/operator/testdata.
-#pragma once
+#ifndef AKROBATEO_TEST_OPERATOR_TESTDATA_H_
+#define AKROBATEO_TEST_OPERATOR_TESTDATA_H_
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -21,3 +22,5 @@ inline nlohmann::json Fixture(const std::string& name) {
 }
 
 }  // namespace akrobateo::testing
+
+#endif  // AKROBATEO_TEST_OPERATOR_TESTDATA_H_

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Test-only TLS material: a fresh self-signed P-256 certificate (for 127.0.0.1 unless told
 // otherwise), as PEM.
-#pragma once
+#ifndef AKROBATEO_TEST_OPERATOR_TLS_UTIL_H_
+#define AKROBATEO_TEST_OPERATOR_TLS_UTIL_H_
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -77,3 +78,5 @@ inline std::string Base64Encode(const std::string& in) {
 }
 
 }  // namespace akrobateo::testing
+
+#endif  // AKROBATEO_TEST_OPERATOR_TLS_UTIL_H_
