@@ -8,7 +8,8 @@ set -uo pipefail
 op=$1 version=$2 revision=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
+# shellcheck source=test/lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 # expect NAME STATUS PATTERN -- command... : the exit status and a line of output matching PATTERN.
 expect() {
   local name=$1 want=$2 pattern=$3 out rc
@@ -16,11 +17,10 @@ expect() {
   out=$("$@" 2>&1)
   rc=$?
   if [ "$rc" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then
-    echo "ok   - $name"
+    ok "$name"
   else
-    echo "FAIL - $name: exit $rc (want $want), output:"
+    bad "$name" "exit $rc (want $want), output:"
     sed 's/^/    /' <<<"$out" | head -5
-    fail=1
   fi
 }
 kubeconfig() { # FILE CLUSTER_EXTRA USER_EXTRA
@@ -53,4 +53,4 @@ want="akrobateo-operator $version${revision:+ ($revision)}"
 expect "--version prints '$want', exits 0" 0 "^$(sed 's/[.()]/\\&/g' <<<"$want")\$" -- "$op" --version
 expect "the default --nftlb-image is akrobateo/nftlb:$version" 0 "--nftlb-image TEXT=akrobateo/nftlb:$version( |\$)" -- \
   "$op" --help
-exit "$fail"
+finish
