@@ -180,7 +180,8 @@ TEST_CASE("Leadership ends at the renew deadline while a renewal hangs") {
     returned_at = Clock::now();
     returned = true;
   });
-  std::this_thread::sleep_for(700ms);  // a few renewals go through
+  // A few renewals go through (polled: under ASan on a loaded machine they can take longer).
+  for (int i = 0; i < 100 && api.lease_writes() < 3; ++i) std::this_thread::sleep_for(50ms);
   CHECK(api.lease_writes() >= 3);
   CHECK(elector.Leading());
   api.Stall(true);
@@ -197,15 +198,18 @@ TEST_CASE("Leadership ends at the renew deadline while a renewal hangs") {
   CHECK(in_flight.status == 0);
   CHECK_MESSAGE(in_flight.error.find("fence") != std::string::npos, in_flight.error);
   CHECK(in_flight_ended >= deadline);
-  CHECK(Seconds(in_flight_ended - deadline) < 0.5);
+  // The stalled server would answer never (the client's read timeout is 30 s); a second of
+  // slack keeps a loaded machine from failing this.
+  CHECK(Seconds(in_flight_ended - deadline) < 1.0);
   CHECK(!client->WritesAllowed());
   holder.join();
   CHECK(returned);
   CHECK(!held);
   // Hold() returned at the deadline, although the renewal it was making still hangs.
   CHECK(Seconds(returned_at - deadline) >= 0);
-  CHECK_MESSAGE(Seconds(returned_at - deadline) < 0.5, Seconds(returned_at - deadline));
-  CHECK(Seconds(returned_at - stalled_at) <= Seconds(Fast().renew_deadline) + 0.5);
+  CHECK_MESSAGE(Seconds(returned_at - deadline) < 1.0, Seconds(returned_at - deadline));
+  // What makes two leaders impossible: the old one stops before its lease can be taken over.
+  CHECK(Seconds(returned_at - stalled_at) < Seconds(Fast().lease_duration));
   // From then on a write is refused without reaching the server.
   int before = api.daemonset_writes();
   kube::Response refused = WriteDaemonSet(*client);
@@ -227,7 +231,8 @@ TEST_CASE("Leadership ends at once when the Lease shows another holder") {
   holder.join();
   CHECK(!held);
   CHECK(!client->WritesAllowed());
-  CHECK(Seconds(Clock::now() - changed) < 1.0);  // the next renewal, not the deadline
+  // The next renewal (every 200 ms), not the deadline (1.5 s), with slack for a loaded machine.
+  CHECK(Seconds(Clock::now() - changed) < 1.4);
 }
 
 TEST_CASE("A request with a deadline is abandoned then; without one, a stalled write waits") {
@@ -242,7 +247,7 @@ TEST_CASE("A request with a deadline is abandoned then; without one, a stalled w
                       "application/json", call);
   CHECK(r.status == 0);
   CHECK(Seconds(Clock::now() - t0) >= 0.29);
-  CHECK(Seconds(Clock::now() - t0) < 1.0);
+  CHECK(Seconds(Clock::now() - t0) < 5.0);  // not the 30 s read timeout
   // A deadline already passed: not even sent.
   kube::Response late = client->Request("get", "GET", "/x", "", "application/json", call);
   CHECK(late.status == 0);
