@@ -248,9 +248,13 @@ std::unique_ptr<httplib::ClientImpl> Client::NewConnection() {
 
 void Client::BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline) {
   using std::chrono::microseconds;
+  // The watchdog cuts the request at the deadline; the socket timeouts are only its backstop.
+  // They are set a little later, since poll() rounds down to whole milliseconds: a timeout that
+  // fired first would end the request a moment early and as a plain timeout, not as abandoned.
   auto bound = [&](std::chrono::seconds normal) -> microseconds {
     if (deadline == Clock::time_point::max()) return normal;
-    auto left = std::chrono::duration_cast<microseconds>(deadline - Clock::now());
+    auto left = std::chrono::duration_cast<microseconds>(deadline - Clock::now()) +
+                std::chrono::milliseconds(250);
     return std::clamp<microseconds>(left, microseconds(1000), normal);
   };
   conn->set_connection_timeout(bound(std::chrono::seconds(10)));
@@ -410,7 +414,9 @@ Response Client::Request(const std::string& verb, const std::string& method,
     BoundTimeouts(conn.get(), Clock::time_point::max());
     std::lock_guard lock(mu_);
     if (idle_.size() < 4) idle_.push_back(std::move(conn));
-  } else if (res.error() == httplib::Error::Canceled && watched) {
+  } else if (watched && (res.error() == httplib::Error::Canceled ||
+                         Clock::now() >=
+                             (fenced ? std::min(opts.deadline, WriteDeadline()) : opts.deadline))) {
     out.error = fenced && !WritesAllowed() ? "abandoned: the write fence passed"
                                            : "abandoned: deadline passed";
   } else {

@@ -248,7 +248,9 @@ TEST_CASE("A request with a deadline is abandoned then; without one, a stalled w
   CHECK(r.status == 0);
   CHECK(Seconds(Clock::now() - t0) >= 0.29);
   CHECK(Seconds(Clock::now() - t0) < 5.0);  // not the 30 s read timeout
+  CHECK_MESSAGE(r.error.find("abandoned: deadline passed") != std::string::npos, r.error);
   // A deadline already passed: not even sent.
+  call.deadline = Clock::now() - 1ms;
   kube::Response late = client->Request("get", "GET", "/x", "", "application/json", call);
   CHECK(late.status == 0);
   CHECK(late.error.find("deadline") != std::string::npos);
