@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <vector>
 
 #include "operator/api/daemonset.h"
 #include "operator/api/decode.h"
@@ -40,7 +41,7 @@ void DecodeAll(const nlohmann::json& j) {
   (void)rec::DesiredIngress(*svc, pods, nodes, slices, std::chrono::system_clock::now());
   api::Service other = *svc;
   other.name += "-2";
-  (void)rec::FindPortConflicts({&*svc, &other});
+  (void)rec::FindPortConflicts(std::vector<const api::Service*>{&*svc, &other});
 }
 
 }  // namespace
