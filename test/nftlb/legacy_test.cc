@@ -11,15 +11,10 @@
 #include "nftlb/config.h"
 #include "nftlb/legacy_backend.h"
 #include "nftlb/legacy_text.h"
+#include "test/nftlb/parse_ruleset.h"
 
 namespace nftlb {
 namespace {
-
-Ruleset Parse(const std::vector<std::string>& args) {
-  Result<Config> r = ParseArgs(args);
-  REQUIRE_MESSAGE(r.ok(), r.error());
-  return r->ruleset;
-}
 
 // Fake iptables tools: the save tools print `saved` (per tool and table), the restore
 // tools record their stdin (per tool).
@@ -77,7 +72,7 @@ TEST_CASE("Install sends exactly the --dry-run text where nothing is installed y
            {"--table", "lb-x", "--forward", "tcp/80=198.51.100.2:8080", "--forward",
             "udp/80=[2001:db8::2]:8080", "--source-range", "192.0.2.0/24", "--source-range",
             "2001:db8:1::/64", "--source-range", "0.0.0.0/0"}}) {
-    const Ruleset r = Parse(args);
+    const Ruleset r = ParseRuleset(args);
     FakeTools tools;
     for (const char* save : {"iptables-legacy-save", "ip6tables-legacy-save"}) {
       tools.saved[std::string(save) + " nat"] = kEmptyNat;
@@ -92,8 +87,8 @@ TEST_CASE("Install sends exactly the --dry-run text where nothing is installed y
 }
 
 TEST_CASE("Install follows what is installed: no second jump, and chains no longer wanted go") {
-  const Ruleset before = Parse({"--forward", "tcp/80=198.51.100.2:8080", "--source-range",
-                                "192.0.2.0/24", "--forward", "tcp/80=[2001:db8::2]:8080"});
+  const Ruleset before = ParseRuleset({"--forward", "tcp/80=198.51.100.2:8080", "--source-range",
+                                       "192.0.2.0/24", "--forward", "tcp/80=[2001:db8::2]:8080"});
   // What iptables-legacy-save prints after the first install (IPv4).
   const std::string nat =
       "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
@@ -113,7 +108,7 @@ TEST_CASE("Install follows what is installed: no second jump, and chains no long
 
   // Re-install without source ranges: the chains are re-declared (flushed) and refilled,
   // no jump is added twice, and the filter chain and its jump are removed.
-  const Ruleset after = Parse({"--forward", "tcp/80=198.51.100.3:8080"});
+  const Ruleset after = ParseRuleset({"--forward", "tcp/80=198.51.100.3:8080"});
   CHECK(LegacyRestoreText(after, Family::kIpv4, nat_state, filter_state) ==
         "*nat\n:AKROBATEO-PRE - [0:0]\n:AKROBATEO-POST - [0:0]\n"
         "-A AKROBATEO-PRE -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x100000/0x100000\n"
@@ -132,7 +127,7 @@ TEST_CASE("Install follows what is installed: no second jump, and chains no long
 }
 
 TEST_CASE("Check against the fake save output") {
-  const Ruleset r = Parse({"--forward", "tcp/80=198.51.100.2:8080"});
+  const Ruleset r = ParseRuleset({"--forward", "tcp/80=198.51.100.2:8080"});
   FakeTools tools;
   tools.saved["iptables-legacy-save nat"] =
       "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:AKROBATEO-POST - [0:0]\n"
@@ -149,7 +144,7 @@ TEST_CASE("Check against the fake save output") {
   Result<CheckOutcome> c = backend.Check(r);
   REQUIRE(c.ok());
   CHECK_MESSAGE(c->matches(), c->difference);
-  c = backend.Check(Parse({"--forward", "tcp/80=198.51.100.9:8080"}));
+  c = backend.Check(ParseRuleset({"--forward", "tcp/80=198.51.100.9:8080"}));
   REQUIRE(c.ok());
   CHECK(c->difference ==
         "iptables-legacy chain AKROBATEO-PRE differs from the wanted ruleset "

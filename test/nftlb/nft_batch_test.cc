@@ -26,6 +26,7 @@
 
 #include "nftlb/config.h"
 #include "nftlb/nft_text.h"
+#include "test/nftlb/parse_ruleset.h"
 
 namespace nftlb {
 namespace {
@@ -312,12 +313,6 @@ DecodedBatch Decode(const Batch& batch, uint32_t first_seq) {
   return d;
 }
 
-Ruleset Parse(const std::vector<std::string>& args) {
-  Result<Config> r = ParseArgs(args);
-  REQUIRE_MESSAGE(r.ok(), r.error());
-  return r->ruleset;
-}
-
 const std::vector<std::vector<std::string>> kRulesets = {
     // IPv4, one forward.
     {"--forward", "tcp/80=10.96.0.10:8080"},
@@ -335,7 +330,7 @@ const std::vector<std::vector<std::string>> kRulesets = {
 
 TEST_CASE("the install batch holds exactly the chains and rules of the --dry-run text") {
   for (const auto& args : kRulesets) {
-    const Ruleset r = Parse(args);
+    const Ruleset r = ParseRuleset(args);
     CAPTURE(RenderNftText(r));
     const std::vector<ChainView> text = FromText(RenderNftText(r));
     REQUIRE(!text.empty());

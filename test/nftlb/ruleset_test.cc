@@ -14,15 +14,10 @@
 #include "nftlb/legacy_text.h"
 #include "nftlb/nft_text.h"
 #include "nftlb/subprocess.h"
+#include "test/nftlb/parse_ruleset.h"
 
 namespace nftlb {
 namespace {
-
-Ruleset Parse(const std::vector<std::string>& args) {
-  Result<Config> r = ParseArgs(args);
-  REQUIRE_MESSAGE(r.ok(), r.error());
-  return r->ruleset;
-}
 
 const std::vector<std::string> kExample = {"--forward",      "udp/53=[2001:db8:2::2]:5353",
                                            "--forward",      "tcp/80=198.51.100.2:8080",
@@ -34,7 +29,7 @@ const std::vector<std::string> kExample = {"--forward",      "udp/53=[2001:db8:2
                                            "--source-range", "203.0.113.7/32"};
 
 TEST_CASE("model: sorted forwards, families, guarded ports") {
-  Ruleset r = (Parse(kExample));
+  Ruleset r = (ParseRuleset(kExample));
   REQUIRE(r.forwards.size() == 4);
   CHECK(r.forwards[0].proto == Proto::kTcp);
   CHECK(r.forwards[0].target.family == Family::kIpv4);
@@ -56,10 +51,10 @@ TEST_CASE("model: sorted forwards, families, guarded ports") {
     reversed.push_back(kExample[i - 2]);
     reversed.push_back(kExample[i - 1]);
   }
-  CHECK((Parse(reversed)).forwards == r.forwards);
+  CHECK((ParseRuleset(reversed)).forwards == r.forwards);
   // Without source ranges nothing is guarded.
-  CHECK((Parse({"--forward", "tcp/1=192.0.2.1:1"})).GuardedPorts().empty());
-  CHECK_FALSE((Parse({"--forward", "tcp/1=192.0.2.1:1"})).HasFamily(Family::kIpv6));
+  CHECK((ParseRuleset({"--forward", "tcp/1=192.0.2.1:1"})).GuardedPorts().empty());
+  CHECK_FALSE((ParseRuleset({"--forward", "tcp/1=192.0.2.1:1"})).HasFamily(Family::kIpv6));
 }
 
 constexpr const char* kExampleNft = R"(table inet akrobateo {
@@ -90,11 +85,12 @@ constexpr const char* kExampleNft = R"(table inet akrobateo {
 )";
 
 TEST_CASE("nft text of the example") {
-  CHECK(RenderNftText((Parse(kExample))) == kExampleNft);
+  CHECK(RenderNftText((ParseRuleset(kExample))) == kExampleNft);
 }
 
 TEST_CASE("nft text without source ranges has no filter chain, and honours --table") {
-  std::string t = RenderNftText((Parse({"--table", "lb-x", "--forward", "tcp/1=192.0.2.1:2"})));
+  std::string t =
+      RenderNftText((ParseRuleset({"--table", "lb-x", "--forward", "tcp/1=192.0.2.1:2"})));
   CHECK(t.rfind("table inet lb-x {\n\tchain prerouting {\n", 0) == 0);
   CHECK(t.find("filter") == std::string::npos);
   CHECK(t.find("\t\ttcp dport 1 meta mark set meta mark | 0x00100000 dnat ip to 192.0.2.1:2\n") !=
@@ -102,7 +98,7 @@ TEST_CASE("nft text without source ranges has no filter chain, and honours --tab
 }
 
 TEST_CASE("iptables-restore text of the example, per family") {
-  Ruleset r = (Parse(kExample));
+  Ruleset r = (ParseRuleset(kExample));
   CHECK(LegacyRestoreText(r, Family::kIpv4, {}, {}) == R"(*nat
 :AKROBATEO-PRE - [0:0]
 :AKROBATEO-POST - [0:0]
@@ -161,7 +157,7 @@ TEST_CASE("nft -c -f accepts the nftables text") {
        {kExample, std::vector<std::string>{"--forward", "tcp/1=192.0.2.1:2"},
         std::vector<std::string>{"--forward", "udp/7=[2001:db8::7]:8", "--source-range",
                                  "0.0.0.0/0", "--source-range", "2001:db8::/33"}}) {
-    const std::string text = RenderNftText((Parse(args)));
+    const std::string text = RenderNftText((ParseRuleset(args)));
     std::ofstream(path) << text;
     // In a throwaway network namespace: -c only validates, but nothing here should be
     // able to touch the host's ruleset.
