@@ -20,7 +20,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=test/bench/lib.sh
 . "$here/lib.sh"
-# Its own cluster (build/cluster-bench, ports 38xxx): a running `make demo` is left alone.
+# Its own cluster (build/cluster-bench, ports 28xxx): a running `make demo` is left alone.
 export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-bench}
 # shellcheck source=test/cluster/lib.sh
 . "$here/../cluster/lib.sh"
@@ -50,8 +50,8 @@ apply_rbac
 op_kubeconfig bench >/dev/null
 
 # One Service handled first, to copy the DaemonSet the operator writes for the floor.
-op_start bench 36050 36051
-wait_until 60 op_ready 36051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
+op_start bench 28050 28051
+wait_until 60 op_ready 28051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
 kc create namespace bench-probe >/dev/null
 kc -n bench-probe create service loadbalancer probe --tcp=19999:19999 >/dev/null
 wait_until 60 bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get ds -l akrobateo.dev/service-name=probe -o name)\" ]" ||
@@ -74,8 +74,8 @@ pipe_pods=$(echo "$pipe" | awk '/^pods-ready/ {print $2}')
 kc delete namespace bench-floor bench-pipeline --wait=true --timeout=600s >/dev/null
 
 echo "== operator (${op_args[*]}): $n LoadBalancer Services created at once ($workers in parallel), 3 Nodes"
-op_start bench 36050 36051 "${op_args[@]}"
-wait_until 60 op_ready 36051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
+op_start bench 28050 28051 "${op_args[@]}"
+wait_until 60 op_ready 28051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
 pid=$(op_pid bench)
 tck=$(getconf CLK_TCK)
 cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
@@ -83,10 +83,10 @@ cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
 metric() {
   curl -fsS "http://127.0.0.1:$1/metrics" | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re {s += $NF} END {printf "%.6f\n", s}'
 }
-req0=$(op_metric 36050 '^akrobateo_api_requests_total')
-rec0=$(metric 36050 '^akrobateo_reconcile_total')
-rsum0=$(metric 36050 '^akrobateo_reconcile_duration_seconds_sum')
-rcount0=$(metric 36050 '^akrobateo_reconcile_duration_seconds_count')
+req0=$(op_metric 28050 '^akrobateo_api_requests_total')
+rec0=$(metric 28050 '^akrobateo_reconcile_total')
+rsum0=$(metric 28050 '^akrobateo_reconcile_duration_seconds_sum')
+rcount0=$(metric 28050 '^akrobateo_reconcile_duration_seconds_count')
 cpu0=$(cpu "$pid")
 perf_pid=
 if [ -n "${AKROBATEO_BENCH_PERF:-}" ]; then
@@ -100,10 +100,10 @@ made=$(echo "$out" | awk '/^created/ {sub(/s$/, "", $5); print $5}')
 t_ds=$(echo "$out" | awk '/^daemonsets/ {print $2}')
 t_pods=$(echo "$out" | awk '/^pods-ready/ {print $2}')
 cpu1=$(cpu "$pid")
-req1=$(op_metric 36050 '^akrobateo_api_requests_total')
-rec1=$(metric 36050 '^akrobateo_reconcile_total')
-rsum1=$(metric 36050 '^akrobateo_reconcile_duration_seconds_sum')
-rcount1=$(metric 36050 '^akrobateo_reconcile_duration_seconds_count')
+req1=$(op_metric 28050 '^akrobateo_api_requests_total')
+rec1=$(metric 28050 '^akrobateo_reconcile_total')
+rsum1=$(metric 28050 '^akrobateo_reconcile_duration_seconds_sum')
+rcount1=$(metric 28050 '^akrobateo_reconcile_duration_seconds_count')
 if [ -n "$perf_pid" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; fi
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")

@@ -11,7 +11,7 @@
 #   cluster.sh status             list the components and whether they run
 #
 # State, certificates, logs (one per component) and pid files live in build/cluster/. The admin
-# kubeconfig is build/cluster/admin.kubeconfig. Ports (etcd 36379, kube-apiserver 36443, ...) and
+# kubeconfig is build/cluster/admin.kubeconfig. Ports (etcd 26379, kube-apiserver 26443, ...) and
 # the directory depend on AKROBATEO_CLUSTER_PROFILE (see profile.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

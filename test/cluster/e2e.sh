@@ -8,7 +8,7 @@
 # `N passed, M failed[, K skipped]`.
 # Env: AKROBATEO_BIN (default build/bin) holds akrobateo-operator and nftlb;
 #      AKROBATEO_CLUSTER_PROFILE (default e2e; see profile.sh) picks the cluster's dir and ports;
-#      AKROBATEO_OPERATOR_PORT (default 36080): the operators' /metrics and /healthz ports are
+#      AKROBATEO_OPERATOR_PORT (default 27080): the operators' /metrics and /healthz ports are
 #        this one and the next 17 (move it when two runs share the machine);
 #      AKROBATEO_KEEP_CLUSTER=1 leaves the cluster up afterwards for inspection.
 # shellcheck source-path=SCRIPTDIR
@@ -18,12 +18,12 @@ set -eEuo pipefail
 # producer may get SIGPIPE. Checks here let grep read everything (`grep ... >/dev/null`) or read
 # from a here-string instead.
 here=$(cd "$(dirname "$0")" && pwd)
-# Its own cluster (build/cluster-e2e, ports 37xxx): a running `make demo` is left alone.
+# Its own cluster (build/cluster-e2e, ports 27xxx): a running `make demo` is left alone.
 export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-e2e}
 . "$here/../lib/check.sh"
 . "$here/lib.sh"
 . "$here/chain.sh"
-opp=${AKROBATEO_OPERATOR_PORT:-36080}
+opp=${AKROBATEO_OPERATOR_PORT:-27080}
 
 # A command that fails outside a check stops the run (set -e): it is recorded here with where it
 # ran (file:line, then its callers: `lib.sh:16 <- cases/leader.sh:20 <- e2e.sh:80`) and reported
@@ -45,6 +45,14 @@ cleanup() {
   if [ "${AKROBATEO_KEEP_CLUSTER:-0}" = 1 ]; then
     echo "cluster kept: KUBECONFIG=$dir/admin.kubeconfig; logs in $dir; stop it with: AKROBATEO_CLUSTER_PROFILE=$AKROBATEO_CLUSTER_PROFILE bash test/cluster/cluster.sh down"
   else
+    if [ "$fail" -gt 0 ]; then
+      # CI keeps only what is printed: the last warning or error of each operator.
+      for f in "$dir"/operator-*.log; do
+        [ -f "$f" ] || continue
+        echo "# $(basename "$f"), last warnings and errors:"
+        grep -E '\b(warn|warning|error)\b|exit=' "$f" | tail -n 3 | cut -c1-300 | sed 's/^/#   /' || true
+      done
+    fi
     if [ "$fail" -gt 0 ] && mkdir -p "$root/build" && rm -rf "$root/build/cluster-failed" &&
       cp -r "$dir" "$root/build/cluster-failed" 2>/dev/null; then
       echo "logs of the failed run: build/cluster-failed/"

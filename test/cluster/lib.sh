@@ -57,8 +57,8 @@ op_start() {
   local name=$1 mp=$2 hp=$3 port; shift 3
   mkdir -p "$dir/pids"
   for port in "$mp" "$hp"; do
-    if ss -Hltn "sport = :$port" | grep -q .; then
-      echo "op_start: 127.0.0.1:$port is already in use" >&2
+    if ss -Htan "sport = :$port" | grep -q .; then
+      echo "op_start: 127.0.0.1:$port is already in use (a listener or a connection)" >&2
       return 1
     fi
   done

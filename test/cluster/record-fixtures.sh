@@ -27,8 +27,8 @@ trap cleanup EXIT
 
 apply_rbac
 op_kubeconfig record >/dev/null
-op_start record 36060 36061
-wait_until 60 op_ready 36061 || { echo "record: operator not ready" >&2; exit 1; }
+op_start record 29060 29061
+wait_until 60 op_ready 29061 || { echo "record: operator not ready" >&2; exit 1; }
 kc apply -f "$here/manifests/echoserver.yaml" >/dev/null
 wait_until 60 bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc echoserver -o jsonpath='{.status.loadBalancer.ingress}')\" ]" ||
   { echo "record: echoserver got no ingress" >&2; exit 1; }

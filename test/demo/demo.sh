@@ -40,8 +40,8 @@ kc get nodes -o wide
 say "operator: deploy/ RBAC, ServiceAccount token from kubectl create token"
 apply_rbac
 op_kubeconfig demo >/dev/null
-op_start demo 36070 36071
-wait_until 60 op_ready 36071 || { tail "$dir/operator-demo.log" >&2; false; }
+op_start demo 26070 26071
+wait_until 60 op_ready 26071 || { tail "$dir/operator-demo.log" >&2; false; }
 echo "akrobateo-operator running (pid $(op_pid demo)), log $dir/operator-demo.log"
 
 say "the seed's echoserver: a Deployment and a type: LoadBalancer Service"

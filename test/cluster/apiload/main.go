@@ -4,7 +4,7 @@
 // objects in parallel, measures the floor (the same writes the operator must make, done by a
 // client that does nothing else), and watches until every Service has its ingress.
 //
-//	apiload -dir build/cluster -server https://127.0.0.1:36443 services -ns bench -n 1000
+//	apiload -dir build/cluster -server https://127.0.0.1:26443 services -ns bench -n 1000
 //	apiload ... floor -ns bench-floor -n 1000 -ds ds.json
 package main
 
@@ -296,7 +296,7 @@ func count(m map[string]bool) int {
 
 func main() {
 	dir := flag.String("dir", "build/cluster", "cluster state dir (pki/)")
-	server := flag.String("server", "https://127.0.0.1:36443", "kube-apiserver URL")
+	server := flag.String("server", "https://127.0.0.1:26443", "kube-apiserver URL")
 	workers := flag.Int("workers", 16, "parallel requests")
 	flag.Parse()
 	if flag.NArg() < 1 {

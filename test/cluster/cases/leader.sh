@@ -27,6 +27,8 @@ jti_b=$(op_kubeconfig b)
 jti_c=$(op_kubeconfig c)
 op_start b "$((opp + 10))" "$((opp + 11))" -v 1 --leader-elect
 op_start c "$((opp + 12))" "$((opp + 13))" -v 1 --leader-elect --log-format json
+check "--leader-elect: operator b ready" until_ok 60 op_ready "$((opp + 11))"
+check "--leader-elect: operator c ready" until_ok 60 op_ready "$((opp + 13))"
 lease_held() { [ -n "$(lease_holder)" ]; }
 check "--leader-elect: a Lease in $OPNS has a holder" until_ok 60 lease_held
 lb_svc leader-1 9300

@@ -31,6 +31,7 @@ id_d=$(identity_of d)
 d_leads() { [ -n "$id_d" ] && [ "$(lease_holder)" = "$id_d" ]; }
 check "stall: d holds the Lease" until_ok 30 d_leads
 op_start e $((opp + 16)) $((opp + 17)) -v 1 --leader-elect "${timings[@]}"
+check "stall: operator e ready" until_ok 60 op_ready $((opp + 17))
 check "stall: e follows" until_ok 30 grep -q 'leader is another instance' "$dir/operator-e.log"
 id_e=$(identity_of e)
 lb_svc stall-1 9310
