@@ -4,7 +4,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 namespace akrobateo::metrics {
 
@@ -50,8 +52,12 @@ Result<httplib::Server*> HttpServers::Serve(const Endpoint& ep, bool metrics, bo
       res.set_content(ok ? "ok\n" : "caches not synced\n", "text/plain");
     });
   }
+  errno = 0;
   if (!server->bind_to_port(ep.host.c_str(), ep.port)) {
-    return Error{"cannot listen on " + ep.host + ":" + std::to_string(ep.port)};
+    // httplib only says no; the errno of its failed bind() is still there (close() keeps it).
+    int err = errno;
+    return Error{"cannot listen on " + ep.host + ":" + std::to_string(ep.port) +
+                 (err != 0 ? std::string(": ") + std::strerror(err) : std::string())};
   }
   httplib::Server* raw = server.get();
   servers_.push_back(std::move(server));

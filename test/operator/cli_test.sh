@@ -49,6 +49,19 @@ expect "leader election timings out of order: exit 2" 2 'renew deadline must be 
   "$op" --kubeconfig "$tmp/exec" --leader-elect-renew-deadline=1s --leader-elect-retry-period=2s
 expect "a bad duration: exit 2, names it" 2 'bad duration "soon"' -- \
   "$op" --kubeconfig "$tmp/exec" --leader-elect-lease-duration=soon
+# A port another socket holds: the message says which and why (the errno text).
+kubeconfig "$tmp/plain" "" ""
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(120)' > "$tmp/port" &
+holder=$!
+until_ok 10 test -s "$tmp/port"
+port=$(cat "$tmp/port")
+expect "--metrics-bind-address on a port in use: exit 2, names it and the errno text" 2 \
+  "cannot listen on 127\.0\.0\.1:$port: Address already in use" -- \
+  "$op" --kubeconfig "$tmp/plain" --metrics-bind-address="127.0.0.1:$port" --health-probe-bind-address=0
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 want="akrobateo-operator $version${revision:+ ($revision)}"
 expect "--version prints '$want', exits 0" 0 "^$(sed 's/[.()]/\\&/g' <<<"$want")\$" -- "$op" --version
 expect "the default --nftlb-image is akrobateo/nftlb:$version" 0 "--nftlb-image TEXT=akrobateo/nftlb:$version( |\$)" -- \
