@@ -105,9 +105,10 @@ Result<std::optional<api::Service>> RestTypedClient::PatchServiceStatus(
   return std::optional<api::Service>(std::move(written).value());
 }
 
-Status RestTypedClient::CreateEvent(const std::string& ns, const json& event) {
-  return StatusOf(client_->Request(
-      "create", "POST", "/apis/events.k8s.io/v1/namespaces/" + ns + "/events", event.dump()));
+Status RestTypedClient::CreateEvent(const std::string& ns, const api::Event& event) {
+  return StatusOf(client_->Request("create", "POST",
+                                   "/apis/events.k8s.io/v1/namespaces/" + ns + "/events",
+                                   api::EncodeEvent(event).dump()));
 }
 
 }  // namespace akrobateo::kube

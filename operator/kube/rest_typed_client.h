@@ -31,7 +31,7 @@ class RestTypedClient : public TypedClient {
   Result<std::optional<api::Service>> PatchServiceStatus(
       const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
       const std::string& resource_version) override;
-  Status CreateEvent(const std::string& ns, const nlohmann::json& event) override;
+  Status CreateEvent(const std::string& ns, const api::Event& event) override;
 
  private:
   Client* client_;

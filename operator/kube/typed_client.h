@@ -11,13 +11,13 @@
 #ifndef AKROBATEO_OPERATOR_KUBE_TYPED_CLIENT_H_
 #define AKROBATEO_OPERATOR_KUBE_TYPED_CLIENT_H_
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "operator/api/daemonset.h"
+#include "operator/api/event.h"
 #include "operator/api/types.h"
 #include "operator/base/result.h"
 
@@ -72,7 +72,7 @@ class TypedClient {
   // events.k8s.io/v1 Events of one namespace.
   class EventClient {
    public:
-    Status Create(const nlohmann::json& event) const { return c_->CreateEvent(ns_, event); }
+    Status Create(const api::Event& event) const { return c_->CreateEvent(ns_, event); }
 
    private:
     friend class TypedClient;
@@ -96,7 +96,7 @@ class TypedClient {
   virtual Result<std::optional<api::Service>> PatchServiceStatus(
       const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
       const std::string& resource_version) = 0;
-  virtual Status CreateEvent(const std::string& ns, const nlohmann::json& event) = 0;
+  virtual Status CreateEvent(const std::string& ns, const api::Event& event) = 0;
 };
 
 }  // namespace akrobateo::kube

@@ -6,12 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <nlohmann/json.hpp>
 
 #include "operator/api/decode.h"
 #include "operator/base/log.h"
 #include "operator/base/micro_time.h"
-#include "operator/names.h"
 
 namespace akrobateo::reconcile {
 
@@ -29,32 +27,25 @@ void EventRecorder::Emit(const api::Service& svc, const std::string& type,
                    .count();
   char suffix[32];
   std::snprintf(suffix, sizeof suffix, ".%llx", static_cast<unsigned long long>(nanos));
-  nlohmann::json ev = {
-      {"apiVersion", "events.k8s.io/v1"},
-      {"kind", "Event"},
-      {"metadata", {{"name", svc.name + suffix}, {"namespace", svc.ns}}},
-      {"eventTime", MicroTimeNow()},
-      {"reportingController", std::string(names::kReportingController)},
-      {"reportingInstance", instance_},
-      {"action", reason == "DeletedDaemonSet" ? "Delete" : "Reconcile"},
-      {"reason", reason},
-      {"type", type},
-      {"note", api::Capped(note, 1000)},  // the API's limit; notes quote annotation values
-      {"regarding",
-       {{"apiVersion", "v1"},
-        {"kind", "Service"},
-        {"namespace", svc.ns},
-        {"name", svc.name},
-        {"uid", svc.uid},
-        {"resourceVersion", svc.resource_version}}},
-  };
+  api::Event ev;
+  ev.ns = svc.ns;
+  ev.name = svc.name + suffix;
+  ev.event_time = MicroTimeNow();
+  ev.reporting_instance = instance_;
+  ev.action = reason == "DeletedDaemonSet" ? "Delete" : "Reconcile";
+  ev.reason = reason;
+  ev.type = type;
+  ev.note = api::Capped(note, 1000);  // the API's limit; notes quote annotation values
+  ev.service_name = svc.name;
+  ev.service_uid = svc.uid;
+  ev.service_resource_version = svc.resource_version;
   std::lock_guard lock(mu_);
   if (stop_ || pending_.size() >= kMaxPending) {
     spdlog::warn("event dropped service={}/{} reason={} pending={}", svc.ns, svc.name, reason,
                  pending_.size());
     return;
   }
-  pending_.emplace_back(svc.ns, std::move(ev));
+  pending_.push_back(std::move(ev));
   cv_.notify_one();
 }
 
@@ -84,12 +75,14 @@ void EventRecorder::Run() {
   while (true) {
     cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
     if (pending_.empty()) return;  // stopped and drained
-    auto [ns, event] = std::move(pending_.front());
+    api::Event event = std::move(pending_.front());
     pending_.pop_front();
     posting_ = true;
     lock.unlock();
-    Status s = client_->Events(ns).Create(event);
-    if (!s) spdlog::warn("event not recorded namespace={} error={}", ns, Quote(s.error()));
+    Status s = client_->Events(event.ns).Create(event);
+    if (!s) {
+      spdlog::warn("event not recorded namespace={} error={}", event.ns, Quote(s.error()));
+    }
     lock.lock();
     posting_ = false;
     if (pending_.empty()) idle_cv_.notify_all();

@@ -8,11 +8,11 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "operator/api/event.h"
 #include "operator/api/types.h"
 #include "operator/kube/typed_client.h"
 
@@ -41,7 +41,7 @@ class EventRecorder {
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable idle_cv_;
-  std::deque<std::pair<std::string, nlohmann::json>> pending_;  // (namespace, Event)
+  std::deque<api::Event> pending_;
   bool posting_ = false;
   bool stop_ = false;
   std::thread thread_;

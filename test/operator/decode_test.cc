@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Decoders on API JSON written from the API reference (testdata/) and on hostile input.
+// Decoders on API JSON written from the API reference (testdata/) and on hostile input; the
+// Event encoder.
 #include "operator/api/decode.h"
 
 #include <doctest/doctest.h>
 
+#include "operator/api/event.h"
 #include "operator/base/micro_time.h"
 #include "test/operator/testdata.h"
 
@@ -282,4 +284,36 @@ TEST_CASE("API timestamps: seconds and fractions parse, anything else is refused
     CAPTURE(bad);
     CHECK(!ParseApiTime(bad).has_value());
   }
+}
+
+TEST_CASE("Event: encoded as events.k8s.io/v1 about the Service, reported by the operator") {
+  api::Event ev{"shop",
+                "web.1874e2a9c0",
+                "2026-12-03T13:00:00.000001Z",
+                "op-7f9c",
+                "Reconcile",
+                "PortConflict",
+                "Warning",
+                "TCP/80 is held by shop/other",
+                "web",
+                "uid-1",
+                "42"};
+  json j = api::EncodeEvent(ev);
+  CHECK(j["apiVersion"] == "events.k8s.io/v1");
+  CHECK(j["kind"] == "Event");
+  CHECK(j["metadata"] == json{{"name", "web.1874e2a9c0"}, {"namespace", "shop"}});
+  CHECK(j["eventTime"] == "2026-12-03T13:00:00.000001Z");
+  CHECK(j["reportingController"] == "akrobateo.dev/operator");
+  CHECK(j["reportingInstance"] == "op-7f9c");
+  CHECK(j["action"] == "Reconcile");
+  CHECK(j["reason"] == "PortConflict");
+  CHECK(j["type"] == "Warning");
+  CHECK(j["note"] == "TCP/80 is held by shop/other");
+  CHECK(j["regarding"] == json{{"apiVersion", "v1"},
+                               {"kind", "Service"},
+                               {"namespace", "shop"},
+                               {"name", "web"},
+                               {"uid", "uid-1"},
+                               {"resourceVersion", "42"}});
+  CHECK(j.size() == 11);
 }

@@ -139,10 +139,9 @@ class FakeTypedClient : public kube::TypedClient {
     it->second.resource_version = NextVersion();
     return std::optional<api::Service>(it->second);
   }
-  Status CreateEvent(const std::string&, const nlohmann::json& event) override {
+  Status CreateEvent(const std::string&, const api::Event& event) override {
     std::lock_guard lock(mu_);
-    events_.push_back(
-        {event.value("type", ""), event.value("reason", ""), event.value("note", "")});
+    events_.push_back({event.type, event.reason, event.note});
     return Ok();
   }
 
