@@ -7,7 +7,8 @@
 set -uo pipefail
 op=$1 version=$2 revision=${3:-}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+holder=
+trap 'if [ -n "$holder" ]; then kill "$holder" 2>/dev/null; fi; rm -rf "$tmp"' EXIT
 # shellcheck source=test/lib/check.sh
 . "$(dirname "$0")/../lib/check.sh"
 # expect NAME STATUS PATTERN -- command... : the exit status and a line of output matching PATTERN.
@@ -60,8 +61,6 @@ port=$(cat "$tmp/port")
 expect "--metrics-bind-address on a port in use: exit 2, names it and the errno text" 2 \
   "cannot listen on 127\.0\.0\.1:$port: Address already in use" -- \
   "$op" --kubeconfig "$tmp/plain" --metrics-bind-address="127.0.0.1:$port" --health-probe-bind-address=0
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
 want="akrobateo-operator $version${revision:+ ($revision)}"
 expect "--version prints '$want', exits 0" 0 "^$(sed 's/[.()]/\\&/g' <<<"$want")\$" -- "$op" --version
 expect "the default --nftlb-image is akrobateo/nftlb:$version" 0 "--nftlb-image TEXT=akrobateo/nftlb:$version( |\$)" -- \
