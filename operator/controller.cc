@@ -127,7 +127,9 @@ int Controller::Run() {
   caches_ = std::make_unique<cache::Caches>(&client, &metrics_, opts_.ns, selector);
   reconcile::ReconcilerOptions ropts;
   ropts.classes = opts_.classes;
-  ropts.daemonsets = {opts_.ns, opts_.image};
+  ropts.daemonsets = {opts_.ns, opts_.image, opts_.priority_class};
+  ropts.policy = opts_.policy;
+  ropts.cleanup_finalizer = opts_.cleanup_finalizer;
   ropts.instance = opts_.identity;
   ropts.requeue_after = [this](const std::string& key, std::chrono::milliseconds delay) {
     queue_.AddAfter(key, delay);

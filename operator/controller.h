@@ -37,6 +37,9 @@ struct ControllerOptions {
   std::string image;     // --nftlb-image
   std::string identity;  // leader election identity and Events' reportingInstance
   reconcile::ClassOptions classes;
+  reconcile::AdminPolicy policy;   // --reserved-ports, --trusted-namespaces
+  std::string priority_class;      // --balancer-priority-class
+  bool cleanup_finalizer = false;  // --cleanup-finalizer
   std::string metrics_addr;
   std::string health_addr;
   bool leader_elect = false;

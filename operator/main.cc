@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "akrobateo/version.h"
+#include "operator/api/decode.h"
 #include "operator/base/log.h"
 #include "operator/controller.h"
 #include "operator/kube/config.h"
@@ -28,6 +29,10 @@ struct Flags {
   std::string image{names::kDefaultImage};
   std::string lb_class{names::kDefaultClass};
   bool default_class = true;
+  std::string reserved_ports{names::kDefaultReservedPorts};
+  std::string trusted_namespaces;
+  std::string priority_class{names::kDefaultPriorityClass};
+  bool cleanup_finalizer = false;
   std::string metrics_addr = ":8080";
   std::string health_addr = ":8081";
   bool leader_elect = false;
@@ -41,6 +46,7 @@ struct Flags {
   std::string renew_deadline = "10s";
   std::string retry_period = "2s";
   leader::LeaseOptions lease;
+  reconcile::AdminPolicy policy;  // parsed from reserved_ports and trusted_namespaces
 };
 
 std::string Identity() {
@@ -75,6 +81,9 @@ int Run(const Flags& f) {
   o.image = f.image;
   o.identity = Identity();
   o.classes = {f.lb_class, f.default_class};
+  o.policy = f.policy;
+  o.priority_class = f.priority_class;
+  o.cleanup_finalizer = f.cleanup_finalizer;
   o.metrics_addr = f.metrics_addr;
   o.health_addr = f.health_addr;
   o.leader_elect = f.leader_elect;
@@ -84,10 +93,12 @@ int Run(const Flags& f) {
   o.lease = f.lease;
   spdlog::info(
       "starting version={} revision={} server={}://{}:{} config={} namespace={} class={} "
-      "default_class={} image={} workers={} qps={} burst={} leader_elect={}",
+      "default_class={} image={} workers={} qps={} burst={} leader_elect={} reserved_ports={} "
+      "trusted_namespaces={} priority_class={}",
       version::kVersion, version::kRevision.empty() ? "unknown" : version::kRevision, cfg->scheme,
       cfg->host, cfg->port, Quote(cfg->source), o.ns, f.lb_class, f.default_class, f.image,
-      f.workers, f.qps, f.burst, f.leader_elect);
+      f.workers, f.qps, f.burst, f.leader_elect, Quote(f.policy.reserved_ports.ToString()),
+      Quote(f.trusted_namespaces), Quote(f.priority_class));
   Controller controller(std::move(cfg).value(), std::move(o));
   return controller.Run();
 }
@@ -112,6 +123,18 @@ int main(int argc, char** argv) {
   app.add_option("--default-class", f.default_class,
                  "also handle Services without a loadBalancerClass (true|false)")
       ->capture_default_str();
+  app.add_option("--reserved-ports", f.reserved_ports,
+                 "ports no LoadBalancer Service is served on, e.g. 22,2379-2381,30000-32767 "
+                 "(the nodes' own services and the NodePort range; docs/security.md)")
+      ->capture_default_str();
+  app.add_option("--trusted-namespaces", f.trusted_namespaces,
+                 "comma-separated namespaces whose Services may set the tolerations and "
+                 "priority-class annotations (* for all; default none)");
+  app.add_option("--balancer-priority-class", f.priority_class,
+                 "priorityClassName of the balancer pods (default none)");
+  app.add_flag("--cleanup-finalizer", f.cleanup_finalizer,
+               "add service.kubernetes.io/load-balancer-cleanup to handled Services, as the "
+               "upstream service controller does (see docs/operator.md before enabling)");
   app.add_option("--metrics-bind-address", f.metrics_addr, "address of /metrics (0 disables)")
       ->capture_default_str();
   app.add_option("--health-probe-bind-address", f.health_addr,
@@ -160,6 +183,28 @@ int main(int argc, char** argv) {
                  "retry period %s)\n",
                  timings.error().c_str(), f.lease_duration.c_str(), f.renew_deadline.c_str(),
                  f.retry_period.c_str());
+    return 2;
+  }
+  auto reserved = akrobateo::reconcile::PortRanges::Parse(f.reserved_ports);
+  if (!reserved) {
+    std::fprintf(stderr, "--reserved-ports: %s\n", reserved.error().c_str());
+    return 2;
+  }
+  f.policy.reserved_ports = *reserved;
+  for (std::string_view rest = f.trusted_namespaces; !rest.empty();) {
+    size_t comma = rest.find(',');
+    std::string ns(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (ns.empty()) continue;
+    if (ns != "*" && !akrobateo::api::IsDnsSubdomain(ns)) {
+      std::fprintf(stderr, "--trusted-namespaces: \"%s\" is not a namespace name\n", ns.c_str());
+      return 2;
+    }
+    f.policy.trusted_namespaces.push_back(ns);
+  }
+  if (!f.priority_class.empty() && !akrobateo::api::IsDnsSubdomain(f.priority_class)) {
+    std::fprintf(stderr, "--balancer-priority-class: \"%s\" is not a PriorityClass name\n",
+                 f.priority_class.c_str());
     return 2;
   }
   akrobateo::SetupLogging(f.log_format, f.verbosity);

@@ -3,6 +3,7 @@
 #ifndef AKROBATEO_OPERATOR_NAMES_H_
 #define AKROBATEO_OPERATOR_NAMES_H_
 
+#include <cstddef>
 #include <string_view>
 
 #include "akrobateo/version.h"
@@ -38,12 +39,33 @@ inline constexpr std::string_view kSpecHashAnnotation = "akrobateo.dev/spec-hash
 // EndpointSlice label naming its Service.
 inline constexpr std::string_view kEndpointSliceServiceLabel = "kubernetes.io/service-name";
 
+// The upstream service controller's finalizer on LoadBalancer Services: set before the
+// balancer is made, removed once it is gone, so that a deleted Service waits for its DaemonSet.
+inline constexpr std::string_view kCleanupFinalizer = "service.kubernetes.io/load-balancer-cleanup";
+
 // Defaults.
 inline constexpr std::string_view kDefaultNamespace = "akrobateo-system";
 inline constexpr std::string_view kDefaultClass = "akrobateo.dev/nftlb";
 // The balancer image of this release: akrobateo/nftlb:<project version> (docs/design.md).
 inline constexpr std::string_view kDefaultImage = version::kNftlbImage;
-inline constexpr std::string_view kDefaultPriorityClass = "system-node-critical";
+// The balancer pods' priorityClassName when the operator is run without
+// --balancer-priority-class: none (priority 0, which preempts nobody). deploy/ names its own
+// class, kBalancerPriorityClass (value 1000000, preemptionPolicy Never; docs/security.md).
+inline constexpr std::string_view kDefaultPriorityClass = "";
+inline constexpr std::string_view kBalancerPriorityClass = "akrobateo-balancer";
+// Ports no LoadBalancer Service may take (--reserved-ports): what nodes and control planes
+// listen on by default, and the API server's default Service NodePort range (port_policy.h).
+inline constexpr std::string_view kDefaultReservedPorts =
+    "22,2379-2381,6443,10248-10260,30000-32767";
+// status.loadBalancer.ingress[].ports[].error of a refused port (a qualified name).
+inline constexpr std::string_view kPortErrorReserved = "akrobateo.dev/ReservedPort";
+inline constexpr std::string_view kPortErrorNodePort = "akrobateo.dev/NodePortInUse";
+// Longest note of an Event the operator posts (the events.k8s.io API refuses notes of 1 KiB
+// and more) and longest error text in a log line.
+inline constexpr size_t kMaxEventNote = 1000;
+inline constexpr size_t kMaxLoggedError = 2048;
+// Longest akrobateo.dev/tolerations annotation read; a longer one is refused whole.
+inline constexpr size_t kMaxTolerationsAnnotation = 8192;
 inline constexpr std::string_view kContainerName = "nftlb";
 // nftlb inside its image (nftlb/Dockerfile installs it there): the container's command and
 // the readiness probes' executable.

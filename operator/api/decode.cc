@@ -123,6 +123,8 @@ Result<Service> DecodeService(const json& j) {
   s.uid = Str(m, "uid");
   s.resource_version = Str(m, "resourceVersion");
   s.creation_timestamp = Str(m, "creationTimestamp");
+  s.being_deleted = Get(m, "deletionTimestamp") != nullptr;
+  s.finalizers = StrList(m, "finalizers");
   s.type = Str(spec, "type");
   if (s.type.empty()) s.type = "ClusterIP";
   s.load_balancer_class = OptStr(spec, "loadBalancerClass");
@@ -137,8 +139,13 @@ Result<Service> DecodeService(const json& j) {
   }
   s.ip_families = StrList(spec, "ipFamilies");
 
-  // Ports matter only for the Services the operator may handle; skip them for the rest to
-  // keep the cache small.
+  // Every Service's nodePorts are node ports no LoadBalancer port may take (port_policy.h).
+  for (const json& p : Arr(spec, "ports")) {
+    if (int32_t np = Int32(p, "nodePort"); np > 0) s.node_ports.push_back(np);
+  }
+  if (int32_t hc = Int32(spec, "healthCheckNodePort"); hc > 0) s.node_ports.push_back(hc);
+  // The rest of the ports and spec matter only for the Services the operator may handle; skip
+  // them for the others to keep the cache small.
   if (s.type == "LoadBalancer") {
     for (const json& p : Arr(spec, "ports")) {
       ServicePort port;
@@ -167,18 +174,36 @@ Result<Service> DecodeService(const json& j) {
     }
     for (std::string& r : s.source_ranges) r = Trim(r);
     s.lb_pool = Str(Obj(m, "labels"), names::kLbPoolLabel);
+    s.load_balancer_ip = OptStr(spec, "loadBalancerIP");
+    if (s.load_balancer_ip && s.load_balancer_ip->empty()) s.load_balancer_ip.reset();
     s.tolerations_json = OptStr(annotations, names::kTolerationsAnnotation);
+    // A longer one is refused whole (ParseTolerations); the cache keeps no more of it.
+    if (s.tolerations_json && s.tolerations_json->size() > names::kMaxTolerationsAnnotation) {
+      s.tolerations_json->resize(names::kMaxTolerationsAnnotation + 1);
+    }
     s.priority_class = OptStr(annotations, names::kPriorityClassAnnotation);
   }
+  bool first = true;
   for (const json& in : Arr(Obj(Obj(j, "status"), "loadBalancer"), "ingress")) {
     std::string ip = Str(in, "ip");
     if (!ip.empty()) s.ingress.push_back(ip);
-    // The API server defaults ipMode to VIP; anything else was written by someone else.
-    std::optional<std::string> mode = OptStr(in, "ipMode");
-    if (ip.empty() || Get(in, "hostname") != nullptr || Get(in, "ports") != nullptr ||
-        (mode && *mode != "VIP")) {
+    std::vector<IngressPort> ports;
+    for (const json& p : Arr(in, "ports")) {
+      ports.push_back({Int32(p, "port"), Str(p, "protocol"), Str(p, "error")});
+    }
+    // The API server defaults ipMode to VIP. Entries that differ in ports or ipMode were not
+    // written by the operator (it writes the same on each).
+    std::string mode = Str(in, "ipMode");
+    if (mode == "VIP") mode.clear();
+    if (ip.empty() || Get(in, "hostname") != nullptr ||
+        (!first && (ports != s.ingress_ports || mode != s.ingress_ip_mode))) {
       s.ingress_has_other_fields = true;
     }
+    if (first) {
+      s.ingress_ports = std::move(ports);
+      s.ingress_ip_mode = std::move(mode);
+    }
+    first = false;
   }
   return s;
 }
@@ -290,10 +315,62 @@ Result<Lease> DecodeLease(const json& j) {
   return l;
 }
 
+namespace {
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, at most 63: a qualified name's name part and a
+// non-empty label value.
+bool IsNamePart(std::string_view s) {
+  if (s.empty() || s.size() > 63 || !IsAlnum(s.front()) || !IsAlnum(s.back())) return false;
+  for (char c : s) {
+    if (!IsAlnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsDnsSubdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    std::string_view label = s.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+bool IsQualifiedName(std::string_view s) {
+  size_t slash = s.find('/');
+  if (slash == std::string_view::npos) return IsNamePart(s);
+  return IsDnsSubdomain(s.substr(0, slash)) && IsNamePart(s.substr(slash + 1));
+}
+
+bool IsLabelValue(std::string_view s) {
+  return s.empty() || IsNamePart(s);
+}
+
 Result<std::vector<Toleration>> ParseTolerations(std::string_view text) {
+  if (text.size() > names::kMaxTolerationsAnnotation) {
+    return Error{"longer than " + std::to_string(names::kMaxTolerationsAnnotation) + " bytes"};
+  }
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Error{"not valid JSON"};
   if (!j.is_array()) return Error{"not a JSON list"};
+  if (j.size() > kMaxTolerations) {
+    return Error{std::to_string(j.size()) + " entries, more than " +
+                 std::to_string(kMaxTolerations)};
+  }
   std::vector<Toleration> out;
   size_t index = 0;
   for (const json& t : j) {
@@ -305,12 +382,18 @@ Result<std::vector<Toleration>> ParseTolerations(std::string_view text) {
     }
     Toleration tol;
     tol.key = Str(t, "key");
+    if (!tol.key.empty() && !IsQualifiedName(tol.key)) {
+      return Error{where + ": key \"" + Capped(tol.key, 100) + "\" is not a qualified name"};
+    }
     tol.op = Str(t, "operator");
     if (tol.op.empty()) tol.op = "Equal";
     if (tol.op != "Equal" && tol.op != "Exists") {
       return Error{where + ": operator \"" + tol.op + "\" is not Equal or Exists"};
     }
     tol.value = Str(t, "value");
+    if (!IsLabelValue(tol.value)) {
+      return Error{where + ": value \"" + Capped(tol.value, 100) + "\" is not a label value"};
+    }
     if (tol.op == "Exists" && !tol.value.empty()) {
       return Error{where + ": operator Exists takes no value"};
     }

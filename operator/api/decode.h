@@ -22,9 +22,19 @@ Result<EndpointSlice> DecodeEndpointSlice(const nlohmann::json& j);
 Result<DaemonSetInfo> DecodeDaemonSet(const nlohmann::json& j);
 Result<Lease> DecodeLease(const nlohmann::json& j);
 
-// Parses the tolerations annotation (a JSON list of core/v1 Toleration). Errors name the
-// offending entry.
+// Parses the tolerations annotation (a JSON list of core/v1 Toleration) and checks each entry
+// as the API server would check it in a pod (key a qualified name, value a label value, known
+// operator and effect), so that a bad annotation is a Warning rather than a DaemonSet the API
+// refuses. Errors name the offending entry. At most kMaxTolerations entries and
+// names::kMaxTolerationsAnnotation bytes.
+inline constexpr size_t kMaxTolerations = 32;
 Result<std::vector<Toleration>> ParseTolerations(std::string_view text);
+
+// The API's name rules: a DNS-1123 subdomain (PriorityClass names), a qualified name ("prefix/"
+// optional; label and taint keys), a label value (may be empty).
+bool IsDnsSubdomain(std::string_view s);
+bool IsQualifiedName(std::string_view s);
+bool IsLabelValue(std::string_view s);
 
 // At most `max` (> 3) bytes, cut on a UTF-8 character boundary; "..." marks a cut. A cut
 // inside a character would make nlohmann::json::dump() throw.

@@ -21,24 +21,50 @@ struct ServicePort {
   bool operator==(const ServicePort&) const = default;
 };
 
+// One entry of status.loadBalancer.ingress[].ports (KEP-1435): the state of one Service port on
+// the published addresses; `error` empty when it is served.
+struct IngressPort {
+  int32_t port = 0;
+  std::string protocol;
+  std::string error;
+  bool operator==(const IngressPort&) const = default;
+};
+
+// What the operator writes into status.loadBalancer: one entry per address, each with the same
+// ports and ipMode.
+struct LoadBalancerStatus {
+  std::vector<std::string> ips;    // empty clears the status
+  std::vector<IngressPort> ports;  // empty when every port is served
+  std::string ip_mode;             // "" (the API's default, VIP) or "Proxy"
+  bool operator==(const LoadBalancerStatus&) const = default;
+};
+
 struct Service {
   std::string ns;
   std::string name;
   std::string uid;
   std::string resource_version;
-  std::string creation_timestamp;  // RFC 3339; orders Services for port conflicts
+  std::string creation_timestamp;       // RFC 3339; orders Services for port conflicts
+  bool being_deleted = false;           // metadata.deletionTimestamp is set
+  std::vector<std::string> finalizers;  // metadata.finalizers
   std::string type;
   std::optional<std::string> load_balancer_class;
   std::vector<std::string> cluster_ips;  // spec.clusterIPs (or clusterIP); "None" dropped
   std::vector<std::string> ip_families;  // "IPv4" / "IPv6", in spec order
   std::vector<ServicePort> ports;
+  // Every nodePort and the healthCheckNodePort of the Service, whatever its type: the nodes
+  // listen on them, so no LoadBalancer port may take one (port_policy.h).
+  std::vector<int32_t> node_ports;
+  std::optional<std::string> load_balancer_ip;  // spec.loadBalancerIP (not honoured: warned)
   bool external_traffic_local = false;
   std::vector<std::string> source_ranges;
   std::string lb_pool;                          // label akrobateo.dev/lbpool
   std::optional<std::string> tolerations_json;  // annotation akrobateo.dev/tolerations
   std::optional<std::string> priority_class;    // annotation akrobateo.dev/priority-class
   std::vector<std::string> ingress;             // status.loadBalancer.ingress[].ip
-  bool ingress_has_other_fields = false;        // hostname/ports set by someone else
+  std::vector<IngressPort> ingress_ports;       // ports of the first entry
+  std::string ingress_ip_mode;                  // ipMode of the first entry; "" for VIP
+  bool ingress_has_other_fields = false;        // hostname, ipMode, or ports that differ per entry
   bool operator==(const Service&) const = default;
 };
 

@@ -90,14 +90,38 @@ Status RestTypedClient::DeleteDaemonSet(const std::string& ns, const std::string
 }
 
 Result<std::optional<api::Service>> RestTypedClient::PatchServiceStatus(
-    const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
+    const std::string& ns, const std::string& name, const api::LoadBalancerStatus& status,
     const std::string& resource_version) {
+  const std::vector<std::string>& ingress = status.ips;
+  json port_list = json::array();
+  for (const api::IngressPort& p : status.ports) {
+    json entry = {{"port", p.port}, {"protocol", p.protocol}};
+    if (!p.error.empty()) entry["error"] = p.error;
+    port_list.push_back(std::move(entry));
+  }
   json list = json::array();
-  for (const std::string& ip : ingress) list.push_back({{"ip", ip}});
+  for (const std::string& ip : ingress) {
+    json entry = {{"ip", ip}};
+    if (!status.ip_mode.empty()) entry["ipMode"] = status.ip_mode;
+    if (!status.ports.empty()) entry["ports"] = port_list;
+    list.push_back(std::move(entry));
+  }
   json patch = {{"metadata", {{"resourceVersion", resource_version}}},
                 {"status", {{"loadBalancer", {{"ingress", ingress.empty() ? json() : list}}}}}};
-  Response r = client_->Request("patch", "PATCH",
-                                "/api/v1/namespaces/" + ns + "/services/" + name + "/status",
+  return PatchService(ns, name + "/status", patch);
+}
+
+Result<std::optional<api::Service>> RestTypedClient::PatchServiceFinalizers(
+    const std::string& ns, const std::string& name, const std::vector<std::string>& finalizers,
+    const std::string& resource_version) {
+  json patch = {{"metadata", {{"resourceVersion", resource_version}, {"finalizers", finalizers}}}};
+  return PatchService(ns, name, patch);
+}
+
+Result<std::optional<api::Service>> RestTypedClient::PatchService(const std::string& ns,
+                                                                  const std::string& path,
+                                                                  const json& patch) {
+  Response r = client_->Request("patch", "PATCH", "/api/v1/namespaces/" + ns + "/services/" + path,
                                 patch.dump(), "application/merge-patch+json");
   if (!r.ok()) return ErrorOf(r);
   Result<api::Service> written = api::DecodeService(json::parse(r.body, nullptr, false));
@@ -109,6 +133,11 @@ Status RestTypedClient::CreateEvent(const std::string& ns, const api::Event& eve
   return StatusOf(client_->Request("create", "POST",
                                    "/apis/events.k8s.io/v1/namespaces/" + ns + "/events",
                                    api::EncodeEvent(event).dump()));
+}
+
+Status RestTypedClient::GetPriorityClass(const std::string& name) {
+  return StatusOf(
+      client_->Request("get", "GET", "/apis/scheduling.k8s.io/v1/priorityclasses/" + name));
 }
 
 }  // namespace akrobateo::kube

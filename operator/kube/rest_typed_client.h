@@ -4,6 +4,7 @@
 #ifndef AKROBATEO_OPERATOR_KUBE_REST_TYPED_CLIENT_H_
 #define AKROBATEO_OPERATOR_KUBE_REST_TYPED_CLIENT_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,11 +30,18 @@ class RestTypedClient : public TypedClient {
                          const std::string& resource_version) override;
   Status DeleteDaemonSet(const std::string& ns, const std::string& name) override;
   Result<std::optional<api::Service>> PatchServiceStatus(
-      const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
+      const std::string& ns, const std::string& name, const api::LoadBalancerStatus& status,
       const std::string& resource_version) override;
   Status CreateEvent(const std::string& ns, const api::Event& event) override;
+  Status GetPriorityClass(const std::string& name) override;
+  Result<std::optional<api::Service>> PatchServiceFinalizers(
+      const std::string& ns, const std::string& name, const std::vector<std::string>& finalizers,
+      const std::string& resource_version) override;
 
  private:
+  // A JSON merge patch of services/PATH ("name" or "name/status"); the answer decoded.
+  Result<std::optional<api::Service>> PatchService(const std::string& ns, const std::string& path,
+                                                   const nlohmann::json& patch);
   Client* client_;
 };
 

@@ -3,7 +3,7 @@
 // decoded objects out, and errors that carry a kind (ErrorKind: NotFound, AlreadyExists,
 // Conflict, Forbidden, Invalid, Transient, Other) instead of an HTTP status to check.
 //
-//   client.DaemonSets(ns).Create(ds)      client.Services(ns).PatchStatus(name, ingress, rv)
+//   client.DaemonSets(ns).Create(ds)      client.Services(ns).PatchStatus(name, status, rv)
 //   client.DaemonSets(ns).Update(ds, rv)  client.Events(ns).Create(event)
 //
 // It is an interface so that the reconciler runs against a fake in unit tests
@@ -52,14 +52,22 @@ class TypedClient {
   // Services of one namespace (v1): only their status is written.
   class ServiceClient {
    public:
-    // Sets status.loadBalancer.ingress to `ingress` (ip only; empty clears it) with a JSON
-    // merge patch through the status subresource, conditioned on `resource_version`. Returns
-    // the Service as the API server has it after the write (nothing when that answer does not
-    // decode: the write happened all the same).
+    // Sets status.loadBalancer.ingress to one entry per address of `status` (none clears
+    // it), each with its ports (when any) and ipMode (when not VIP), with a JSON merge patch
+    // through the status subresource, conditioned on `resource_version`. Returns the Service
+    // as the API server has it after the write (nothing when that answer does not decode: the
+    // write happened all the same).
     Result<std::optional<api::Service>> PatchStatus(const std::string& name,
-                                                    const std::vector<std::string>& ingress,
+                                                    const api::LoadBalancerStatus& status,
                                                     const std::string& resource_version) const {
-      return c_->PatchServiceStatus(ns_, name, ingress, resource_version);
+      return c_->PatchServiceStatus(ns_, name, status, resource_version);
+    }
+    // Sets metadata.finalizers to `finalizers` (the whole list) with a JSON merge patch,
+    // conditioned on `resource_version`. Returns the Service as written, like PatchStatus.
+    Result<std::optional<api::Service>> PatchFinalizers(const std::string& name,
+                                                        const std::vector<std::string>& finalizers,
+                                                        const std::string& resource_version) const {
+      return c_->PatchServiceFinalizers(ns_, name, finalizers, resource_version);
     }
 
    private:
@@ -81,7 +89,20 @@ class TypedClient {
     std::string ns_;
   };
 
+  // scheduling.k8s.io/v1 PriorityClasses (cluster-scoped): only whether one exists.
+  class PriorityClassClient {
+   public:
+    // Ok when it exists; NotFound when it does not.
+    Status Get(const std::string& name) const { return c_->GetPriorityClass(name); }
+
+   private:
+    friend class TypedClient;
+    explicit PriorityClassClient(TypedClient* c) : c_(c) {}
+    TypedClient* c_;
+  };
+
   DaemonSetClient DaemonSets(std::string ns) { return {this, std::move(ns)}; }
+  PriorityClassClient PriorityClasses() { return PriorityClassClient(this); }
   ServiceClient Services(std::string ns) { return {this, std::move(ns)}; }
   EventClient Events(std::string ns) { return {this, std::move(ns)}; }
 
@@ -94,9 +115,13 @@ class TypedClient {
                                  const std::string& resource_version) = 0;
   virtual Status DeleteDaemonSet(const std::string& ns, const std::string& name) = 0;
   virtual Result<std::optional<api::Service>> PatchServiceStatus(
-      const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
+      const std::string& ns, const std::string& name, const api::LoadBalancerStatus& status,
       const std::string& resource_version) = 0;
   virtual Status CreateEvent(const std::string& ns, const api::Event& event) = 0;
+  virtual Result<std::optional<api::Service>> PatchServiceFinalizers(
+      const std::string& ns, const std::string& name, const std::vector<std::string>& finalizers,
+      const std::string& resource_version) = 0;
+  virtual Status GetPriorityClass(const std::string& name) = 0;
 };
 
 }  // namespace akrobateo::kube

@@ -31,10 +31,12 @@ bool Older(const PortClaim* a, const PortClaim* b) {
 
 }  // namespace
 
-PortClaim ClaimOf(const api::Service& svc) {
+PortClaim ClaimOf(const api::Service& svc, const PortFilter& serves) {
   PortClaim c{svc.ns, svc.name, svc.creation_timestamp, svc.lb_pool, {}};
   c.ports.reserve(svc.ports.size());
-  for (const api::ServicePort& p : svc.ports) c.ports.push_back({p.protocol, p.port});
+  for (const api::ServicePort& p : svc.ports) {
+    if (!serves || serves(p)) c.ports.push_back({p.protocol, p.port});
+  }
   return c;
 }
 
@@ -98,30 +100,33 @@ void PortClaims::Set(const std::string& key, PortClaim claim) {
   Count(it->second, +1);
 }
 
-bool ClaimMatches(const PortClaim& claim, const api::Service& svc) {
+bool ClaimMatches(const PortClaim& claim, const api::Service& svc, const PortFilter& serves) {
   if (claim.ns != svc.ns || claim.name != svc.name ||
-      claim.creation_timestamp != svc.creation_timestamp || claim.lb_pool != svc.lb_pool ||
-      claim.ports.size() != svc.ports.size()) {
+      claim.creation_timestamp != svc.creation_timestamp || claim.lb_pool != svc.lb_pool) {
     return false;
   }
-  for (size_t i = 0; i < claim.ports.size(); ++i) {
-    if (claim.ports[i].protocol != svc.ports[i].protocol ||
-        claim.ports[i].port != svc.ports[i].port) {
+  size_t i = 0;
+  for (const api::ServicePort& p : svc.ports) {
+    if (serves && !serves(p)) continue;
+    if (i == claim.ports.size() || claim.ports[i].protocol != p.protocol ||
+        claim.ports[i].port != p.port) {
       return false;
     }
+    ++i;
   }
-  return true;
+  return i == claim.ports.size();
 }
 
-bool PortClaims::Sync(const std::string& key, const api::Service* handled) {
+bool PortClaims::Sync(const std::string& key, const api::Service* handled,
+                      const PortFilter& serves) {
   auto it = claims_.find(key);
   if (handled == nullptr) {
     if (it == claims_.end()) return false;
     Erase(key);
     return true;
   }
-  if (it != claims_.end() && ClaimMatches(it->second, *handled)) return false;
-  Set(key, ClaimOf(*handled));
+  if (it != claims_.end() && ClaimMatches(it->second, *handled, serves)) return false;
+  Set(key, ClaimOf(*handled, serves));
   return true;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -41,9 +42,12 @@ struct PortClaim {
   bool operator==(const PortClaim&) const = default;
 };
 
-PortClaim ClaimOf(const api::Service& svc);
-// ClaimOf(svc) == claim, without building the claim.
-bool ClaimMatches(const PortClaim& claim, const api::Service& svc);
+// Which ports of a Service it claims: those it will serve (port_policy.h). Empty: all.
+using PortFilter = std::function<bool(const api::ServicePort&)>;
+
+PortClaim ClaimOf(const api::Service& svc, const PortFilter& serves = {});
+// ClaimOf(svc, serves) == claim, without building the claim.
+bool ClaimMatches(const PortClaim& claim, const api::Service& svc, const PortFilter& serves = {});
 
 // `handled`: every handled Service. Returns the blocked ones by "namespace/name".
 std::map<std::string, PortConflict> FindPortConflicts(const std::vector<const PortClaim*>& handled);
@@ -59,9 +63,10 @@ class PortClaims {
   // `key`: "namespace/name".
   void Set(const std::string& key, PortClaim claim);
   void Erase(const std::string& key);
-  // Brings the claim of `key` in line with `handled` (null: the Service is gone or not
-  // handled, so it claims nothing). True when that changed the claims.
-  bool Sync(const std::string& key, const api::Service* handled);
+  // Brings the claim of `key` in line with `handled` (null: the Service is gone, not handled
+  // or cannot be served, so it claims nothing), claiming the ports `serves` keeps. True when
+  // that changed the claims.
+  bool Sync(const std::string& key, const api::Service* handled, const PortFilter& serves = {});
   std::vector<std::string> Keys() const;
   std::map<std::string, PortConflict> Conflicts() const;
   size_t Size() const { return claims_.size(); }

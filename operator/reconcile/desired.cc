@@ -128,8 +128,16 @@ Result<DesiredDaemonSet> BuildDaemonSet(const api::Service& svc, bool any_node_e
                              " ignored: " + extra.error());
     }
   }
-  ds.priority_class =
-      svc.priority_class ? *svc.priority_class : std::string(names::kDefaultPriorityClass);
+  ds.priority_class = opts.priority_class;
+  if (svc.priority_class) {
+    if (api::IsDnsSubdomain(*svc.priority_class) || svc.priority_class->empty()) {
+      ds.priority_class = *svc.priority_class;
+    } else {
+      out.warnings.push_back("annotation " + std::string(names::kPriorityClassAnnotation) +
+                             " ignored: " + "\"" + api::Capped(*svc.priority_class, 100) +
+                             "\" is not a PriorityClass name");
+    }
+  }
   if (any_node_enable_lb) ds.node_selector[std::string(names::kEnableLbLabel)] = "true";
   if (!svc.lb_pool.empty()) ds.node_selector[std::string(names::kLbPoolLabel)] = svc.lb_pool;
   return out;

@@ -10,12 +10,16 @@
 #include "operator/api/daemonset.h"
 #include "operator/api/types.h"
 #include "operator/base/result.h"
+#include "operator/names.h"
 
 namespace akrobateo::reconcile {
 
 struct DaemonSetOptions {
   std::string ns;     // --namespace
   std::string image;  // --nftlb-image
+  // --balancer-priority-class: the pods' priorityClassName unless a trusted Service's
+  // annotation names another ("" for none).
+  std::string priority_class{names::kDefaultPriorityClass};
 };
 
 struct DesiredDaemonSet {

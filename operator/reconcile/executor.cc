@@ -7,22 +7,49 @@
 
 #include "operator/base/log.h"
 #include "operator/cache/caches.h"
+#include "operator/names.h"
 
 namespace akrobateo::reconcile {
 
-Status Executor::Execute(const ReconcilePlan& plan) {
+namespace {
+
+constexpr const char* kFailedApply = "FailedApplyDaemonSet";
+
+}  // namespace
+
+Status Executor::Execute(const ReconcilePlan& planned, bool* apply_refused) {
+  // A copy: each write of the Service moves its resourceVersion, which the next is conditioned on.
+  ReconcilePlan plan = planned;
   Notify(plan, plan.before);
+  if (plan.finalizer == ReconcilePlan::FinalizerStep::kAdd) {
+    if (Status s = WriteFinalizers(&plan); !s) return s;
+  }
   if (plan.clear_status) {
-    if (Status s = ClearStatus(plan); !s) return s;
+    if (Status s = ClearStatus(&plan); !s) return s;
   }
   for (const DaemonSetDeletion& d : plan.deletions) {
     if (Status s = Delete(plan, d); !s) return s;
   }
+  if (plan.finalizer == ReconcilePlan::FinalizerStep::kRemove) {
+    if (Status s = WriteFinalizers(&plan); !s) return s;
+  }
   if (plan.apply) {
-    if (Status s = Apply(plan, *plan.apply); !s) return s;
+    Status s = Apply(plan, *plan.apply);
+    if (!s) {
+      // The API's own words reach the Service (once per message), not only the log.
+      Notify(plan, {Notice::Warning(kFailedApply,
+                                    "cannot apply DaemonSet " + plan.apply->desired.ns + "/" +
+                                        plan.apply->desired.name + ": " + s.error())});
+      if (apply_refused != nullptr) {
+        *apply_refused =
+            s.Is(ErrorKind::kInvalid) || s.Is(ErrorKind::kForbidden) || s.Is(ErrorKind::kNotFound);
+      }
+      return s;
+    }
+    Notify(plan, {Notice::ClearWarning(kFailedApply)});
   }
   Status result;
-  if (plan.status) result = WriteStatus(plan, *plan.status);
+  if (plan.status) result = WriteStatus(&plan, *plan.status);
   Notify(plan, plan.after);
   return result;
 }
@@ -49,14 +76,27 @@ void Executor::Notify(const ReconcilePlan& plan, const std::vector<Notice>& noti
   }
 }
 
-Status Executor::ClearStatus(const ReconcilePlan& plan) {
-  const api::Service& svc = *plan.service;
+Status Executor::ClearStatus(ReconcilePlan* plan) {
+  api::Service& svc = *plan->service;
   auto written = client_->Services(svc.ns).PatchStatus(svc.name, {}, svc.resource_version);
   if (!written && !written.Is(ErrorKind::kNotFound)) {
     return Context("clear status", written.status());
   }
-  if (written && written->has_value()) Adopt(svc.resource_version, std::move(**written));
-  spdlog::info("cleared status service={}", plan.key);
+  if (written && written->has_value()) Adopt(&svc, std::move(**written));
+  spdlog::info("cleared status service={}", plan->key);
+  return Ok();
+}
+
+Status Executor::WriteFinalizers(ReconcilePlan* plan) {
+  api::Service& svc = *plan->service;
+  auto written =
+      client_->Services(svc.ns).PatchFinalizers(svc.name, plan->finalizers, svc.resource_version);
+  if (written.Is(ErrorKind::kNotFound)) return Ok();  // gone: nothing holds it any more
+  if (!written) return Context("patch finalizers", written.status());
+  if (written->has_value()) Adopt(&svc, std::move(**written));
+  spdlog::info("{} finalizer={} service={}",
+               plan->finalizer == ReconcilePlan::FinalizerStep::kAdd ? "added" : "removed",
+               names::kCleanupFinalizer, plan->key);
   return Ok();
 }
 
@@ -80,6 +120,17 @@ Status Executor::Apply(const ReconcilePlan& plan, const DaemonSetApply& a) {
     events_->Emit(svc, "Normal", "AppliedDaemonSet", verb + " DaemonSet " + ds.ns + "/" + ds.name);
     return Ok();
   };
+  // A missing PriorityClass would let the DaemonSet in and keep every pod out (the Priority
+  // admission refuses them): found here, it is the Service's Warning instead.
+  if (!ds.priority_class.empty()) {
+    Status pc = client_->PriorityClasses().Get(ds.priority_class);
+    if (pc.Is(ErrorKind::kNotFound)) {
+      return Error{
+          "PriorityClass \"" + ds.priority_class + "\" does not exist (" + pc.error() + ")",
+          ErrorKind::kInvalid};
+    }
+    if (!pc) return Context("get priorityclass " + ds.priority_class, pc.status());
+  }
   std::string rv = a.resource_version;
   if (rv.empty()) {
     Status created = daemonsets.Create(ds);
@@ -112,16 +163,19 @@ Status Executor::Apply(const ReconcilePlan& plan, const DaemonSetApply& a) {
                ErrorKind::kConflict};
 }
 
-Status Executor::WriteStatus(const ReconcilePlan& plan, const StatusWrite& w) {
-  const api::Service& svc = *plan.service;
-  auto written = client_->Services(svc.ns).PatchStatus(svc.name, w.ingress, svc.resource_version);
+Status Executor::WriteStatus(ReconcilePlan* planp, const StatusWrite& w) {
+  const ReconcilePlan& plan = *planp;
+  api::Service& svc = *planp->service;
+  auto written = client_->Services(svc.ns).PatchStatus(svc.name, {w.ingress, w.ports, w.ip_mode},
+                                                       svc.resource_version);
   if (written.Is(ErrorKind::kConflict)) {
     return Error{"status conflict (Service changed); retrying", ErrorKind::kConflict};
   }
   if (!written) return Context("patch status", written.status());
-  if (written->has_value()) Adopt(svc.resource_version, std::move(**written));
+  std::string previous = JoinAddresses(svc.ingress);
+  if (written->has_value()) Adopt(&svc, std::move(**written));
   spdlog::info("status service={} ingress={} previous={}", plan.key, JoinAddresses(w.ingress),
-               JoinAddresses(svc.ingress));
+               previous);
   Notify(plan, w.on_written);
   return Ok();
 }
@@ -134,7 +188,9 @@ Status Executor::DeleteOrphan(const api::DaemonSetInfo& ds) {
   return Ok();
 }
 
-void Executor::Adopt(const std::string& written_against, api::Service written) {
+void Executor::Adopt(api::Service* held_by_plan, api::Service written) {
+  std::string written_against = held_by_plan->resource_version;
+  held_by_plan->resource_version = written.resource_version;
   std::string key = cache::ServiceKey(written);
   services_->ReplaceIf(
       key, [&](const api::Service& held) { return held.resource_version == written_against; },

@@ -26,7 +26,9 @@ class Executor {
            WarningMemory* warnings)
       : client_(client), services_(services), events_(events), warnings_(warnings) {}
 
-  Status Execute(const ReconcilePlan& plan);
+  // `apply_refused` (optional) is set when the API refused the DaemonSet write itself (invalid,
+  // forbidden, a PriorityClass that does not exist): retrying the same write cannot succeed.
+  Status Execute(const ReconcilePlan& plan, bool* apply_refused = nullptr);
 
   // A managed DaemonSet that names no Service at all (orphan sweep): deleted right away.
   Status DeleteOrphan(const api::DaemonSetInfo& ds);
@@ -36,13 +38,15 @@ class Executor {
 
  private:
   void Notify(const ReconcilePlan& plan, const std::vector<Notice>& notices);
-  Status ClearStatus(const ReconcilePlan& plan);
+  Status ClearStatus(ReconcilePlan* plan);
+  Status WriteFinalizers(ReconcilePlan* plan);
   Status Delete(const ReconcilePlan& plan, const DaemonSetDeletion& d);
   Status Apply(const ReconcilePlan& plan, const DaemonSetApply& a);
-  Status WriteStatus(const ReconcilePlan& plan, const StatusWrite& w);
-  // Replaces the cached Service with a write's answer, unless the cache has moved past
-  // `written_against` (the version the write was conditioned on) already.
-  void Adopt(const std::string& written_against, api::Service written);
+  Status WriteStatus(ReconcilePlan* plan, const StatusWrite& w);
+  // Replaces the cached Service with a write's answer, unless the cache has moved past the
+  // version the write was conditioned on (`held_by_plan`'s) already; the plan's copy takes the
+  // new resourceVersion, which the plan's next write of the Service is conditioned on.
+  void Adopt(api::Service* held_by_plan, api::Service written);
 
   kube::TypedClient* client_;
   cache::Store<api::Service>* services_;

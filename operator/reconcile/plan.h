@@ -15,6 +15,7 @@
 #include "operator/reconcile/conflict.h"
 #include "operator/reconcile/desired.h"
 #include "operator/reconcile/handled.h"
+#include "operator/reconcile/port_policy.h"
 
 namespace akrobateo::reconcile {
 
@@ -30,14 +31,29 @@ struct PlanInput {
   std::vector<api::EndpointSlice> slices;
   // Facts derived from every Service and node.
   std::optional<PortConflict> blocked;  // the port this Service lost to an older one
-  bool any_node_enable_lb = false;      // some node carries akrobateo.dev/enablelb=true
+  // Which of this Service's port numbers are some Service's nodePort, and whose.
+  NodePortOwners node_port_owners;
+  bool any_node_enable_lb = false;  // some node carries akrobateo.dev/enablelb=true
   // The wall clock when the caches were read: Plan reads no clock itself.
   std::chrono::system_clock::time_point now;
+};
+
+// What the cluster admin decides for every Service (operator flags; docs/security.md).
+struct AdminPolicy {
+  PortRanges reserved_ports;  // --reserved-ports
+  // --trusted-namespaces: whose Services may set the tolerations and priority-class
+  // annotations ("*": every namespace). Elsewhere the annotations are ignored, with a Warning.
+  std::vector<std::string> trusted_namespaces;
+  bool Trusts(const std::string& ns) const;
 };
 
 struct PlanOptions {
   ClassOptions classes;
   DaemonSetOptions daemonsets;
+  AdminPolicy policy;
+  // --cleanup-finalizer: add names::kCleanupFinalizer to handled Services (it is removed
+  // whenever it is there and the balancer is gone, whatever this says; docs/operator.md).
+  bool cleanup_finalizer = false;
 };
 
 // Something the user hears about on the Service. Warnings are deduplicated per Service and
@@ -78,16 +94,27 @@ struct DaemonSetApply {
 };
 
 struct StatusWrite {
-  std::vector<std::string> ingress;  // empty clears it
+  std::vector<std::string> ingress;     // empty clears it
+  std::vector<api::IngressPort> ports;  // on each entry; empty when every port is served
+  // "Proxy" when a port is refused: kube-proxy then leaves the node addresses to the balancer's
+  // hostPorts, which hold only the served ports, instead of taking every port of the Service
+  // on them (docs/security.md). "" (VIP) otherwise.
+  std::string ip_mode;
   std::vector<Notice> on_written;
 };
 
-// The steps, in the order the executor takes them. A failed write ends the reconcile, except
-// that a failed status write still lets `after` through.
+// The steps, in the order the executor takes them (a finalizer to add comes first, one to remove
+// right after the deletions). A failed write ends the reconcile, except that a failed status
+// write still lets `after` through.
 struct ReconcilePlan {
   std::string key;
   std::optional<api::Service> service;  // the Service the writes and Events are about
   std::vector<Notice> before;           // first, whatever the writes do
+  // The cleanup finalizer (names::kCleanupFinalizer): added before any DaemonSet write, removed
+  // once the DaemonSets are gone. `finalizers` is the Service's whole new list.
+  enum class FinalizerStep { kNone, kAdd, kRemove };
+  FinalizerStep finalizer = FinalizerStep::kNone;
+  std::vector<std::string> finalizers;
   // Drop the ingress before the DaemonSets go (a Service no longer handled: the DaemonSet is
   // the evidence that the status is ours). A Service that is gone already counts as done.
   bool clear_status = false;

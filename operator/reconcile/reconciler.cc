@@ -8,8 +8,10 @@
 #include <unordered_map>
 #include <utility>
 
+#include "operator/api/decode.h"
 #include "operator/base/log.h"
 #include "operator/cache/caches.h"
+#include "operator/names.h"
 #include "operator/reconcile/orphans.h"
 
 namespace akrobateo::reconcile {
@@ -19,19 +21,29 @@ Reconciler::Reconciler(kube::TypedClient* client, Listers listers, metrics::Metr
     : listers_(listers),
       metrics_(metrics),
       opts_(std::move(opts)),
-      plan_opts_{opts_.classes, opts_.daemonsets},
+      plan_opts_{opts_.classes, opts_.daemonsets, opts_.policy, opts_.cleanup_finalizer},
       events_(client, opts_.instance),
       executor_(client, listers_.services, &events_, &warnings_) {}
 
 void Reconciler::SyncClaimsLocked() {
   // Compares each Service with its claim without copying (a status write changes the cache,
   // not the claims); only a Service whose claim differs is copied in.
+  // First every nodePort in use, then the claims, which leave out the ports refused for it.
+  NodePortOwners owners;
+  listers_.services->ForEach([&](const std::string& key, const api::Service& s) {
+    for (int32_t np : s.node_ports) owners.emplace(np, key);
+  });
+  derived_.node_ports = std::move(owners);
   size_t handled = 0;
   bool changed = false;
   listers_.services->ForEach([&](const std::string& key, const api::Service& s) {
     bool is_handled = IsHandled(s, opts_.classes);
     if (is_handled) ++handled;
-    changed = claims_.Sync(key, is_handled ? &s : nullptr) || changed;
+    auto serves = [&](const api::ServicePort& p) {
+      return !IsRefused(p, key, opts_.policy.reserved_ports, derived_.node_ports);
+    };
+    bool claims = is_handled && refused_.count(key) == 0;
+    changed = claims_.Sync(key, claims ? &s : nullptr, serves) || changed;
   });
   if (claims_.Size() > handled) {  // claims of Services no longer in the cache
     for (const std::string& key : claims_.Keys()) {
@@ -117,6 +129,11 @@ PlanInput Reconciler::Gather(const std::string& key) {
       in.blocked = it->second;
     }
     in.any_node_enable_lb = derived_.any_node_enable_lb;
+    for (const api::ServicePort& p : in.service->ports) {
+      if (auto it = derived_.node_ports.find(p.port); it != derived_.node_ports.end()) {
+        in.node_port_owners.insert(*it);
+      }
+    }
   }
   if (in.blocked) return in;
   in.pods = listers_.pods->ByIndex(in.service->uid);
@@ -130,14 +147,50 @@ PlanInput Reconciler::Gather(const std::string& key) {
 Status Reconciler::Reconcile(const std::string& key) {
   auto start = std::chrono::steady_clock::now();
   ReconcilePlan plan = Plan(Gather(key), plan_opts_);
-  Status result = executor_.Execute(plan);
+  bool apply_refused = false;
+  Status result = executor_.Execute(plan, &apply_refused);
+  NoteApplyOutcome(key, plan, result, apply_refused);
   if (plan.recheck_after.count() > 0 && opts_.requeue_after) {
     opts_.requeue_after(key, plan.recheck_after);
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->ReconcileDone(result ? "success" : "error", secs);
-  if (!result) spdlog::warn("reconcile service={} error={}", key, Quote(result.error()));
+  if (!result) {
+    spdlog::warn("reconcile service={} error={}", key,
+                 Quote(api::Capped(result.error(), names::kMaxLoggedError)));
+  }
   return result;
+}
+
+void Reconciler::NoteApplyOutcome(const std::string& key, const ReconcilePlan& plan,
+                                  const Status& result, bool apply_refused) {
+  bool handled = plan.service && IsHandled(*plan.service, opts_.classes);
+  std::vector<std::string> free_now;
+  {
+    std::lock_guard lock(mu_);
+    bool was = refused_.count(key) != 0;
+    bool is = was;
+    if (apply_refused && handled) {
+      is = true;
+    } else if (!handled || !plan.apply || result) {
+      is = false;  // gone, nothing to write, or written: it claims its ports again
+    }
+    if (is == was) return;
+    if (is) {
+      refused_.insert(key);
+      spdlog::warn("service={} holds no port claim: the API refused its DaemonSet", key);
+    } else {
+      refused_.erase(key);
+    }
+    for (const auto& [k, c] : derived_.blocked) free_now.push_back(k);
+    derived_.services_version = ~uint64_t{0};  // recompute the claims
+    RefreshLocked();
+    for (const auto& [k, c] : derived_.blocked) free_now.push_back(k);
+  }
+  // The Services its claim blocked may be served now (and ones it blocks again must hear it).
+  if (opts_.requeue_after) {
+    for (const std::string& k : free_now) opts_.requeue_after(k, std::chrono::milliseconds(0));
+  }
 }
 
 }  // namespace akrobateo::reconcile

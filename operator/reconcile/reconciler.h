@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ namespace akrobateo::reconcile {
 struct ReconcilerOptions {
   ClassOptions classes;
   DaemonSetOptions daemonsets;
+  AdminPolicy policy;
+  bool cleanup_finalizer = false;
   std::string instance;  // reportingInstance of Events (the pod or host name)
   // Asks for the key to be reconciled again after a delay that no watch event marks
   // (ReconcilePlan::recheck_after). Unset: not asked.
@@ -79,11 +82,15 @@ class Reconciler {
     uint64_t nodes_version = ~uint64_t{0};
     std::map<std::string, PortConflict> blocked;
     bool any_node_enable_lb = false;
+    NodePortOwners node_ports;  // every Service's nodePorts
   };
   // Brings claims_ and derived_ up to date with the Service and node caches (only what
   // changed); mu_ must be held.
   void RefreshLocked();
   void SyncClaimsLocked();
+  // Keeps refused_ in line with what the last write of `key` found.
+  void NoteApplyOutcome(const std::string& key, const ReconcilePlan& plan, const Status& result,
+                        bool apply_refused);
 
   Listers listers_;
   metrics::Metrics* metrics_;
@@ -99,6 +106,9 @@ class Reconciler {
   PortClaims claims_;
   uint64_t claims_epoch_ = 0;
   Derived derived_;
+  // Services whose DaemonSet the API refused (apply_refused): they claim no port until a
+  // write of theirs succeeds, so that a Service that cannot be served blocks nobody.
+  std::set<std::string> refused_;
 };
 
 }  // namespace akrobateo::reconcile

@@ -81,7 +81,7 @@ apply_rbac
 SA=$(operator_sa)
 op_kubeconfig a >/dev/null
 op_a_started=$(date +%s)
-op_start a "$opp" "$((opp + 1))" -v 1
+op_start a "$opp" "$((opp + 1))" -v 1 --cleanup-finalizer
 check "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" until_ok 60 op_ready "$((opp + 1))"
 
 # --- the cases, in this order (later ones use the Services and operators of earlier ones) ------
@@ -92,6 +92,7 @@ check "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) read
 . "$here/cases/classes.sh"    # another loadBalancerClass is left alone
 . "$here/cases/local.sh"      # externalTrafficPolicy: Local
 . "$here/cases/conflicts.sh"  # two Services on one port; a hostPort held by another pod
+. "$here/cases/security.sh"   # reserved ports, untrusted annotations, a refused DaemonSet
 . "$here/cases/cleanup.sh"    # type change and deletion
 . "$here/cases/metrics.sh"    # operator a's /metrics once the above settled
 . "$here/cases/faults.sh"     # operator SIGKILLed mid-way; kube-apiserver restarted

@@ -63,7 +63,7 @@ op_start() {
     fi
   done
   setsid "$AKROBATEO_BIN/akrobateo-operator" --kubeconfig="$dir/op-$name.kubeconfig" \
-    --namespace="$OPNS" --nftlb-image=akrobateo/nftlb:dev \
+    --namespace="$OPNS" --nftlb-image=akrobateo/nftlb:dev --balancer-priority-class=akrobateo-balancer \
     --metrics-bind-address="127.0.0.1:$mp" --health-probe-bind-address="127.0.0.1:$hp" "$@" \
     >>"$dir/operator-$name.log" 2>&1 </dev/null &
   echo $! > "$dir/pids/operator-$name.pid"

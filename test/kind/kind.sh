@@ -17,12 +17,14 @@
 # Settings: KIND_IP_FAMILY (dual, the default, ipv4 or ipv6), KIND_PROXY_MODE (kube-proxy's
 # mode: iptables, kind's default, or nftables), KIND_TIMEOUT (seconds per wait, 180).
 #
-# The checks: the echoserver (test/kind/echoserver.yaml, TCP and UDP) gets an EXTERNAL-IP for
+# The checks (test/kind/cases/, helpers in cases/lib.sh): the echoserver (test/kind/echoserver.yaml, TCP and UDP) gets an EXTERNAL-IP for
 # every node only once forwarding works; each address answers from the host and from a pod; a
 # dual-stack Service answers over IPv6; externalTrafficPolicy Local lists and serves only nodes
 # with an endpoint; loadBalancerSourceRanges admits one client container and drops another; a
 # port already held on one node gives the UnavailableLoadBalancer warning while the other nodes
-# answer; a killed balancer is restarted by the kubelet with its table back and no address lost;
+# answer; a tenant's Service cannot take the kubelet's, sshd's or a nodePort's port, nor
+# tolerations or a preempting priority, and a Service the API refuses blocks nobody; a killed
+# balancer is restarted by the kubelet with its table back and no address lost;
 # a changed port moves; deleting the Service removes its DaemonSet; `kubectl delete -f
 # akrobateo.yaml` removes everything.
 set -euo pipefail
@@ -227,95 +229,16 @@ down() {
   fi
 }
 
-# --- end-to-end checks -----------------------------------------------------------------------
+# --- end-to-end checks (test/kind/cases/) ------------------------------------------------------
 # shellcheck source=test/lib/check.sh
 source test/lib/check.sh
-# ingress [SVC]: the Service's EXTERNAL-IPs, one a line.
-ingress() { kubectl get svc "${1:-echoserver}" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{"\n"}{end}'; }
-has_ingress() { [ -n "$(ingress "${1:-echoserver}")" ]; }
-# ingress_is SVC WANT: the Service's EXTERNAL-IPs, sorted, are the lines of WANT.
-ingress_is() { [ "$(ingress "$1" | sort)" = "$2" ]; }
-ingress_count_is() { [ "$(ingress "$1" | wc -l)" = "$2" ]; }
-# node_ips FAMILY: the nodes' InternalIPs of that family (4 or 6), sorted.
-node_ips() {
-  kubectl get nodes -o jsonpath='{range .items[*]}{range .status.addresses[?(@.type=="InternalIP")]}{.address}{"\n"}{end}{end}' |
-    if [ "$1" = 6 ]; then grep ':'; else grep -v ':'; fi | sort
-}
-url_host() { case "$1" in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
-http_hostname() { curl -fsS --max-time 3 "http://$(url_host "$1"):$2/hostname" | grep -q '^echoserver-'; }
-http_fails() { ! curl -fsS --max-time 3 "http://$(url_host "$1"):$2/hostname" >/dev/null 2>&1; }
-udp_hostname() { # bash's /dev/udp: no extra tool on the host
-  local reply
-  # dd reads once: exactly one datagram, the reply.
-  reply="$(timeout 3 bash -c "exec 3<>/dev/udp/$1/$2; printf hostname >&3; dd bs=512 count=1 status=none <&3")" ||
-    return 1
-  [[ "$reply" == echoserver-* ]]
-}
-agnhost_image() { kubectl get deployment echoserver -o jsonpath='{.spec.template.spec.containers[0].image}'; }
-from_pod() { # from_pod IP PORT: a client pod connects to the address over TCP
-  local name="lbprobe-$RANDOM" phase=""
-  kubectl run "$name" --restart=Never --image="$(agnhost_image)" --image-pull-policy=IfNotPresent \
-    --command -- /agnhost connect --timeout=5s "$(url_host "$1"):$2" >/dev/null
-  for _ in $(seq 60); do
-    phase="$(kubectl get pod "$name" -o jsonpath='{.status.phase}')"
-    case "$phase" in Succeeded | Failed) break ;; esac
-    sleep 1
-  done
-  kubectl delete pod "$name" --wait=false >/dev/null
-  [ "$phase" = Succeeded ]
-}
-balancer_pods() { kubectl -n akrobateo-system get pods -l "akrobateo.dev/service-name=$1" -o name; }
-no_daemonsets() { [ -z "$(kubectl -n akrobateo-system get ds -l app.kubernetes.io/managed-by=akrobateo -o name)" ]; }
-namespace_gone() { ! kubectl get namespace akrobateo-system >/dev/null 2>&1; }
-# warning_names SVC REASON TEXT: a Warning event REASON on the Service whose message has TEXT.
-warning_names() {
-  kubectl get events --field-selector "involvedObject.name=$1,reason=$2,type=Warning" \
-    -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep -qF "$3"
-}
-# lb_service NAME PORT [SPEC-JSON]: a LoadBalancer Service for the echoserver's pods.
-lb_service() {
-  jq -n --arg name "$1" --argjson port "$2" --argjson spec "${3:-{\}}" '{
-      apiVersion: "v1", kind: "Service", metadata: {name: $name, namespace: "default"},
-      spec: ({type: "LoadBalancer", selector: {app: "echoserver"},
-              ports: [{name: "http", port: $port, targetPort: "http", protocol: "TCP"}]} + $spec)}' |
-    kubectl apply -f - >/dev/null
-}
-# client_container NAME: a container on the kind network (from the node image, which has curl);
-# prints its IPv4 address.
-client_container() {
-  docker run -d --name "$1" --label "$CLIENT_LABEL" --network kind \
-    --entrypoint sleep "$(node_image_name)" 600 >/dev/null
-  docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"
-}
-node_image_name() { docker inspect -f '{{.Config.Image}}' "$CLUSTER-control-plane"; }
-from_client() { docker exec "$1" curl -fsS --max-time 3 "http://$2:$3/hostname" | grep -q '^echoserver-'; }
-
-# watch_publication SVC PORT COUNT: follows the Service's EXTERNAL-IPs as they appear (every
-# 0.2 s) until COUNT are listed, and sends each new address one request the moment it is seen,
-# with no retry; fails if any of those first requests goes unanswered. Balancer pods turn Ready
-# only once their rules are installed, so an address is never listed before it forwards.
-watch_publication() {
-  local seen=" " ip unanswered="" deadline=$((SECONDS + TIMEOUT))
-  while [ "$(wc -w <<<"$seen")" -lt "$3" ] && [ "$SECONDS" -lt "$deadline" ]; do
-    for ip in $(ingress "$1"); do
-      [[ "$seen" != *" $ip "* ]] || continue
-      seen="$seen$ip "
-      http_hostname "$ip" "$2" || unanswered="$unanswered $ip"
-    done
-    sleep 0.2
-  done
-  echo "listed:$seen unanswered at once:${unanswered:- none}"
-  [ "$(wc -w <<<"$seen")" -ge "$3" ] && [ -z "$unanswered" ]
-}
-
-cluster_ip_answers() {
-  docker exec "$CLUSTER-control-plane" curl -fsS --max-time 3 \
-    "http://$(kubectl get svc echoserver -o jsonpath='{.spec.clusterIP}'):8080/hostname"
-}
-metrics_served() {
-  kubectl get --raw /api/v1/namespaces/akrobateo-system/services/akrobateo-operator-metrics:metrics/proxy/metrics |
-    grep -q '^akrobateo_reconcile_total'
-}
+# shellcheck source=test/kind/cases/lib.sh
+source test/kind/cases/lib.sh
+for c in test/kind/cases/[a-z]*.sh; do
+  [ "$c" = test/kind/cases/lib.sh ] && continue
+  # shellcheck source=/dev/null
+  source "$c"
+done
 
 e2e() {
   check "the operator's metrics answer through the akrobateo-operator-metrics Service" until_ok 60 metrics_served
@@ -341,6 +264,7 @@ e2e() {
   e2e_local_policy
   e2e_source_ranges
   e2e_port_held
+  e2e_security
   e2e_balancer_killed
 
   kubectl patch svc echoserver --type=json -p '[{"op":"replace","path":"/spec/ports/0/port","value":8090}]'
@@ -360,131 +284,6 @@ e2e() {
   }
 }
 
-e2e_dual_stack() {
-  lb_service echo-dual 8100 '{"ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv6", "IPv4"]}'
-  check "dual-stack: EXTERNAL-IPs of both families" until_ok "$TIMEOUT" \
-    ingress_is echo-dual "$(node_ips 4; node_ips 6)"
-  check "dual-stack: IPv6 addresses first (spec.ipFamilies order)" \
-    bash -c "kubectl get svc echo-dual -o jsonpath='{.status.loadBalancer.ingress[0].ip}' | grep -q :"
-  for ip in $(ingress echo-dual); do
-    check "dual-stack: host -> $(url_host "$ip"):8100" until_ok 30 http_hostname "$ip" 8100
-  done
-  kubectl delete svc echo-dual --wait >/dev/null
-}
-
-one_echoserver() { [ "$(kubectl get pods -l app=echoserver -o name | wc -l)" = 1 ]; }
-e2e_local_policy() {
-  # One echoserver pod, on one node: only that node may be listed, and it answers.
-  kubectl scale deployment echoserver --replicas=1 >/dev/null
-  kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s" >/dev/null
-  local node node_ip
-  until_ok 60 one_echoserver || true
-  node=$(kubectl get pods -l app=echoserver --field-selector=status.phase=Running -o jsonpath='{.items[0].spec.nodeName}')
-  node_ip=$(kubectl get node "$node" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
-  lb_service echo-local 8110 '{"externalTrafficPolicy": "Local"}'
-  check "Local: the only EXTERNAL-IP is $node's ($node_ip)" until_ok "$TIMEOUT" ingress_is echo-local "$node_ip"
-  check "Local: $node_ip:8110 answers" until_ok 30 http_hostname "$node_ip" 8110
-  kubectl delete svc echo-local --wait >/dev/null
-  kubectl scale deployment echoserver --replicas=2 >/dev/null
-  kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s" >/dev/null
-}
-
-e2e_source_ranges() {
-  # Two clients on the kind network with addresses of their own: one inside the range.
-  local allowed denied target
-  allowed=$(client_container "$CLUSTER-client-allowed")
-  denied=$(client_container "$CLUSTER-client-denied")
-  lb_service echo-ranges 8120 "$(jq -nc --arg r "$allowed/32" '{loadBalancerSourceRanges: [$r]}')"
-  until_ok "$TIMEOUT" ingress_count_is echo-ranges "$(node_ips 4 | wc -l)" || true
-  for target in $(ingress echo-ranges); do
-    check "source ranges: $allowed -> $target:8120 answers" until_ok 30 from_client "$CLUSTER-client-allowed" "$target" 8120
-    check "source ranges: $denied -> $target:8120 is dropped" bash -c "! docker exec $CLUSTER-client-denied curl -fsS --max-time 3 http://$target:8120/hostname 2>/dev/null"
-  done
-  kubectl delete svc echo-ranges --wait >/dev/null
-  docker rm -f "$CLUSTER-client-allowed" "$CLUSTER-client-denied" >/dev/null
-}
-
-e2e_port_held() {
-  # A pod outside akrobateo holds hostPort 8130 on one worker: that node's balancer stays
-  # Pending, the Service says so, and the other nodes still answer. The holder runs at the
-  # balancers' own priority (system-node-critical, allowed in kube-system): at any lower
-  # priority the scheduler preempts it to place the balancer, which is what happens to an
-  # ordinary hostPort pod (README, Troubleshooting).
-  local node="$CLUSTER-worker" ip
-  kubectl -n kube-system run port-holder --restart=Never --image="$(agnhost_image)" \
-    --image-pull-policy=IfNotPresent --overrides="$(jq -nc --arg n "$node" --arg i "$(agnhost_image)" '{
-      spec: {nodeName: $n, priorityClassName: "system-node-critical",
-             containers: [{name: "port-holder", image: $i, args: ["pause"],
-                           ports: [{containerPort: 8130, hostPort: 8130, protocol: "TCP"}]}]}}')" >/dev/null
-  kubectl -n kube-system wait --for=condition=Ready pod/port-holder --timeout="${TIMEOUT}s" >/dev/null
-  lb_service echo-held 8130
-  check "port held on $node: Warning UnavailableLoadBalancer names it" \
-    until_ok "$TIMEOUT" warning_names echo-held UnavailableLoadBalancer "$node"
-  check "port held on $node: the other two nodes are the EXTERNAL-IPs" \
-    until_ok "$TIMEOUT" ingress_count_is echo-held 2
-  for ip in $(ingress echo-held); do
-    check "port held on $node: $ip:8130 answers" until_ok 30 http_hostname "$ip" 8130
-  done
-  check "port held on $node: the holder still runs" \
-    kubectl -n kube-system wait --for=condition=Ready pod/port-holder --timeout=1s
-  kubectl delete svc echo-held --wait >/dev/null
-  kubectl -n kube-system delete pod port-holder --wait=false >/dev/null
-}
-
-e2e_balancer_killed() {
-  # SIGKILL leaves nftlb no time to remove its table; the kubelet restarts the container, and
-  # the new process replaces the table. Meanwhile every address keeps answering, and the node
-  # stays in the status: its pod is not Ready for a moment, but a listed node is held through a
-  # short restart (docs/design.md, "Status through a balancer restart").
-  local node="$CLUSTER-worker2" before pod node_ip ip unanswered="" deadline=$((SECONDS + 90))
-  local seen="$root/build/kind/killed-status" watcher missing
-  before=$(ingress | sort)
-  node_ip=$(kubectl get node "$node" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
-  pod=$(kubectl -n akrobateo-system get pods -l akrobateo.dev/service-name=echoserver \
-    --field-selector "spec.nodeName=$node" -o jsonpath='{.items[0].metadata.name}')
-  # Every version of the status while the balancer restarts, one line each.
-  kubectl get svc echoserver -w -o jsonpath='{.status.loadBalancer.ingress[*].ip}{"\n"}' >"$seen" 2>/dev/null &
-  watcher=$!
-  until_ok 10 test -s "$seen" || true
-  docker exec "$node" pkill -KILL -x nftlb
-  # Until the container has restarted and is Ready again: every address is asked every 0.5 s.
-  until restarted_ready "$pod"; do
-    for ip in $before; do http_hostname "$ip" 8080 || unanswered="$unanswered $ip"; done
-    [ "$SECONDS" -lt "$deadline" ] || break
-    sleep 0.5
-  done
-  check "balancer killed on $node: the kubelet restarts it and it is Ready again" restarted_ready "$pod"
-  check "balancer killed on $node: its table is back" until_ok 60 table_present "$node"
-  check "balancer killed on $node: every address answered throughout${unanswered:+ (not:$unanswered)}" test -z "$unanswered"
-  check "balancer killed on $node: all addresses listed" until_ok 30 ingress_is echoserver "$before"
-  sleep 2 # a late removal would show up here
-  kill "$watcher" 2>/dev/null || true
-  wait "$watcher" 2>/dev/null || true
-  missing=$(grep -cvw -- "$node_ip" "$seen" || true)
-  check "balancer killed on $node: $node_ip never left the status ($(wc -l <"$seen") versions seen, $missing without it)" \
-    test "$missing" = 0
-}
-
-# restarted_ready POD: the balancer container restarted at least once and the pod is Ready.
-restarted_ready() {
-  local restarts ready
-  restarts=$(kubectl -n akrobateo-system get pod "$1" -o jsonpath='{.status.containerStatuses[0].restartCount}')
-  ready=$(kubectl -n akrobateo-system get pod "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')
-  [ "${restarts:-0}" -ge 1 ] && [ "$ready" = True ]
-}
-# table_present NODE: nftlb's table is in the balancer pod's network namespace on that node.
-table_present() {
-  local pid
-  pid=$(docker exec "$1" pgrep -n -x nftlb) || return 1
-  docker exec "$1" nsenter -t "$pid" -n nft list table inet akrobateo >/dev/null
-}
-
-diagnostics() { # before the cluster goes: what a user would look at
-  kubectl get nodes,svc,ds,pods -A -o wide || true
-  kubectl get events -A --sort-by=.lastTimestamp | tail -40 || true
-  kubectl -n akrobateo-system logs -l app.kubernetes.io/name=akrobateo --all-containers --tail=100 || true
-  kubectl -n akrobateo-system logs -l app.kubernetes.io/managed-by=akrobateo --all-containers --tail=20 || true
-}
 
 case "${1:-}" in
   image)

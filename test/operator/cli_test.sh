@@ -50,6 +50,14 @@ expect "leader election timings out of order: exit 2" 2 'renew deadline must be 
   "$op" --kubeconfig "$tmp/exec" --leader-elect-renew-deadline=1s --leader-elect-retry-period=2s
 expect "a bad duration: exit 2, names it" 2 'bad duration "soon"' -- \
   "$op" --kubeconfig "$tmp/exec" --leader-elect-lease-duration=soon
+expect "--reserved-ports with a bad range: exit 2, names it" 2 '^--reserved-ports: "2380-" is not a port' -- \
+  "$op" --kubeconfig "$tmp/exec" --reserved-ports=22,2380-
+expect "--reserved-ports beyond 65535: exit 2, names it" 2 '"70000" is not a port' -- \
+  "$op" --kubeconfig "$tmp/exec" --reserved-ports=70000
+expect "--trusted-namespaces with a bad name: exit 2, names it" 2 '"Bad_NS" is not a namespace name' -- \
+  "$op" --kubeconfig "$tmp/exec" --trusted-namespaces=team-a,Bad_NS
+expect "--balancer-priority-class with a bad name: exit 2, names it" 2 '"Not A Class" is not a PriorityClass name' -- \
+  "$op" --kubeconfig "$tmp/exec" "--balancer-priority-class=Not A Class"
 # A port another socket holds: the message says which and why (the errno text).
 kubeconfig "$tmp/plain" "" ""
 python3 -c 'import socket, time

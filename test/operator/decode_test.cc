@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "operator/api/event.h"
 #include "operator/base/micro_time.h"
 #include "test/operator/testdata.h"
@@ -75,10 +77,63 @@ TEST_CASE("Service: legacy source-range annotation, 'None' cluster IP, bad field
   CHECK(s->ports[0].protocol == "TCP");
 }
 
-TEST_CASE("Service: an ingress entry with a non-default ipMode is someone else's") {
+TEST_CASE(
+    "Service: ipMode and ports as the operator writes them; entries that differ are not ours") {
   json j = Fixture("service_lb_dual.json");
-  j["status"]["loadBalancer"]["ingress"][0]["ipMode"] = "Proxy";
+  json& ingress = j["status"]["loadBalancer"]["ingress"];
+  REQUIRE(ingress.size() >= 2);
+  json ports =
+      json::array({{{"port", 10250}, {"protocol", "TCP"}, {"error", "akrobateo.dev/ReservedPort"}},
+                   {{"port", 8080}, {"protocol", "TCP"}}});
+  for (json& e : ingress) {
+    e["ipMode"] = "Proxy";
+    e["ports"] = ports;
+  }
+  auto s = api::DecodeService(j);
+  REQUIRE(s.ok());
+  CHECK(s->ingress_ip_mode == "Proxy");
+  CHECK(s->ingress_ports == std::vector<api::IngressPort>{
+                                {10250, "TCP", "akrobateo.dev/ReservedPort"}, {8080, "TCP", ""}});
+  CHECK_FALSE(s->ingress_has_other_fields);
+  // One entry alone with another ipMode, or other ports: written by someone else.
+  ingress[0]["ipMode"] = "VIP";
   CHECK(api::DecodeService(j)->ingress_has_other_fields);
+  ingress[0]["ipMode"] = "Proxy";
+  ingress[1]["ports"] = json::array();
+  CHECK(api::DecodeService(j)->ingress_has_other_fields);
+}
+
+TEST_CASE("Service: nodePorts of every type, loadBalancerIP, finalizers, deletion") {
+  json j = Fixture("service_lb_dual.json");
+  j["spec"]["ports"][0]["nodePort"] = 31001;
+  j["spec"]["healthCheckNodePort"] = 32000;
+  j["spec"]["loadBalancerIP"] = "192.0.2.7";
+  j["metadata"]["finalizers"] = json::array({"service.kubernetes.io/load-balancer-cleanup"});
+  j["metadata"]["deletionTimestamp"] = "2026-12-07T10:00:00Z";
+  auto s = api::DecodeService(j);
+  REQUIRE(s.ok());
+  CHECK(std::find(s->node_ports.begin(), s->node_ports.end(), 31001) != s->node_ports.end());
+  CHECK(s->node_ports.back() == 32000);
+  CHECK(s->load_balancer_ip == std::optional<std::string>("192.0.2.7"));
+  CHECK(s->finalizers == std::vector<std::string>{"service.kubernetes.io/load-balancer-cleanup"});
+  CHECK(s->being_deleted);
+  // A NodePort Service keeps only its nodePorts (its other ports are not cached).
+  j["spec"]["type"] = "NodePort";
+  auto np = api::DecodeService(j);
+  REQUIRE(np.ok());
+  CHECK(np->ports.empty());
+  CHECK(std::find(np->node_ports.begin(), np->node_ports.end(), 31001) != np->node_ports.end());
+  CHECK_FALSE(np->load_balancer_ip);
+}
+
+TEST_CASE("Service: an oversized tolerations annotation is not kept whole") {
+  json j = Fixture("service_lb_dual.json");
+  j["metadata"]["annotations"]["akrobateo.dev/tolerations"] = std::string(100000, 'x');
+  auto s = api::DecodeService(j);
+  REQUIRE(s.ok());
+  REQUIRE(s->tolerations_json);
+  CHECK(s->tolerations_json->size() == 8193);
+  CHECK(api::ParseTolerations(*s->tolerations_json).error() == "longer than 8192 bytes");
 }
 
 TEST_CASE("Node: labels and addresses") {

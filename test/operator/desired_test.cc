@@ -19,7 +19,7 @@ namespace rec = akrobateo::reconcile;
 
 namespace {
 
-const rec::DaemonSetOptions kOpts{"akrobateo-system", "akrobateo/nftlb:dev"};
+const rec::DaemonSetOptions kOpts{"akrobateo-system", "akrobateo/nftlb:dev", "akrobateo-balancer"};
 
 api::DaemonSet Build(const api::Service& s, bool enable_lb = false) {
   auto d = rec::BuildDaemonSet(s, enable_lb, kOpts);
@@ -111,7 +111,7 @@ TEST_CASE(
   CHECK(c["resources"]["requests"].contains("cpu"));
   CHECK(pod["automountServiceAccountToken"] == false);
   CHECK(pod["enableServiceLinks"] == false);
-  CHECK(pod["priorityClassName"] == "system-node-critical");
+  CHECK(pod["priorityClassName"] == "akrobateo-balancer");  // the --balancer-priority-class
   CHECK(!pod.contains("nodeSelector"));
   CHECK(!j["metadata"].contains("ownerReferences"));
   CHECK(j["spec"]["updateStrategy"]["type"] == "RollingUpdate");

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ class FakeTypedClient : public kube::TypedClient {
 
   // The next `verb` ("get", "create", "update", "delete", "patch") calls fail with these, in
   // order, before anything else happens.
+  // Every PriorityClass exists but the ones named here.
+  void RemovePriorityClass(const std::string& name) {
+    std::lock_guard lock(mu_);
+    missing_priority_classes_.insert(name);
+  }
   void FailNext(const std::string& verb, Error e) {
     std::lock_guard lock(mu_);
     failures_[verb].push_back(std::move(e));
@@ -122,22 +128,57 @@ class FakeTypedClient : public kube::TypedClient {
     return Ok();
   }
   Result<std::optional<api::Service>> PatchServiceStatus(
-      const std::string& ns, const std::string& name, const std::vector<std::string>& ingress,
+      const std::string& ns, const std::string& name, const api::LoadBalancerStatus& status,
       const std::string& resource_version) override {
     std::lock_guard lock(mu_);
     std::string ips;
-    for (const std::string& ip : ingress) ips += (ips.empty() ? "" : ",") + ip;
-    calls_.push_back("patch " + ns + "/" + name + " ingress=" + ips + " rv=" + resource_version);
+    for (const std::string& ip : status.ips) ips += (ips.empty() ? "" : ",") + ip;
+    std::string port_text = status.ip_mode.empty() ? "" : " ipMode=" + status.ip_mode;
+    for (const api::IngressPort& p : status.ports) {
+      port_text +=
+          " " + p.protocol + "/" + std::to_string(p.port) + (p.error.empty() ? "" : "!" + p.error);
+    }
+    calls_.push_back("patch " + ns + "/" + name + " ingress=" + ips + port_text +
+                     " rv=" + resource_version);
     if (auto e = Failure("patch")) return *e;
     auto it = services_.find(ns + "/" + name);
     if (it == services_.end()) return Error{"not found", ErrorKind::kNotFound};
     if (it->second.resource_version != resource_version) {
       return Error{"the object has been modified", ErrorKind::kConflict};
     }
-    it->second.ingress = ingress;
+    it->second.ingress = status.ips;
+    it->second.ingress_ports = status.ports;
+    it->second.ingress_ip_mode = status.ip_mode;
     it->second.ingress_has_other_fields = false;
     it->second.resource_version = NextVersion();
     return std::optional<api::Service>(it->second);
+  }
+  Result<std::optional<api::Service>> PatchServiceFinalizers(
+      const std::string& ns, const std::string& name, const std::vector<std::string>& finalizers,
+      const std::string& resource_version) override {
+    std::lock_guard lock(mu_);
+    std::string list;
+    for (const std::string& f : finalizers) list += (list.empty() ? "" : ",") + f;
+    calls_.push_back("patch " + ns + "/" + name + " finalizers=" + list +
+                     " rv=" + resource_version);
+    if (auto e = Failure("patch")) return *e;
+    auto it = services_.find(ns + "/" + name);
+    if (it == services_.end()) return Error{"not found", ErrorKind::kNotFound};
+    if (it->second.resource_version != resource_version) {
+      return Error{"the object has been modified", ErrorKind::kConflict};
+    }
+    it->second.finalizers = finalizers;
+    it->second.resource_version = NextVersion();
+    return std::optional<api::Service>(it->second);
+  }
+  Status GetPriorityClass(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    calls_.push_back("get priorityclass " + name);
+    if (missing_priority_classes_.count(name) != 0) {
+      return Error{"priorityclasses.scheduling.k8s.io \"" + name + "\" not found",
+                   ErrorKind::kNotFound};
+    }
+    return Ok();
   }
   Status CreateEvent(const std::string&, const api::Event& event) override {
     std::lock_guard lock(mu_);
@@ -170,6 +211,7 @@ class FakeTypedClient : public kube::TypedClient {
   std::map<std::string, api::DaemonSetInfo> daemonsets_;
   std::map<std::string, api::Service> services_;
   std::map<std::string, std::deque<Error>> failures_;
+  std::set<std::string> missing_priority_classes_;
   std::vector<std::string> calls_;
   std::vector<PostedEvent> events_;
 };

@@ -42,8 +42,8 @@ rec::ReconcilerOptions Options() {
 }
 
 rec::ReconcilerOptions RecordingRequeues(
-    std::vector<std::pair<std::string, std::chrono::milliseconds>>* requeued) {
-  rec::ReconcilerOptions o = Options();
+    std::vector<std::pair<std::string, std::chrono::milliseconds>>* requeued,
+    rec::ReconcilerOptions o = Options()) {
   o.requeue_after = [requeued](const std::string& key, std::chrono::milliseconds delay) {
     requeued->emplace_back(key, delay);
   };
@@ -63,6 +63,11 @@ struct World {
   std::vector<std::pair<std::string, std::chrono::milliseconds>> requeued;
   rec::Reconciler reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods},
                              &metrics, RecordingRequeues(&requeued)};
+
+  World() = default;
+  explicit World(rec::ReconcilerOptions o)
+      : reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods}, &metrics,
+                   RecordingRequeues(&requeued, std::move(o))} {}
 
   // The Service in the cache and in the API server.
   void PutService(const api::Service& svc) {
@@ -253,10 +258,16 @@ TEST_CASE("Reconciler: LoadBalancer -> ClusterIP clears the status, then deletes
   w.PutService(svc);
   REQUIRE(w.Reconcile().ok());
   std::string name = Desired(LbService()).name;
-  CHECK(w.api.Writes() ==
-        Strings{"patch default/echo ingress= rv=2", "delete akrobateo-system/" + name});
+  Strings writes = w.api.Writes();
+  REQUIRE(writes.size() == 3);
+  CHECK(writes[0] == "patch default/echo ingress= rv=2");
+  CHECK(writes[1] == "delete akrobateo-system/" + name);
+  // Then the cleanup finalizer goes, conditioned on the version the status write made.
+  int now_rv = std::stoi(w.api.Service(kKey)->resource_version);
+  CHECK(writes[2] == "patch default/echo finalizers= rv=" + std::to_string(now_rv - 1));
   CHECK(!w.api.DaemonSet(std::string(kNs) + "/" + name));
   CHECK(w.api.Service(kKey)->ingress.empty());
+  CHECK(w.api.Service(kKey)->finalizers.empty());
   CHECK(w.Reasons() == Strings{"DeletedDaemonSet"});
   // Once the watch has caught up, nothing is left to do.
   w.WatchCatchesUp();
@@ -274,10 +285,13 @@ TEST_CASE("Reconciler: a class change hands the Service over; another class is n
   w.PutDaemonSet(Existing(LbService(), "7"));
   REQUIRE(w.Reconcile().ok());
   std::string name = Desired(LbService()).name;
-  CHECK(w.api.Writes() ==
-        Strings{"patch default/echo ingress= rv=1", "delete akrobateo-system/" + name});
+  Strings writes = w.api.Writes();
+  REQUIRE(writes.size() == 3);
+  CHECK(writes[0] == "patch default/echo ingress= rv=1");
+  CHECK(writes[1] == "delete akrobateo-system/" + name);
+  CHECK(writes[2].rfind("patch default/echo finalizers= rv=", 0) == 0);
 
-  // Without a DaemonSet of ours, the other controller's status is left alone.
+  // Without a DaemonSet of ours, the other controller's status (and finalizer) is left alone.
   World other;
   other.PutService(svc);
   REQUIRE(other.Reconcile().ok());
@@ -399,7 +413,7 @@ TEST_CASE("Reconciler: the newer of two Services on one port is blocked, then fr
 }
 
 TEST_CASE("Plan: pure decisions, without a client") {
-  rec::PlanOptions opts{Options().classes, Options().daemonsets};
+  rec::PlanOptions opts{Options().classes, Options().daemonsets, {}, false};
   rec::PlanInput in;
   in.key = kKey;
   SUBCASE("a deleted Service: its DaemonSets go, its warnings are forgotten") {
@@ -425,4 +439,156 @@ TEST_CASE("Plan: pure decisions, without a client") {
       return n.kind == rec::Notice::Kind::kWarning && n.reason == "UnavailableLoadBalancer";
     }));
   }
+}
+
+TEST_CASE("Reconciler: a refused DaemonSet reaches the Service and releases its ports") {
+  World w;
+  api::Service old_svc = LbService("team-a", "broken", "uid-1");
+  api::Service new_svc = LbService("team-b", "web", "uid-2");
+  new_svc.creation_timestamp = "2026-11-21T08:00:00Z";
+  w.PutService(old_svc);
+  w.PutService(new_svc);
+  REQUIRE(w.Reconcile("team-b/web").ok());
+  CHECK(w.reconciler.BlockedKeys() == Strings{"team-b/web"});
+
+  // The API refuses the older Service's DaemonSet: its Service hears the API's words once,
+  // and the port it claimed goes to the newer one at once.
+  const std::string message =
+      "POST .../daemonsets: HTTP 422: DaemonSet.apps \"x\" is invalid: spec.template...";
+  w.api.FailNext("create", Error{message, ErrorKind::kInvalid});
+  CHECK_FALSE(w.Reconcile("team-a/broken").ok());
+  auto events = w.api.Events();
+  REQUIRE(events.size() == 2);  // PortConflict (team-b), then the failure (team-a)
+  CHECK(events[1].type == "Warning");
+  CHECK(events[1].reason == "FailedApplyDaemonSet");
+  CHECK(events[1].note.find(message) != std::string::npos);
+  CHECK(w.reconciler.BlockedKeys().empty());
+  CHECK(std::count_if(w.requeued.begin(), w.requeued.end(),
+                      [](const auto& r) { return r.first == "team-b/web"; }) == 1);
+  REQUIRE(w.Reconcile("team-b/web").ok());
+  CHECK(Has(w.api.Writes(), "create akrobateo-system/" + Desired(new_svc).name));
+
+  // The same failure again: no second Warning (the queue's backoff paces the retries).
+  w.api.FailNext("create", Error{message, ErrorKind::kInvalid});
+  size_t before = w.api.Events().size();
+  CHECK_FALSE(w.Reconcile("team-a/broken").ok());
+  CHECK(w.api.Events().size() == before);
+}
+
+TEST_CASE("Reconciler: a transient failure keeps the claim; only refusals release it") {
+  World w;
+  api::Service old_svc = LbService("team-a", "echo", "uid-1");
+  api::Service new_svc = LbService("team-b", "web", "uid-2");
+  new_svc.creation_timestamp = "2026-11-21T08:00:00Z";
+  w.PutService(old_svc);
+  w.PutService(new_svc);
+  w.api.FailNext("create", Error{"HTTP 503", ErrorKind::kTransient});
+  CHECK_FALSE(w.Reconcile("team-a/echo").ok());
+  REQUIRE(w.Reconcile("team-b/web").ok());
+  CHECK(w.reconciler.BlockedKeys() == Strings{"team-b/web"});
+}
+
+TEST_CASE(
+    "Reconciler: a PriorityClass that does not exist is the Service's Warning, no DaemonSet") {
+  rec::ReconcilerOptions o = Options();
+  o.daemonsets.priority_class = "akrobateo-balancer";
+  o.policy.trusted_namespaces = {"team-a"};
+  World w(o);
+  api::Service svc = LbService("team-a", "web");
+  svc.priority_class = "gold";
+  w.PutService(svc);
+  w.api.RemovePriorityClass("gold");
+  CHECK_FALSE(w.Reconcile("team-a/web").ok());
+  CHECK(w.api.Writes().empty());
+  auto events = w.api.Events();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].reason == "FailedApplyDaemonSet");
+  CHECK(events[0].note.find("PriorityClass \"gold\" does not exist") != std::string::npos);
+  // The admin's default exists: the Service without the annotation is served.
+  svc.priority_class.reset();
+  svc.resource_version = "2";
+  w.PutService(svc);
+  REQUIRE(w.Reconcile("team-a/web").ok());
+  CHECK(w.api.Writes().size() == 1);
+  CHECK(Has(w.api.Calls(), "get priorityclass akrobateo-balancer"));
+}
+
+TEST_CASE("Reconciler: an LB port on another Service's nodePort is refused; the status says so") {
+  rec::ReconcilerOptions o = Options();
+  o.policy.reserved_ports = *rec::PortRanges::Parse("22,10250");
+  World w(o);
+  api::Service np = LbService("team-a", "db", "uid-1");
+  np.type = "NodePort";
+  np.node_ports = {30306};
+  w.PutService(np);
+  api::Service svc = LbService("team-b", "web", "uid-2");
+  svc.ports = {{"db", "TCP", 30306, 31000}, {"web", "TCP", 8080, 31001}};
+  svc.node_ports = {31000, 31001};
+  w.PutService(svc);
+  REQUIRE(w.Reconcile("team-b/web").ok());
+  auto ds = w.api.DaemonSet(std::string(kNs) + "/" + Desired(svc).name);
+  REQUIRE(ds);
+  CHECK(Has(w.Reasons(), "NodePortInUse"));
+  // Its pod turns Ready on a node: the address is published with the port's error.
+  w.WatchCatchesUp();
+  w.nodes.Upsert("n1", MakeNode("n1", "172.18.0.3"));
+  w.pods.Upsert("akrobateo-system/lb-n1", ReadyPod(svc, "n1"));
+  REQUIRE(w.Reconcile("team-b/web").ok());
+  CHECK(
+      Has(w.api.Writes(),
+          "patch team-b/web ingress=172.18.0.3 ipMode=Proxy TCP/30306!akrobateo.dev/NodePortInUse "
+          "TCP/8080 rv=" +
+              svc.resource_version));
+}
+
+TEST_CASE("Reconciler: without --cleanup-finalizer, none is added") {
+  World w;
+  api::Service svc = LbService();
+  svc.finalizers.clear();
+  w.PutService(svc);
+  REQUIRE(w.Reconcile().ok());
+  CHECK(w.api.Writes() == Strings{"create akrobateo-system/" + Desired(svc).name});
+}
+
+TEST_CASE("Reconciler: the cleanup finalizer comes before the DaemonSet") {
+  rec::ReconcilerOptions o = Options();
+  o.cleanup_finalizer = true;
+  World w(o);
+  api::Service svc = LbService();
+  svc.finalizers = {"example.com/keep"};
+  w.PutService(svc);
+  REQUIRE(w.Reconcile().ok());
+  Strings writes = w.api.Writes();
+  REQUIRE(writes.size() == 2);
+  CHECK(writes[0] == "patch default/echo finalizers=example.com/keep," +
+                         std::string(akrobateo::names::kCleanupFinalizer) + " rv=1");
+  CHECK(writes[1] == "create akrobateo-system/" + Desired(svc).name);
+  // Adopted into the cache: the next reconcile has nothing to add.
+  CHECK(w.services.Get(kKey)->finalizers.size() == 2);
+  w.WatchCatchesUp();
+  w.api.ClearLog();
+  REQUIRE(w.Reconcile().ok());
+  CHECK(w.api.Writes().empty());
+}
+
+TEST_CASE("Reconciler: a Service being deleted loses its DaemonSet, then the finalizer") {
+  World w;
+  api::Service svc = LbService();
+  svc.ingress = {"172.18.0.3"};
+  svc.finalizers = {std::string(akrobateo::names::kCleanupFinalizer), "example.com/keep"};
+  w.PutService(svc);
+  w.PutDaemonSet(Existing(svc, "7"));
+  svc.being_deleted = true;
+  w.PutService(svc);
+  REQUIRE(w.Reconcile().ok());
+  // No status write for a Service on its way out; the other finalizer stays.
+  CHECK(w.api.Writes() == Strings{"delete akrobateo-system/" + Desired(svc).name,
+                                  "patch default/echo finalizers=example.com/keep rv=1"});
+  // The DaemonSet delete failing keeps the finalizer (the queue retries).
+  World w2;
+  w2.PutService(svc);
+  w2.PutDaemonSet(Existing(svc, "7"));
+  w2.api.FailNext("delete", Error{"HTTP 503", ErrorKind::kTransient});
+  CHECK_FALSE(w2.Reconcile().ok());
+  CHECK(w2.api.Writes() == Strings{"delete akrobateo-system/" + Desired(svc).name});
 }

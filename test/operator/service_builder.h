@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "operator/api/types.h"
+#include "operator/names.h"
 
 namespace akrobateo::testing {
 
@@ -22,6 +23,8 @@ inline api::Service LbService(const std::string& ns = "default", const std::stri
   s.cluster_ips = {"10.96.12.34"};
   s.ip_families = {"IPv4"};
   s.ports = {{"http", "TCP", 80, 30080}};
+  // As the operator leaves a Service it handles (tests of the finalizer's own steps clear it).
+  s.finalizers = {std::string(names::kCleanupFinalizer)};
   return s;
 }
 

@@ -41,7 +41,7 @@ check_eq "requests and a memory limit" \
 check_eq "tolerates control-plane/master NoSchedule and CriticalAddonsOnly" \
   "$(echo "$j" | jq -r '[.spec.template.spec.tolerations[]? | .key] | [index("node-role.kubernetes.io/control-plane") != null, index("node-role.kubernetes.io/master") != null, index("CriticalAddonsOnly") != null] | map(tostring) | join(",")')" \
   "true,true,true"
-check_eq "priorityClassName system-node-critical" "$(echo "$j" | jq -r '.spec.template.spec.priorityClassName')" system-node-critical
+check_eq "priorityClassName akrobateo-balancer (deploy/'s, which never preempts)" "$(echo "$j" | jq -r '.spec.template.spec.priorityClassName')" akrobateo-balancer
 check_eq "RollingUpdate, maxUnavailable 1" \
   "$(echo "$j" | jq -r '.spec.updateStrategy | "\(.type)/\(.rollingUpdate.maxUnavailable)"')" "RollingUpdate/1"
 check "Ready balancer pods on node-a node-b node-c" until_ok 60 nodes_are default echoserver "node-a node-b node-c"

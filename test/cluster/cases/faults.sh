@@ -20,9 +20,10 @@ timeout 10 bash -c "until grep -q 'created daemonset=.* service=default/burst-' 
 op_stop a KILL
 wait "$creating" || true # the checks below tell whether every Service is there
 echo "# operator SIGKILLed with $(for i in $(seq 0 9); do ds_count default "burst-$i"; done | awk '{s += $1} END {print s}') of 10 new DaemonSets made"
-kc delete svc echoserver burst-0 >/dev/null
+# Deleted while no operator runs: they wait for the restarted one to take the finalizer off.
+kc delete svc echoserver burst-0 --wait=false >/dev/null
 lb_svc burst-10 9110
-op_start a "$opp" $((opp + 1)) -v 1
+op_start a "$opp" $((opp + 1)) -v 1 --cleanup-finalizer
 check "operator restarted after SIGKILL is ready" until_ok 60 op_ready $((opp + 1))
 all_burst_ok() {
   local i

@@ -23,7 +23,9 @@ endpointslices.discovery.k8s.io watch
 events.events.k8s.io create
 nodes list
 nodes watch
+priorityclasses.scheduling.k8s.io get
 services list
+services patch
 services watch
 services/status patch"
 want_ns=$(printf '%s\n' "$want_cluster" "daemonsets.apps get" "daemonsets.apps list" "daemonsets.apps watch" \

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+# Case (sourced by e2e.sh): what a tenant's Service may not take, against the real API server
+# (docs/security.md). A port on the kubelet's port is refused (Warning ReservedPort, no hostPort)
+# and the status the API server accepts carries ports[].error and ipMode Proxy; annotations of
+# an untrusted namespace are ignored with a Warning; spec.loadBalancerIP is warned about; a
+# Service whose DaemonSet the API refuses (an admission policy of the test's) hears the API's
+# message, and a newer Service on its port is served.
+lb_svc sec-kubelet 10250 '{"ports": [{"name": "kubelet", "port": 10250, "protocol": "TCP"}, {"name": "web", "port": 9500, "protocol": "TCP"}], "loadBalancerIP": "192.0.2.77"}'
+kc annotate svc sec-kubelet akrobateo.dev/priority-class=system-node-critical >/dev/null
+check "sec-kubelet: Warning ReservedPort names TCP/10250 (kubelet)" until_ok 30 has_event default sec-kubelet ReservedPort
+check "sec-kubelet: Warning AnnotationNotAllowed (default is not a trusted namespace)" until_ok 30 has_event default sec-kubelet AnnotationNotAllowed
+check "sec-kubelet: Warning UnsupportedField for spec.loadBalancerIP" until_ok 30 has_event default sec-kubelet UnsupportedField
+check "sec-kubelet: its DaemonSet" until_ok 30 ds_one default sec-kubelet
+check_eq "sec-kubelet: hostPort 9500 only" "$(ds_json default sec-kubelet | jq -c '[.spec.template.spec.containers[0].ports[].hostPort]')" '[9500]'
+check_eq "sec-kubelet: the admin's priority class" "$(ds_json default sec-kubelet | jq -r '.spec.template.spec.priorityClassName')" akrobateo-balancer
+check "sec-kubelet: addresses published" until_ok 60 has_ingress default sec-kubelet
+sec_status() { kc get svc sec-kubelet -o json | jq -c '[.status.loadBalancer.ingress[] | {ipMode, ports: [.ports[] | [.port, .error // ""]]}] | unique'; }
+check_eq "sec-kubelet: the API server keeps ports[].error and ipMode Proxy on each address" "$(sec_status)" \
+  '[{"ipMode":"Proxy","ports":[[10250,"akrobateo.dev/ReservedPort"],[9500,""]]}]'
+echo "# kubectl describe svc sec-kubelet (events): $(kc get events --field-selector involvedObject.name=sec-kubelet,type=Warning -o jsonpath='{range .items[*]}{.reason}: {.message}{" | "}{end}')"
+kc delete svc sec-kubelet >/dev/null
+check "sec-kubelet deleted: DaemonSet gone" until_ok 30 ds_gone default sec-kubelet
+
+# The API refuses one Service's DaemonSet.
+kc apply -f - >/dev/null <<'YAML'
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: akrobateo-test-refuse}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["daemonsets"]}
+  validations:
+    - expression: "!has(object.metadata.labels) || object.metadata.labels[?'akrobateo.dev/service-name'].orValue('') != 'sec-refused'"
+      message: "the test's admission policy refuses the DaemonSet of Service sec-refused"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: akrobateo-test-refuse}
+spec: {policyName: akrobateo-test-refuse, validationActions: [Deny]}
+YAML
+sec_policy_denies() {
+  jq -n '{apiVersion: "apps/v1", kind: "DaemonSet", metadata: {name: "probe", namespace: "default",
+      labels: {"akrobateo.dev/service-name": "sec-refused"}},
+    spec: {selector: {matchLabels: {a: "b"}}, template: {metadata: {labels: {a: "b"}},
+      spec: {containers: [{name: "c", image: "x"}]}}}}' | ! kc create --dry-run=server -f - >/dev/null 2>&1
+}
+check "the test's admission policy is in force" until_ok 30 sec_policy_denies
+lb_svc sec-refused 9510
+refused_named() {
+  kc get events --field-selector involvedObject.name=sec-refused,reason=FailedApplyDaemonSet,type=Warning -o jsonpath='{.items[*].message}' |
+    grep -F "the test's admission policy refuses the DaemonSet of Service sec-refused" >/dev/null
+}
+check "sec-refused: Warning FailedApplyDaemonSet with the API's message" until_ok 30 refused_named
+lb_svc sec-later 9510
+check "sec-later (newer, same port) is served: its DaemonSet" until_ok 30 ds_one default sec-later
+check "sec-later: addresses published" until_ok 60 has_ingress default sec-later
+if has_event default sec-later PortConflict; then bad "sec-later: no PortConflict"; else ok "sec-later: no PortConflict"; fi
+check_eq "sec-refused: one Warning for the repeated refusal (the queue backs off)" \
+  "$(kc get events --field-selector involvedObject.name=sec-refused,reason=FailedApplyDaemonSet -o name | wc -l)" 1
+kc delete validatingadmissionpolicybinding,validatingadmissionpolicy akrobateo-test-refuse >/dev/null
+kc delete svc sec-refused sec-later >/dev/null
+check "sec-refused, sec-later deleted: DaemonSets gone" until_ok 30 ds_gone default sec-later
