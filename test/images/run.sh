@@ -43,7 +43,7 @@ if command -v kubectl >/dev/null; then
   rendered="$(kubectl kustomize deploy/ 2>&1)"
   check "kustomize renders deploy/" test -n "$rendered"
   for kind in Namespace ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding Deployment Service \
-      PodDisruptionBudget; do
+      PodDisruptionBudget PriorityClass; do
     check "deploy/ has a $kind" grep -qx "kind: $kind" <<<"$rendered"
   done
 fi

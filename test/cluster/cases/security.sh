@@ -33,7 +33,7 @@ spec:
     resourceRules:
       - {apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["daemonsets"]}
   validations:
-    - expression: "!has(object.metadata.labels) || object.metadata.labels[?'akrobateo.dev/service-name'].orValue('') != 'sec-refused'"
+    - expression: "!has(object.metadata.labels) || !('akrobateo.dev/service-name' in object.metadata.labels) || object.metadata.labels['akrobateo.dev/service-name'] != 'sec-refused'"
       message: "the test's admission policy refuses the DaemonSet of Service sec-refused"
 ---
 apiVersion: admissionregistration.k8s.io/v1

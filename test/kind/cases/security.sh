@@ -105,7 +105,7 @@ spec:
     resourceRules:
       - {apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["daemonsets"]}
   validations:
-    - expression: "!has(object.metadata.labels) || object.metadata.labels[?'akrobateo.dev/service-name'].orValue('') != 'broken'"
+    - expression: "!has(object.metadata.labels) || !('akrobateo.dev/service-name' in object.metadata.labels) || object.metadata.labels['akrobateo.dev/service-name'] != 'broken'"
       message: "the test's admission policy refuses the DaemonSet of Service broken"
 ---
 apiVersion: admissionregistration.k8s.io/v1
