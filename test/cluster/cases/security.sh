@@ -42,10 +42,12 @@ metadata: {name: akrobateo-test-refuse}
 spec: {policyName: akrobateo-test-refuse, validationActions: [Deny]}
 YAML
 sec_policy_denies() {
-  jq -n '{apiVersion: "apps/v1", kind: "DaemonSet", metadata: {name: "probe", namespace: "default",
+  local probe
+  probe=$(jq -n '{apiVersion: "apps/v1", kind: "DaemonSet", metadata: {name: "probe", namespace: "default",
       labels: {"akrobateo.dev/service-name": "sec-refused"}},
     spec: {selector: {matchLabels: {a: "b"}}, template: {metadata: {labels: {a: "b"}},
-      spec: {containers: [{name: "c", image: "x"}]}}}}' | ! kc create --dry-run=server -f - >/dev/null 2>&1
+      spec: {containers: [{name: "c", image: "x"}]}}}}')
+  ! kc create --dry-run=server -f - <<<"$probe" >/dev/null 2>&1
 }
 check "the test's admission policy is in force" until_ok 30 sec_policy_denies
 lb_svc sec-refused 9510

@@ -132,9 +132,10 @@ YAML
 
 # A server-side dry run of a DaemonSet labelled for Service broken is denied.
 policy_denies() {
-  jq -n '{apiVersion: "apps/v1", kind: "DaemonSet", metadata: {name: "probe", namespace: "default",
+  local probe
+  probe=$(jq -n '{apiVersion: "apps/v1", kind: "DaemonSet", metadata: {name: "probe", namespace: "default",
       labels: {"akrobateo.dev/service-name": "broken"}},
     spec: {selector: {matchLabels: {a: "b"}}, template: {metadata: {labels: {a: "b"}},
-      spec: {containers: [{name: "c", image: "x"}]}}}}' |
-    ! kubectl create --dry-run=server -f - >/dev/null 2>&1
+      spec: {containers: [{name: "c", image: "x"}]}}}}')
+  ! kubectl create --dry-run=server -f - <<<"$probe" >/dev/null 2>&1
 }
