@@ -33,6 +33,15 @@ class RestTypedClient : public TypedClient {
       const std::string& resource_version) override;
   Status CreateEvent(const std::string& ns, const api::Event& event) override;
 
+  // --- Leases ---
+  Result<api::Lease> GetLease(const std::string& ns, const std::string& name,
+                              Clock::time_point deadline) override;
+  Status CreateLease(const std::string& ns, const std::string& name, const api::Lease& lease,
+                     const std::string& acquire_time, Clock::time_point deadline) override;
+  Status UpdateLease(const std::string& ns, const std::string& name, const api::Lease& lease,
+                     const std::string& acquire_time, Clock::time_point deadline) override;
+  // --- end of Leases ---
+
  private:
   Client* client_;
 };

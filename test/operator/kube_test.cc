@@ -21,6 +21,7 @@
 #include "operator/kube/rate_limiter.h"
 #include "operator/kube/rest_typed_client.h"
 #include "operator/kube/watch.h"
+#include "test/operator/fake_clock.h"
 #include "test/operator/testdata.h"
 #include "test/operator/tls_util.h"
 
@@ -529,16 +530,18 @@ TEST_CASE("Watch stream lines split across arbitrary chunks") {
 }
 
 TEST_CASE("Rate limiter: a burst, then qps") {
-  kube::RateLimiter rl(10, 3);
-  auto t0 = std::chrono::steady_clock::time_point(std::chrono::seconds(1000));
-  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
-  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
-  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
-  auto wait = rl.Reserve(t0);
+  akrobateo::testing::FakeClock clock;
+  kube::RateLimiter rl(10, 3, &clock);
+  using Duration = akrobateo::Clock::duration;
+  CHECK(rl.Reserve() == Duration::zero());
+  CHECK(rl.Reserve() == Duration::zero());
+  CHECK(rl.Reserve() == Duration::zero());
+  auto wait = rl.Reserve();
   CHECK(wait > 90ms);
   CHECK(wait < 110ms);
-  CHECK(rl.Reserve(t0) > wait);  // queued callers wait in order
-  CHECK(rl.Reserve(t0 + 10s) == std::chrono::steady_clock::duration::zero());
+  CHECK(rl.Reserve() > wait);  // queued callers wait in order
+  clock.Step(10s);
+  CHECK(rl.Reserve() == Duration::zero());
 }
 
 TEST_CASE("Backoff doubles up to the cap, with jitter in [d/2, d]") {
