@@ -142,7 +142,6 @@ users:
   CHECK(cfg->client_cert_pem == client.cert_pem);
   CHECK(cfg->client_key_pem == client.key_pem);
   CHECK(cfg->token == "abc123");
-  CHECK(cfg->ns == "team");
   auto c = kube::Client::Create(*cfg, 10, 10, nullptr);
   CHECK_MESSAGE(c.ok(), c.error());
 }
@@ -248,7 +247,6 @@ users:
   CHECK(r->port == 3);
   CHECK(r->tls_server_name == "api.internal");
   CHECK(r->token_file == (dir.path / "b" / "token").string());
-  CHECK(r->ns == "ns-b");
   CHECK(r->source.find(a) != std::string::npos);
   // The other order: b's current-context and b's entries win.
   r = kube::LoadKubeconfigList(b + ":" + a);
