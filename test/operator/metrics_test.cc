@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The /metrics exposition names SPEC fixes and the controller metrics, the bind address
-// parser, log escaping and the JSON log format.
+// The /metrics exposition: the names docs/operator.md "Observability" promises, the controller
+// metrics, the bind address parser, log escaping and the JSON log format.
 #include "operator/metrics/metrics.h"
 
 #include <doctest/doctest.h>
