@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -438,10 +439,13 @@ TEST_CASE("List + watch: events reach the store, 410 Gone re-lists, bookmarks mo
   std::atomic<int> lists{0}, watches{0};
   std::string last_watch_rv;
   std::mutex mu;
+  std::condition_variable seen_cv;  // a list or watch arrived
   auto http = std::make_unique<httplib::Server>();
   http->Get("/api/v1/services", [&](const httplib::Request& req, httplib::Response& res) {
     if (req.get_param_value("watch") != "true") {
       int n = ++lists;
+      { std::lock_guard lock(mu); }  // the waiter is checking or waiting, not in between
+      seen_cv.notify_all();
       // The second list (after the 410) no longer has "a" but has "c".
       std::string items =
           n == 1
@@ -457,6 +461,7 @@ TEST_CASE("List + watch: events reach the store, 410 Gone re-lists, bookmarks mo
       std::lock_guard lock(mu);
       last_watch_rv = req.get_param_value("resourceVersion");
     }
+    seen_cv.notify_all();
     CHECK(req.get_param_value("allowWatchBookmarks") == "true");
     CHECK(!req.get_param_value("timeoutSeconds").empty());
     std::string body;
@@ -490,7 +495,11 @@ TEST_CASE("List + watch: events reach the store, 410 Gone re-lists, bookmarks mo
     seen.push_back((now != nullptr ? "+" + now->name : "-" + old->name));
   });
   informer.Start();
-  for (int i = 0; i < 500 && !(lists >= 2 && watches >= 2); ++i) std::this_thread::sleep_for(10ms);
+  {
+    // Until the re-list and the second watch have arrived (the minute only ends a broken test).
+    std::unique_lock lock(mu);
+    seen_cv.wait_for(lock, std::chrono::minutes(1), [&] { return lists >= 2 && watches >= 2; });
+  }
   client.value()->Shutdown();
   informer.Stop();
   CHECK(lists >= 2);
