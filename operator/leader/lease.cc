@@ -129,7 +129,9 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
   }
   mine.transitions = transitions_;
   mine.resource_version = lease->resource_version;
-  Status updated = leases.Update(opts_.name, mine, acquire_time_, deadline);
+  // A Lease that is ours without our having acquired it in this process keeps a valid time.
+  Status updated =
+      leases.Update(opts_.name, mine, acquire_time_.empty() ? now : acquire_time_, deadline);
   if (updated) return granted();
   // Changed under us: look again.
   if (!updated.Is(ErrorKind::kConflict)) {
