@@ -14,7 +14,7 @@ export PATH  := /usr/local/go/bin:$(PATH)
 
 .PHONY: help release sbom deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
         test-kind test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
-        kind-deploy kind-down e2e-kind format format-check clean
+        kind-deploy kind-down e2e-kind format format-check lint clean
 
 help:
 	@echo 'akrobateo: make TARGET'
@@ -30,6 +30,7 @@ help:
 	@echo '  cluster-up cluster-down             the local control plane (build/cluster/admin.kubeconfig)'
 	@echo '  kind-image kind-up kind-deploy kind-down e2e-kind   the kind cluster (build/kind/kubeconfig)'
 	@echo '  bench bench-kind  benchmarks, each against its peer (docs/benchmarks.md)'
+	@echo '  lint          shellcheck of every shell script, and the C++ format check'
 	@echo '  format format-check clean'
 
 deps:
@@ -51,7 +52,7 @@ build-fuzz:
 
 # Every test: unit, fuzz (bounded), netns data path, container images, control-plane end to end,
 # and the kind cluster end to end.
-test: deps format-check
+test: deps lint
 	$(MAKE) test-unit test-fuzz test-netns test-images test-cluster test-kind
 
 test-unit: build-asan
@@ -129,6 +130,11 @@ format:
 
 format-check:
 	@if [ -n "$(FORMAT_FILES)" ]; then clang-format --dry-run -Werror $(FORMAT_FILES); fi
+
+# Static checks: bash -n and shellcheck of every shell script git knows (hack/lint.sh), and the
+# C++ format.
+lint: format-check
+	bash hack/lint.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -51,16 +51,16 @@ std::string Cidr::ToString() const {
 
 Result<Cidr> ParseCidr(std::string_view text) {
   const size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return Status::Error("missing /PREFIX-LENGTH");
+  if (slash == std::string_view::npos) return Error{"missing /PREFIX-LENGTH"};
   auto addr = ParseAddress(text.substr(0, slash));
-  if (!addr) return Status::Error("not an IPv4 or IPv6 address");
+  if (!addr) return Error{"not an IPv4 or IPv6 address"};
   const std::string_view len_text = text.substr(slash + 1);
   int len = -1;
   auto [ptr, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), len);
   const int max = addr->family == Family::kIpv4 ? 32 : 128;
   if (len_text.empty() || len_text.size() > 3 || ec != std::errc() ||
       ptr != len_text.data() + len_text.size() || len < 0 || len > max) {
-    return Status::Error("prefix length must be 0.." + std::to_string(max));
+    return Error{"prefix length must be 0.." + std::to_string(max)};
   }
   Cidr c{*addr, len};
   for (size_t i = 0; i < 16; ++i) {

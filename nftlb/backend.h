@@ -10,7 +10,6 @@
 
 #include "nftlb/result.h"
 #include "nftlb/ruleset.h"
-#include "nftlb/status.h"
 
 namespace nftlb {
 

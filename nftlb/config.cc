@@ -72,7 +72,7 @@ struct RawForward {
 
 Result<RawForward> ParseForward(const std::string& v) {
   auto bad = [&](const std::string& why) {
-    return Status::Error("invalid --forward \"" + v + "\": " + why);
+    return Error{"invalid --forward \"" + v + "\": " + why};
   };
   const size_t eq = v.find('=');
   if (eq == std::string::npos) return bad("expected PROTO/PORT=ADDR:PORT");
@@ -160,11 +160,11 @@ Result<std::vector<Address>> ParseAddressList(std::string_view list) {
     const size_t comma = rest.find(',');
     const std::string_view item = rest.substr(0, comma);
     auto a = ParseAddress(item);
-    if (!a) return Status::Error("\"" + std::string(item) + "\" is not an IP address");
+    if (!a) return Error{"\"" + std::string(item) + "\" is not an IP address"};
     out.push_back(*a);
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
-    if (rest.empty()) return Status::Error("empty entry");
+    if (rest.empty()) return Error{"empty entry"};
   }
   return out;
 }
@@ -210,7 +210,7 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
       return help;
     }
     if (flag == "--once" || flag == "--delete" || flag == "--dry-run" || flag == "--check") {
-      if (value) return Status::Error(flag + " takes no value (got \"" + *value + "\")");
+      if (value) return Error{flag + " takes no value (got \"" + *value + "\")"};
       ++modes;
       c.mode = flag == "--once"     ? Mode::kOnce
                : flag == "--delete" ? Mode::kDelete
@@ -221,10 +221,10 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
     static const char* const kValued[] = {"--backend", "--table",    "--source-range", "--resync",
                                           "--forward", "--node-ips", "--node-ips-env"};
     if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
-      return Status::Error("unknown argument \"" + args[i] + "\"\n" + UsageText());
+      return Error{"unknown argument \"" + args[i] + "\"\n" + UsageText()};
     }
     auto v = take();
-    if (!v) return Status::Error(flag + " needs a value");
+    if (!v) return Error{flag + " needs a value"};
     if (flag == "--backend") {
       if (*v == "auto") {
         c.backend = BackendChoice::kAuto;
@@ -233,28 +233,28 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
       } else if (*v == "iptables-legacy") {
         c.backend = BackendChoice::kIptablesLegacy;
       } else {
-        return Status::Error("invalid --backend \"" + *v + "\": auto, nftables or iptables-legacy");
+        return Error{"invalid --backend \"" + *v + "\": auto, nftables or iptables-legacy"};
       }
     } else if (flag == "--table") {
       if (!ValidTableName(*v)) {
-        return Status::Error("invalid --table \"" + *v +
-                             "\": 1-20 characters, a letter first, then letters, digits, _ or -");
+        return Error{"invalid --table \"" + *v +
+                     "\": 1-20 characters, a letter first, then letters, digits, _ or -"};
       }
       table = *v;
     } else if (flag == "--source-range") {
       Result<Cidr> cidr = ParseCidr(*v);
-      if (!cidr) return Status::Error("invalid --source-range \"" + *v + "\": " + cidr.error());
+      if (!cidr) return Error{"invalid --source-range \"" + *v + "\": " + cidr.error()};
       if (std::find(source_ranges.begin(), source_ranges.end(), *cidr) == source_ranges.end()) {
         source_ranges.push_back(*cidr);
       }
     } else if (flag == "--resync") {
       auto s = ParseInt(*v, 1, 86400);
-      if (!s) return Status::Error("invalid --resync \"" + *v + "\": seconds, 1..86400");
+      if (!s) return Error{"invalid --resync \"" + *v + "\": seconds, 1..86400"};
       c.resync_seconds = *s;
     } else if (flag == "--node-ips") {
       node_ips_flag = true;
       Result<std::vector<Address>> ips = ParseAddressList(*v);
-      if (!ips) return Status::Error("invalid --node-ips \"" + *v + "\": " + ips.error());
+      if (!ips) return Error{"invalid --node-ips \"" + *v + "\": " + ips.error()};
       c.node_ips = std::move(ips).value();
     } else if (flag == "--node-ips-env") {
       // For the exec readiness probe: the kubelet expands $(VAR) in a container's args, but
@@ -262,18 +262,18 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
       // variable and nftlb reads it (docs/nftlb.md).
       node_ips_env = true;
       if (!ValidEnvName(*v)) {
-        return Status::Error("invalid --node-ips-env \"" + *v +
-                             "\": an environment variable name (letters, digits, _)");
+        return Error{"invalid --node-ips-env \"" + *v +
+                     "\": an environment variable name (letters, digits, _)"};
       }
       const std::optional<std::string> list = env(*v);
       if (!list) {
-        return Status::Error("invalid --node-ips-env \"" + *v + "\": the variable is not set");
+        return Error{"invalid --node-ips-env \"" + *v + "\": the variable is not set"};
       }
       node_ips_source = "--node-ips-env " + *v + " (\"" + *list + "\")";
       Result<std::vector<Address>> ips = ParseAddressList(*list);
       if (!ips) {
-        return Status::Error("invalid --node-ips-env \"" + *v + "\": its value \"" + *list +
-                             "\": " + ips.error());
+        return Error{"invalid --node-ips-env \"" + *v + "\": its value \"" + *list +
+                     "\": " + ips.error()};
       }
       c.node_ips = std::move(ips).value();
     } else if (flag == "--forward") {
@@ -283,10 +283,10 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
     }
   }
   if (modes > 1) {
-    return Status::Error("--once, --delete, --dry-run and --check exclude each other");
+    return Error{"--once, --delete, --dry-run and --check exclude each other"};
   }
   if (node_ips_flag && node_ips_env) {
-    return Status::Error("--node-ips and --node-ips-env exclude each other");
+    return Error{"--node-ips and --node-ips-env exclude each other"};
   }
   std::vector<Forward> forwards;
   for (const RawForward& r : raw) {
@@ -296,27 +296,26 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
     } else {
       const Address* a = FirstOfFamily(c.node_ips, r.node_family);
       if (!a) {
-        return Status::Error("invalid --forward \"" + r.text + "\": " + node_ips_source +
-                             " has no " + (r.node_family == Family::kIpv4 ? "IPv4" : "IPv6") +
-                             " address");
+        return Error{"invalid --forward \"" + r.text + "\": " + node_ips_source + " has no " +
+                     (r.node_family == Family::kIpv4 ? "IPv4" : "IPv6") + " address"};
       }
       if (a->IsUnusableTarget()) {
-        return Status::Error("invalid " + node_ips_source + ": " + a->ToString() +
-                             " cannot be a DNAT target");
+        return Error{"invalid " + node_ips_source + ": " + a->ToString() +
+                     " cannot be a DNAT target"};
       }
       f.target = *a;
     }
     for (const Forward& prev : forwards) {
       if (prev.proto == f.proto && prev.port == f.port && prev.target.family == f.target.family) {
-        return Status::Error("duplicate --forward \"" + r.text + "\": " + ProtoName(f.proto) + "/" +
-                             std::to_string(f.port) + " already has an " +
-                             (f.target.family == Family::kIpv4 ? "IPv4" : "IPv6") + " target");
+        return Error{"duplicate --forward \"" + r.text + "\": " + ProtoName(f.proto) + "/" +
+                     std::to_string(f.port) + " already has an " +
+                     (f.target.family == Family::kIpv4 ? "IPv4" : "IPv6") + " target"};
       }
     }
     forwards.push_back(f);
   }
   if (forwards.empty() && c.mode != Mode::kDelete) {
-    return Status::Error("no --forward given (at least one is needed, except with --delete)");
+    return Error{"no --forward given (at least one is needed, except with --delete)"};
   }
   c.ruleset = MakeRuleset(std::move(table), std::move(forwards), std::move(source_ranges));
   return c;

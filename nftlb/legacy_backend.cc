@@ -73,8 +73,7 @@ Result<LegacyTableState> LegacyBackend::Save(Family f, const char* table,
   Result<ProcessResult> pr = run_({SaveTool(f), "-t", table}, "", env_);
   if (!pr) return pr.status();
   if (pr->exit_code != 0) {
-    return Status::Error(std::string(SaveTool(f)) + " -t " + table +
-                         " failed: " + FirstLine(pr->err));
+    return Error{std::string(SaveTool(f)) + " -t " + table + " failed: " + FirstLine(pr->err)};
   }
   return ParseLegacySave(pr->out, ours);
 }
@@ -94,16 +93,15 @@ Result<std::optional<LegacyBackend::FamilyState>> LegacyBackend::SaveFamily(
 Status LegacyBackend::ApplyFamily(const Ruleset& r, Family f) {
   Result<std::optional<FamilyState>> state = SaveFamily(f, r);
   if (!state) return state.status();
-  if (!*state) return Status::Ok();
+  if (!*state) return Ok();
   const std::string text = LegacyRestoreText(r, f, (*state)->nat, (*state)->filter);
-  if (text.empty()) return Status::Ok();
+  if (text.empty()) return Ok();
   Result<ProcessResult> pr = run_({RestoreTool(f), "--noflush", "-w", "5"}, text, env_);
   if (!pr) return pr.status();
   if (pr->exit_code != 0) {
-    return Status::Error(std::string(RestoreTool(f)) +
-                         " refused the ruleset: " + FirstLine(pr->err));
+    return Error{std::string(RestoreTool(f)) + " refused the ruleset: " + FirstLine(pr->err)};
   }
-  return Status::Ok();
+  return Ok();
 }
 
 Status LegacyBackend::Install(const Ruleset& r) {
@@ -111,7 +109,7 @@ Status LegacyBackend::Install(const Ruleset& r) {
     Status s = ApplyFamily(r, f);
     if (!s.ok()) return s;
   }
-  return Status::Ok();
+  return Ok();
 }
 
 Status LegacyBackend::Remove(const std::string& table) {

@@ -13,7 +13,7 @@
 
 #include "akrobateo/version.h"
 #include "nftlb/config.h"
-#include "nftlb/forwarding.h"
+#include "nftlb/ip_forwarding.h"
 #include "nftlb/probe.h"
 #include "nftlb/ruleset.h"
 
@@ -32,7 +32,7 @@ Status PrepareForwarding(const Ruleset& r) {
     if (!s.ok()) return s;
   }
   if (r.HasFamily(Family::kIpv4)) return EnableIpv4Forwarding();
-  return Status::Ok();
+  return Ok();
 }
 
 Status InstallAll(Backend* backend, const Ruleset& r) {
@@ -45,7 +45,7 @@ Status InstallAll(Backend* backend, const Ruleset& r) {
 int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, const sigset_t& signals) {
   Status s = InstallAll(backend, r);
   if (!s.ok()) {
-    spdlog::error("install failed: {}", s.message());
+    spdlog::error("install failed: {}", s.error());
     return kExitRefused;
   }
   spdlog::info("installed table={} forwards={} resync={}s", r.table, r.forwards.size(),
@@ -58,7 +58,7 @@ int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, const sigs
       spdlog::info("signal {}: removing table={}", sig == SIGTERM ? "SIGTERM" : "SIGINT", r.table);
       s = backend->Remove(r.table);
       if (!s.ok()) {
-        spdlog::error("remove failed: {}", s.message());
+        spdlog::error("remove failed: {}", s.error());
         return kExitRefused;
       }
       return kExitOk;
@@ -77,7 +77,7 @@ int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, const sigs
     }
     s = InstallAll(backend, r);
     if (!s.ok()) {
-      spdlog::error("re-install failed: {}", s.message());
+      spdlog::error("re-install failed: {}", s.error());
     } else {
       spdlog::info("re-installed table={}", r.table);
     }
@@ -162,7 +162,7 @@ int Main(int argc, char** argv) {
     case Mode::kDelete:
       s = backend->Remove(ruleset.table);
       if (!s.ok()) {
-        spdlog::error("delete failed: {}", s.message());
+        spdlog::error("delete failed: {}", s.error());
         return kExitRefused;
       }
       spdlog::info("deleted table={}", ruleset.table);
@@ -170,7 +170,7 @@ int Main(int argc, char** argv) {
     case Mode::kOnce:
       s = InstallAll(backend, ruleset);
       if (!s.ok()) {
-        spdlog::error("install failed: {}", s.message());
+        spdlog::error("install failed: {}", s.error());
         return kExitRefused;
       }
       spdlog::info("installed table={} forwards={}", ruleset.table, ruleset.forwards.size());

@@ -69,11 +69,11 @@ void Batch::Finish(bool commit) {
 
 Result<std::unique_ptr<NetfilterSocket>> NetfilterSocket::Open() {
   mnl_socket* nl = mnl_socket_open(NETLINK_NETFILTER);
-  if (nl == nullptr) return Status::Errno("cannot open nfnetlink socket", errno);
+  if (nl == nullptr) return Errno("cannot open nfnetlink socket", errno);
   if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
     const int err = errno;
     mnl_socket_close(nl);
-    return Status::Errno("cannot bind nfnetlink socket", err);
+    return Errno("cannot bind nfnetlink socket", err);
   }
   return std::unique_ptr<NetfilterSocket>(new NetfilterSocket(nl));
 }
@@ -89,7 +89,7 @@ Status NetfilterSocket::EnsureBuffers(size_t bytes) {
   // A big batch (hundreds of rules) exceeds the default socket buffers, and so do its
   // ACKs; the FORCE variants need CAP_NET_ADMIN, which nftlb has anyway.
   const size_t want = std::max<size_t>(bytes * 4, 1 << 20);
-  if (want <= buffer_size_) return Status::Ok();
+  if (want <= buffer_size_) return Ok();
   int size = static_cast<int>(std::min<size_t>(want, 1 << 28));
   const int fd = mnl_socket_get_fd(nl_);
   for (int opt : {SO_SNDBUFFORCE, SO_RCVBUFFORCE}) {
@@ -97,12 +97,12 @@ Status NetfilterSocket::EnsureBuffers(size_t bytes) {
     if (setsockopt(fd, SOL_SOCKET, opt, &size, sizeof(size)) < 0) {
       const int plain = opt == SO_SNDBUFFORCE ? SO_SNDBUF : SO_RCVBUF;
       if (setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size)) < 0) {
-        return Status::Errno("setting netlink socket buffers", errno);
+        return Errno("setting netlink socket buffers", errno);
       }
     }
   }
   buffer_size_ = want;
-  return Status::Ok();
+  return Ok();
 }
 
 Status NetfilterSocket::SendBatch(const Batch& batch) {
@@ -111,7 +111,7 @@ Status NetfilterSocket::SendBatch(const Batch& batch) {
   Status buffers = EnsureBuffers(batch.bytes().size());
   if (!buffers.ok()) return buffers;
   if (mnl_socket_sendto(nl_, batch.bytes().data(), batch.bytes().size()) < 0) {
-    return Status::Errno("sending nf_tables batch", errno);
+    return Errno("sending nf_tables batch", errno);
   }
   std::set<uint32_t> pending;
   for (uint32_t i = 0; i < batch.message_count(); ++i) pending.insert(batch.first_object_seq() + i);
@@ -124,7 +124,7 @@ Status NetfilterSocket::SendBatch(const Batch& batch) {
     const int ready = poll(&pfd, 1, first_error.ok() ? 5000 : 0);
     if (ready <= 0) break;
     const ssize_t n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
-    if (n < 0) return Status::Errno("receiving nf_tables ACKs", errno);
+    if (n < 0) return Errno("receiving nf_tables ACKs", errno);
     int left = static_cast<int>(n);
     for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, left);
          nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -134,38 +134,38 @@ Status NetfilterSocket::SendBatch(const Batch& batch) {
       const uint32_t seq = nlh->nlmsg_seq;
       if (pending.erase(seq) == 0) continue;
       if (e->error != 0 && first_error.ok()) {
-        first_error = Status::Errno("kernel refused " + batch.what(seq), -e->error);
+        first_error = Errno("kernel refused " + batch.what(seq), -e->error);
       }
     }
   }
   if (!first_error.ok()) return first_error;
   if (!pending.empty()) {
-    return Status::Error("nf_tables batch: no ACK for " + batch.what(*pending.begin()));
+    return Error{"nf_tables batch: no ACK for " + batch.what(*pending.begin())};
   }
-  return Status::Ok();
+  return Ok();
 }
 
 Status NetfilterSocket::Request(const std::vector<char>& msg, uint32_t seq,
                                 const std::function<Status(const nlmsghdr*)>& cb) {
   if (mnl_socket_sendto(nl_, msg.data(), msg.size()) < 0) {
-    return Status::Errno("sending nf_tables request", errno);
+    return Errno("sending nf_tables request", errno);
   }
   std::vector<char> buf(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE) * 4);
   for (;;) {
     const ssize_t n = mnl_socket_recvfrom(nl_, buf.data(), buf.size());
-    if (n < 0) return Status::Errno("receiving nf_tables reply", errno);
+    if (n < 0) return Errno("receiving nf_tables reply", errno);
     int left = static_cast<int>(n);
     for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, left);
          nlh = mnl_nlmsg_next(nlh, &left)) {
       if (nlh->nlmsg_seq != seq) continue;
-      if (nlh->nlmsg_type == NLMSG_DONE) return Status::Ok();
+      if (nlh->nlmsg_type == NLMSG_DONE) return Ok();
       if (nlh->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-        if (e->error == 0) return Status::Ok();
-        return Status::Errno("nf_tables request", -e->error);
+        if (e->error == 0) return Ok();
+        return Errno("nf_tables request", -e->error);
       }
       if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
-        return Status::Error("nf_tables dump interrupted by a concurrent change");
+        return Error{"nf_tables dump interrupted by a concurrent change"};
       }
       Status s = cb(nlh);
       if (!s.ok()) return s;

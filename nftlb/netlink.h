@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "nftlb/result.h"
-#include "nftlb/status.h"
 
 namespace nftlb {
 

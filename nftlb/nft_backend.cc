@@ -79,7 +79,7 @@ Status NftBackend::Install(const Ruleset& r) {
   if (!exists) return exists.status();
   if (!*exists) {
     Status s = SendInstall(r, NftInstall::kCreate, true);
-    if (s.ok() || s.err() != EEXIST) return s;
+    if (s.ok() || s.sys_errno() != EEXIST) return s;
   }
   return SendInstall(r, NftInstall::kReplace, true);
 }
@@ -95,10 +95,10 @@ Result<bool> NftBackend::TableExists(const std::string& name) {
   const NftTablePtr table = MakeNftTable(name);
   nftnl_table_nlmsg_build_payload(nlh, table.get());
   buf.resize(nlh->nlmsg_len);
-  Status s = sock_->Request(buf, seq, [](const nlmsghdr*) { return Status::Ok(); });
+  Status s = sock_->Request(buf, seq, [](const nlmsghdr*) { return Ok(); });
   if (s.ok()) return true;
-  if (s.err() == ENOENT) return false;
-  return s;
+  if (s.sys_errno() == ENOENT) return false;
+  return s.status();
 }
 
 Status NftBackend::Remove(const std::string& name) {
@@ -115,10 +115,10 @@ Result<uint32_t> NftBackend::GetGeneration() {
     nftnl_gen* g = nftnl_gen_alloc();
     if (nftnl_gen_nlmsg_parse(reply, g) == 0) gen = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
     nftnl_gen_free(g);
-    return Status::Ok();
+    return Ok();
   });
-  if (!s.ok()) return s;
-  if (!gen) return Status::Error("NFT_MSG_GETGEN: no generation in the reply");
+  if (!s.ok()) return s.status();
+  if (!gen) return Error{"NFT_MSG_GETGEN: no generation in the reply"};
   return *gen;
 }
 
@@ -138,13 +138,13 @@ Result<std::vector<std::string>> DumpChains(NetfilterSocket* sock, const std::st
   std::vector<std::string> chains;
   Status s = sock->Request(buf, seq, [&](const nlmsghdr* reply) {
     NftChainPtr c(nftnl_chain_alloc());
-    if (nftnl_chain_nlmsg_parse(reply, c.get()) < 0) return Status::Errno("parsing a chain", errno);
+    if (nftnl_chain_nlmsg_parse(reply, c.get()) < 0) return Status(Errno("parsing a chain", errno));
     if (table == nftnl_chain_get_str(c.get(), NFTNL_CHAIN_TABLE)) {
       chains.push_back(ChainText(c.get()));
     }
-    return Status::Ok();
+    return Ok();
   });
-  if (!s.ok()) return s;
+  if (!s.ok()) return s.status();
   return chains;
 }
 
@@ -160,13 +160,13 @@ Result<std::vector<std::string>> DumpRules(NetfilterSocket* sock, const std::str
   Status s = sock->Request(buf, seq, [&](const nlmsghdr* reply) {
     NftRulePtr rule(nftnl_rule_alloc());
     if (nftnl_rule_nlmsg_parse(reply, rule.get()) < 0)
-      return Status::Errno("parsing a rule", errno);
+      return Status(Errno("parsing a rule", errno));
     if (table == nftnl_rule_get_str(rule.get(), NFTNL_RULE_TABLE)) {
       rules.push_back(RuleText(rule.get()));
     }
-    return Status::Ok();
+    return Ok();
   });
-  if (!s.ok()) return s;
+  if (!s.ok()) return s.status();
   return rules;
 }
 

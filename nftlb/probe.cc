@@ -23,19 +23,15 @@ Result<std::unique_ptr<NftBackend>> Probe(const std::string& table, bool validat
   Result<std::unique_ptr<NftBackend>> nft = NftBackend::Create();
   if (!nft) return nft;
   Result<uint32_t> gen = (*nft)->GetGeneration();
-  if (!gen) return Status::Error("NFT_MSG_GETGEN: " + gen.error());
+  if (!gen) return Error{"NFT_MSG_GETGEN: " + gen.error()};
   if (validate) {
     Status s = (*nft)->Validate(ProbeRuleset(table));
-    if (!s.ok()) return Status::Error("validate-only batch: " + s.message());
+    if (!s.ok()) return Error{"validate-only batch: " + s.error()};
   }
   return nft;
 }
 
 }  // namespace
-
-Status ProbeNftables(const std::string& table) {
-  return Probe(table, true).status();
-}
 
 Result<ChosenBackend> ChooseBackend(BackendChoice choice, const std::string& table) {
   if (choice == BackendChoice::kIptablesLegacy) {
@@ -44,7 +40,7 @@ Result<ChosenBackend> ChooseBackend(BackendChoice choice, const std::string& tab
   Result<std::unique_ptr<NftBackend>> nft = Probe(table, choice == BackendChoice::kAuto);
   if (nft) return ChosenBackend{std::move(nft).value(), ""};
   if (choice == BackendChoice::kNftables) {
-    return Status::Error("--backend=nftables, but nf_tables is unusable: " + nft.error());
+    return Error{"--backend=nftables, but nf_tables is unusable: " + nft.error()};
   }
   return ChosenBackend{std::make_unique<LegacyBackend>(),
                        "nf_tables unusable (" + nft.error() + ")"};

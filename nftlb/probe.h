@@ -23,9 +23,6 @@ struct ChosenBackend {
 // Fails only when --backend nftables was forced and nf_tables is unusable.
 Result<ChosenBackend> ChooseBackend(BackendChoice choice, const std::string& table);
 
-// The probe alone: ok when nf_tables can take nftlb's ruleset, else why not.
-Status ProbeNftables(const std::string& table);
-
 }  // namespace nftlb
 
 #endif  // AKROBATEO_NFTLB_PROBE_H_

@@ -49,14 +49,14 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
   Fd in_r, in_w, out_r, out_w, err_r, err_w, exec_r, exec_w;
   if (!MakePipe(&in_r, &in_w) || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w) ||
       !MakePipe(&exec_r, &exec_w)) {
-    return Status::Errno("pipe", errno);
+    return Errno("pipe", errno);
   }
   std::vector<char*> cargv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
 
   const pid_t pid = fork();
-  if (pid < 0) return Status::Errno("fork", errno);
+  if (pid < 0) return Errno("fork", errno);
   if (pid == 0) {
     dup2(in_r.get(), 0);
     dup2(out_w.get(), 1);
@@ -80,7 +80,7 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
   if (read(exec_r.get(), &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
     int st;
     waitpid(pid, &st, 0);
-    return Status::Errno("cannot run " + argv[0], exec_errno);
+    return Errno("cannot run " + argv[0], exec_errno);
   }
 
   // Feed stdin and drain stdout/stderr together so that neither side can block the other.

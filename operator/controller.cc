@@ -145,7 +145,7 @@ int Controller::Run() {
   lease.ns = opts_.ns;
   lease.name = std::string(names::kLeaseName);
   lease.identity = opts_.identity;
-  leader::LeaderElector elector(&client, lease);
+  leader::LeaderElector elector(typed_client_.get(), client.fence(), lease);
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);

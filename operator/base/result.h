@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Result<T>: a value or an error, returned at every boundary that can fail on input from
-// outside (API JSON, kubeconfig files, HTTP). Status (= Result<void>) is the same for
-// operations that return nothing. Exceptions never cross these boundaries.
+// outside (API JSON, kubeconfig files, HTTP, the kernel, a tool). Status (= Result<void>) is the
+// same for operations that return nothing. Exceptions never cross these boundaries. Both halves
+// of the project use it: the operator, and nftlb (nftlb/result.h brings it into its namespace).
 //
-// An error has a message and a kind. The kind is what callers branch on (an API write that
-// found its object gone, or lost a race): the kinds are the ones the Kubernetes API reports,
-// so that a caller never looks at an HTTP status code itself.
+// An error has a message, a kind and, when a system call failed, its errno. The kind is what the
+// operator branches on (an API write that found its object gone, or lost a race): the kinds are
+// the ones the Kubernetes API reports, so that a caller never looks at an HTTP status code
+// itself. nftlb branches on the errno (EEXIST, ENOENT from netlink).
 #ifndef AKROBATEO_OPERATOR_BASE_RESULT_H_
 #define AKROBATEO_OPERATOR_BASE_RESULT_H_
 
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,7 +31,13 @@ enum class ErrorKind {
 struct Error {
   std::string message;
   ErrorKind kind = ErrorKind::kOther;
+  int sys_errno = 0;  // the errno of a failed system call (Errno()), else 0
 };
+
+// "what: strerror(err)", keeping `err`.
+inline Error Errno(const std::string& what, int err) {
+  return Error{what + ": " + std::strerror(err), ErrorKind::kOther, err};
+}
 
 template <class T>
 class Result {
@@ -47,6 +56,7 @@ class Result {
   T* operator->() { return &*value_; }
   const std::string& error() const { return error_.message; }
   ErrorKind kind() const { return error_.kind; }
+  int sys_errno() const { return error_.sys_errno; }
   bool Is(ErrorKind k) const { return !ok() && error_.kind == k; }
   // The error as a value, to pass it on (only when !ok()).
   const Error& status() const { return error_; }
@@ -70,6 +80,7 @@ class Result<void> {
     return error_ ? error_->message : kNone;
   }
   ErrorKind kind() const { return error_ ? error_->kind : ErrorKind::kOther; }
+  int sys_errno() const { return error_ ? error_->sys_errno : 0; }
   bool Is(ErrorKind k) const { return error_ && error_->kind == k; }
   const Error& status() const { return *error_; }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Capped exponential backoff with full jitter, for watch re-establishment and retries.
+// Capped exponential backoff with equal jitter (half the delay fixed, half random), for watch
+// re-establishment and retries. It only computes delays; the caller waits them on its clock.
 #ifndef AKROBATEO_OPERATOR_KUBE_BACKOFF_H_
 #define AKROBATEO_OPERATOR_KUBE_BACKOFF_H_
 
@@ -22,7 +23,6 @@ class Backoff {
     return std::chrono::milliseconds(dist(rng_));
   }
   void Reset() { attempt_ = 0; }
-  int attempts() const { return attempt_; }
 
  private:
   std::chrono::milliseconds base_;

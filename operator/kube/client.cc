@@ -2,24 +2,19 @@
 #include "operator/kube/client.h"
 
 #include <httplib.h>
-#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-#include <poll.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "akrobateo/version.h"
+#include "operator/kube/failure.h"
 
 namespace akrobateo::kube {
 
@@ -64,78 +59,8 @@ std::string Response::Describe() const {
   return prefix + "HTTP " + std::to_string(status) + ": " + msg;
 }
 
-namespace {
-
-bool NetworkErrno(int e) {
-  switch (e) {
-    case ECONNREFUSED:
-    case ECONNRESET:
-    case ECONNABORTED:
-    case EPIPE:
-    case ETIMEDOUT:
-    case EHOSTUNREACH:
-    case ENETUNREACH:
-    case ENETDOWN:
-    case EADDRNOTAVAIL:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Why a TCP connection to host:port fails, found by making one: httplib reports only that
-// connecting failed (its non-blocking connect leaves errno at EINPROGRESS). Empty when it
-// connects now.
-std::string ProbeConnect(const std::string& host, int port, std::chrono::milliseconds timeout) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* ai = nullptr;
-  std::string service = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &ai); rc != 0) {
-    return "resolve " + host + ": " + gai_strerror(rc);
-  }
-  std::string why;
-  for (addrinfo* a = ai; a != nullptr; a = a->ai_next) {
-    int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) {
-      why = std::string("socket: ") + std::strerror(errno);
-      continue;
-    }
-    int err = 0;
-    if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      err = errno;
-      if (err == EINPROGRESS) {
-        pollfd p{fd, POLLOUT, 0};
-        int n = poll(&p, 1, static_cast<int>(timeout.count()));
-        socklen_t len = sizeof err;
-        if (n == 0) {
-          err = ETIMEDOUT;
-        } else if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-          err = errno;
-        }
-      }
-    }
-    close(fd);
-    if (err == 0) {
-      freeaddrinfo(ai);
-      return "";
-    }
-    why = std::string("connect: ") + std::strerror(err);
-  }
-  freeaddrinfo(ai);
-  return why;
-}
-
-std::string Secs(std::chrono::steady_clock::duration d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1fs", std::chrono::duration<double>(d).count());
-  return buf;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Client>> Client::Create(const Config& cfg, double qps, int burst,
-                                               metrics::Metrics* metrics) {
+                                               metrics::Metrics* metrics, Clock* clock) {
   auto tls = std::make_unique<Tls>();
   if (!cfg.ca_pem.empty()) {
     BioPtr bio = MemBio(cfg.ca_pem);
@@ -160,66 +85,20 @@ Result<std::unique_ptr<Client>> Client::Create(const Config& cfg, double qps, in
     tls->key = PEM_read_bio_PrivateKey(key.get(), nullptr, nullptr, nullptr);
     if (tls->key == nullptr) return Error{"the client key is not a PEM private key"};
   }
-  return std::unique_ptr<Client>(new Client(cfg, qps, burst, metrics, std::move(tls)));
+  return std::unique_ptr<Client>(new Client(cfg, qps, burst, metrics, std::move(tls), clock));
 }
 
 Client::Client(Config cfg, double qps, int burst, metrics::Metrics* metrics,
-               std::unique_ptr<Tls> tls)
+               std::unique_ptr<Tls> tls, Clock* clock)
     : cfg_(std::move(cfg)),
       tls_(std::move(tls)),
+      clock_(clock),
       token_(cfg_),
-      limiter_(qps, burst),
-      metrics_(metrics) {}
+      limiter_(qps, burst, clock),
+      metrics_(metrics),
+      fence_(clock) {}
 
-Client::~Client() {
-  {
-    std::lock_guard lock(mu_);
-    closing_ = true;
-  }
-  watchdog_cv_.notify_all();
-  if (watchdog_.joinable()) watchdog_.join();
-}
-
-void Client::FenceWrites(Clock::time_point until) {
-  {
-    std::lock_guard lock(mu_);
-    fence_.store(until.time_since_epoch().count());
-  }
-  watchdog_cv_.notify_all();
-}
-
-void Client::Watchdog() {
-  std::unique_lock lock(mu_);
-  while (!closing_) {
-    auto now = Clock::now();
-    auto fence = WriteDeadline();
-    auto next = Clock::time_point::max();
-    std::vector<std::shared_ptr<httplib::ClientImpl>> expired;
-    for (InFlight& f : in_flight_) {
-      if (f.aborted) continue;
-      auto until = f.fenced ? std::min(f.deadline, fence) : f.deadline;
-      if (until <= now) {
-        f.aborted = true;
-        expired.push_back(f.conn);
-      } else {
-        next = std::min(next, until);
-      }
-    }
-    if (!expired.empty()) {
-      // stop() may wait for a connect in progress (itself bounded by the deadline): not
-      // under mu_, so that requests can finish meanwhile.
-      lock.unlock();
-      for (auto& c : expired) c->stop();
-      lock.lock();
-      continue;
-    }
-    if (next == Clock::time_point::max()) {
-      watchdog_cv_.wait(lock);
-    } else {
-      watchdog_cv_.wait_until(lock, next);
-    }
-  }
-}
+Client::~Client() = default;
 
 std::unique_ptr<httplib::ClientImpl> Client::NewConnection() {
   std::unique_ptr<httplib::ClientImpl> c;
@@ -246,14 +125,14 @@ std::unique_ptr<httplib::ClientImpl> Client::NewConnection() {
   return c;
 }
 
-void Client::BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline) {
+void Client::BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline) const {
   using std::chrono::microseconds;
   // The watchdog cuts the request at the deadline; the socket timeouts are only its backstop.
   // They are set a little later, since poll() rounds down to whole milliseconds: a timeout that
   // fired first would end the request a moment early and as a plain timeout, not as abandoned.
   auto bound = [&](std::chrono::seconds normal) -> microseconds {
     if (deadline == Clock::time_point::max()) return normal;
-    auto left = std::chrono::duration_cast<microseconds>(deadline - Clock::now()) +
+    auto left = std::chrono::duration_cast<microseconds>(deadline - clock_->Now()) +
                 std::chrono::milliseconds(250);
     return std::clamp<microseconds>(left, microseconds(1000), normal);
   };
@@ -283,57 +162,11 @@ std::string Client::RequestLine(const std::string& method, const std::string& pa
   return method + " " + cfg_.scheme + "://" + host + ":" + std::to_string(cfg_.port) + path;
 }
 
-std::string Client::Failure(int error, httplib::ClientImpl* conn, const Trace& trace,
-                            Clock::time_point deadline) const {
-  const auto e = static_cast<httplib::Error>(error);
-  const std::string sys = NetworkErrno(trace.sys_errno) ? std::strerror(trace.sys_errno) : "";
-  switch (e) {
-    case httplib::Error::Connection: {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left <= std::chrono::milliseconds(0)) return "connect: failed";
-      std::string why = ProbeConnect(
-          cfg_.host, cfg_.port, std::min<std::chrono::milliseconds>(left, std::chrono::seconds(1)));
-      return why.empty() ? "connect: failed (a second attempt connected)" : why;
-    }
-    case httplib::Error::ConnectionTimeout:
-      return "connect: timed out after " + Secs(trace.took);
-    case httplib::Error::SSLConnection: {
-      std::string why = sys;
-      if (trace.tls_error != 0) {
-        const char* reason = ERR_reason_error_string(trace.tls_error);
-        if (reason != nullptr) why = reason;
-      }
-      return "TLS handshake: " + (why.empty() ? std::string("failed") : why);
-    }
-    case httplib::Error::SSLServerVerification: {
-      long v = X509_V_OK;
-      if (auto* ssl = dynamic_cast<httplib::SSLClient*>(conn)) v = ssl->get_openssl_verify_result();
-      if (v != X509_V_OK) {
-        return std::string("TLS: certificate verify failed: ") + X509_verify_cert_error_string(v);
-      }
-      return "TLS: certificate verify failed: the certificate is not valid for " +
-             (cfg_.tls_server_name.empty() ? cfg_.host
-                                           : cfg_.tls_server_name + " (tls-server-name)");
-    }
-    case httplib::Error::SSLLoadingCerts:
-      return "TLS: the CA certificates could not be loaded";
-    case httplib::Error::Read:
-      return "reading the response: " +
-             (sys.empty() ? "connection closed or no answer, after " + Secs(trace.took) : sys);
-    case httplib::Error::Write:
-      return "sending the request: " + (sys.empty() ? std::string("failed") : sys);
-    default:
-      return httplib::to_string(e);
-  }
-}
-
 void Client::Wait() {
-  auto wait = limiter_.Reserve();
-  auto until = std::chrono::steady_clock::now() + wait;
-  while (!shutdown_.load() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        until - std::chrono::steady_clock::now(), std::chrono::milliseconds(100)));
-  }
+  Clock::duration wait = limiter_.Reserve();
+  if (wait <= Clock::duration::zero()) return;
+  std::unique_lock lock(mu_);
+  clock_->WaitFor(shutdown_cv_, lock, wait, [this] { return shutdown_.load(); });
 }
 
 Response Client::Request(const std::string& verb, const std::string& method,
@@ -345,18 +178,18 @@ Response Client::Request(const std::string& verb, const std::string& method,
   Wait();
   // Checked again before each send: the fence may have passed while waiting.
   auto refused = [&]() -> bool {
-    if (fenced && !WritesAllowed()) {
+    if (fenced && !fence_.Allowed()) {
       out.error = "not sent: this instance is not the leader (write fence passed)";
       return true;
     }
-    if (Clock::now() >= opts.deadline) {
+    if (clock_->Now() >= opts.deadline) {
       out.error = "not sent: deadline passed";
       return true;
     }
     return false;
   };
   if (refused()) return out;
-  metrics::ApiRequestTimer timer(metrics_, verb);  // after the client-side rate limit
+  metrics::ApiRequestTimer timer(metrics_, verb, clock_);  // after the client-side rate limit
   std::shared_ptr<httplib::ClientImpl> conn;
   {
     std::lock_guard lock(mu_);
@@ -378,26 +211,16 @@ Response Client::Request(const std::string& verb, const std::string& method,
   const bool watched = fenced || opts.deadline != Clock::time_point::max();
   Trace trace;
   auto send = [&]() -> httplib::Result {
-    BoundTimeouts(conn.get(), fenced ? std::min(opts.deadline, WriteDeadline()) : opts.deadline);
-    std::list<InFlight>::iterator entry;
-    if (watched) {
-      std::lock_guard lock(mu_);
-      entry = in_flight_.insert(in_flight_.end(), InFlight{conn, opts.deadline, fenced});
-      if (!watchdog_.joinable()) watchdog_ = std::thread([this] { Watchdog(); });
-    }
-    watchdog_cv_.notify_all();
-    auto started = Clock::now();
+    BoundTimeouts(conn.get(), fence_.Until(opts.deadline, fenced));
+    WriteFence::Ticket ticket;
+    if (watched) ticket = fence_.Begin([conn] { conn->stop(); }, opts.deadline, fenced);
+    auto started = clock_->Now();
     errno = 0;
     ERR_clear_error();
     httplib::Result res = conn->send(req);
-    trace = Trace{errno, ERR_peek_error(), Clock::now() - started};
-    if (watched) {
-      std::lock_guard lock(mu_);
-      bool aborted = entry->aborted;
-      in_flight_.erase(entry);
-      if (aborted && !res) {
-        return httplib::Result(nullptr, httplib::Error::Canceled);
-      }
+    trace = Trace{errno, ERR_peek_error(), clock_->Now() - started};
+    if (watched && fence_.End(ticket) && !res) {
+      return httplib::Result(nullptr, httplib::Error::Canceled);
     }
     return res;
   };
@@ -415,12 +238,12 @@ Response Client::Request(const std::string& verb, const std::string& method,
     std::lock_guard lock(mu_);
     if (idle_.size() < 4) idle_.push_back(std::move(conn));
   } else if (watched && (res.error() == httplib::Error::Canceled ||
-                         Clock::now() >=
-                             (fenced ? std::min(opts.deadline, WriteDeadline()) : opts.deadline))) {
-    out.error = fenced && !WritesAllowed() ? "abandoned: the write fence passed"
-                                           : "abandoned: deadline passed";
+                         clock_->Now() >= fence_.Until(opts.deadline, fenced))) {
+    out.error = fenced && !fence_.Allowed() ? "abandoned: the write fence passed"
+                                            : "abandoned: deadline passed";
   } else {
-    out.error = Failure(static_cast<int>(res.error()), conn.get(), trace, opts.deadline);
+    out.error = DescribeFailure(static_cast<int>(res.error()), conn.get(), trace, cfg_, clock_,
+                                opts.deadline);
   }
   if (metrics_ != nullptr) {
     metrics_->ApiRequest(verb, out.status == 0 ? "error" : std::to_string(out.status));
@@ -464,11 +287,11 @@ Response Client::Stream(const std::string& path, int read_timeout_s,
     }
     return on_data(std::string_view(data, len));
   };
-  auto started = Clock::now();
+  auto started = clock_->Now();
   errno = 0;
   ERR_clear_error();
   httplib::Result res = conn->send(req);
-  Trace trace{errno, ERR_peek_error(), Clock::now() - started};
+  Trace trace{errno, ERR_peek_error(), clock_->Now() - started};
   {
     std::lock_guard lock(mu_);
     streams_.erase(conn.get());
@@ -477,9 +300,11 @@ Response Client::Stream(const std::string& path, int read_timeout_s,
     out.status = res->status;
   } else if (status != 0) {
     out.status = status;  // the stream ended early (cancelled, timed out)
-    out.error = Failure(static_cast<int>(res.error()), conn.get(), trace, Clock::time_point::max());
+    out.error = DescribeFailure(static_cast<int>(res.error()), conn.get(), trace, cfg_, clock_,
+                                Clock::time_point::max());
   } else {
-    out.error = Failure(static_cast<int>(res.error()), conn.get(), trace, Clock::time_point::max());
+    out.error = DescribeFailure(static_cast<int>(res.error()), conn.get(), trace, cfg_, clock_,
+                                Clock::time_point::max());
   }
   if (metrics_ != nullptr) {
     metrics_->ApiRequest("watch", out.status == 0 ? "error" : std::to_string(out.status));
@@ -488,9 +313,12 @@ Response Client::Stream(const std::string& path, int read_timeout_s,
 }
 
 void Client::Shutdown() {
-  std::lock_guard lock(mu_);
-  shutdown_.store(true);
-  for (httplib::ClientImpl* c : streams_) c->stop();
+  {
+    std::lock_guard lock(mu_);
+    shutdown_.store(true);
+    for (httplib::ClientImpl* c : streams_) c->stop();
+  }
+  shutdown_cv_.notify_all();
 }
 
 std::string QueryEscape(std::string_view s) {

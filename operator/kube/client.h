@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // A small Kubernetes REST client over cpp-httplib + OpenSSL: TLS always verified, bearer token
-// or client certificate, one client-side rate limiter, a counter per verb and status code,
-// cancellable streaming GETs for watches, per-request deadlines, and a write fence: the
-// writes (verbs create, update, patch, delete) are refused from a point in time on, and the
-// ones still in flight then are abandoned (leader election: only the leader writes, and it
-// stops at its renew deadline).
+// or client certificate, a pool of keep-alive connections, one client-side rate limiter, a
+// counter per verb and status code, cancellable streaming GETs for watches, per-request
+// deadlines, and the write fence (kube/write_fence.h): the writes (verbs create, update, patch,
+// delete) are refused from a point in time on, and the ones still in flight then are abandoned
+// (leader election: only the leader writes, and it stops at its renew deadline). Why a request
+// got no answer is worked out in kube/failure.h.
+//
+// client.cc: the connections and requests; write_fence.cc: the fence and its watchdog;
+// failure.cc: the diagnosis.
 #ifndef AKROBATEO_OPERATOR_KUBE_CLIENT_H_
 #define AKROBATEO_OPERATOR_KUBE_CLIENT_H_
 
@@ -12,17 +16,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
+#include "operator/base/clock.h"
 #include "operator/kube/config.h"
 #include "operator/kube/rate_limiter.h"
+#include "operator/kube/write_fence.h"
 #include "operator/metrics/metrics.h"
 
 namespace httplib {
@@ -48,18 +52,20 @@ struct Response {
 struct CallOptions {
   // The request is abandoned at this point in time (its connection shut down), whatever it
   // is doing then: connecting, sending or waiting for the answer.
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  Clock::time_point deadline = Clock::time_point::max();
   // Not subject to the write fence: leader election's own Lease requests.
   bool unfenced = false;
 };
 
 class Client {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = akrobateo::Clock;
 
-  // Fails when the TLS material in `cfg` does not parse.
+  // Fails when the TLS material in `cfg` does not parse. Deadlines, the fence and the rate
+  // limit are on `clock`.
   static Result<std::unique_ptr<Client>> Create(const Config& cfg, double qps, int burst,
-                                                metrics::Metrics* metrics);
+                                                metrics::Metrics* metrics,
+                                                Clock* clock = Clock::Real());
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -85,11 +91,12 @@ class Client {
 
   // The write fence: writes are allowed before `until` only. Default: always (no leader
   // election). Moving it earlier also abandons the writes in flight that it now cuts off.
-  void FenceWrites(Clock::time_point until);
-  Clock::time_point WriteDeadline() const {
-    return Clock::time_point(Clock::duration(fence_.load()));
-  }
-  bool WritesAllowed() const { return Clock::now() < WriteDeadline(); }
+  void FenceWrites(Clock::time_point until) { fence_.Set(until); }
+  Clock::time_point WriteDeadline() const { return fence_.Deadline(); }
+  bool WritesAllowed() const { return fence_.Allowed(); }
+  WriteFence* fence() { return &fence_; }
+  // The clock of its deadlines, for what runs beside it (watches).
+  Clock* clock() const { return clock_; }
 
   static bool IsWrite(const std::string& verb) {
     return verb == "create" || verb == "update" || verb == "patch" || verb == "delete";
@@ -97,50 +104,30 @@ class Client {
 
  private:
   struct Tls;
-  // A request being sent, watched by the deadline thread.
-  struct InFlight {
-    std::shared_ptr<httplib::ClientImpl> conn;
-    Clock::time_point deadline;
-    bool fenced = false;
-    bool aborted = false;  // the deadline thread shut its connection down
-  };
-  Client(Config cfg, double qps, int burst, metrics::Metrics* metrics, std::unique_ptr<Tls> tls);
+  Client(Config cfg, double qps, int burst, metrics::Metrics* metrics, std::unique_ptr<Tls> tls,
+         Clock* clock);
   std::unique_ptr<httplib::ClientImpl> NewConnection();
   // Accept, User-Agent, Host (the server's, also with tls-server-name) and Authorization.
   void SetHeaders(httplib::Request* req);
   // "GET https://host:port/path".
   std::string RequestLine(const std::string& method, const std::string& path) const;
-  // What went wrong when httplib returned `error` on `conn`: the host:port is in the request
-  // line, this names the step and the cause (errno text, OpenSSL's verify result or error).
-  struct Trace {
-    int sys_errno = 0;            // errno right after httplib returned
-    unsigned long tls_error = 0;  // OpenSSL's first queued error of this thread then
-    Clock::duration took{};
-  };
-  std::string Failure(int error, httplib::ClientImpl* conn, const Trace& trace,
-                      Clock::time_point deadline) const;
   // Bounds the connection's timeouts by the time left until `deadline`.
-  static void BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline);
+  void BoundTimeouts(httplib::ClientImpl* conn, Clock::time_point deadline) const;
+  // Waits for the rate limiter (or until Shutdown).
   void Wait();
-  // The deadline thread: shuts down the connection of every request whose deadline (or, for a
-  // write, the write fence) has passed.
-  void Watchdog();
 
   Config cfg_;
   std::unique_ptr<Tls> tls_;
+  Clock* clock_;
   TokenSource token_;
   RateLimiter limiter_;
   metrics::Metrics* metrics_;
+  WriteFence fence_;
   std::atomic<bool> shutdown_{false};
-  std::atomic<Clock::rep> fence_{Clock::time_point::max().time_since_epoch().count()};
   std::mutex mu_;
+  std::condition_variable shutdown_cv_;
   std::vector<std::shared_ptr<httplib::ClientImpl>> idle_;  // keep-alive connections
   std::set<httplib::ClientImpl*> streams_;
-  // Guarded by mu_: the requests with a deadline or under the fence, and the deadline thread.
-  std::list<InFlight> in_flight_;
-  std::condition_variable watchdog_cv_;
-  std::thread watchdog_;
-  bool closing_ = false;
 };
 
 // "akrobateo-operator/0.1.0 (abc1234)": the User-Agent of every request.

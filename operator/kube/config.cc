@@ -239,7 +239,6 @@ Result<Config> Resolve(const Merged& m, const std::string& what) {
       cfg.token_file = (p.is_relative() ? dir / p : p).string();
     }
   }
-  cfg.ns = Scalar(context, "namespace");
   cfg.source = what + " context " + context_name;
   return cfg;
 }
@@ -301,10 +300,6 @@ Result<Config> LoadInCluster() {
   if (!ca) return Error{ca.error()};
   out.ca_pem = *ca;
   out.token_file = std::string(names::kInClusterTokenFile);
-  if (auto ns = ReadFile(std::string(names::kInClusterNamespaceFile)); ns) {
-    out.ns = *ns;
-    while (!out.ns.empty() && (out.ns.back() == '\n' || out.ns.back() == ' ')) out.ns.pop_back();
-  }
   out.source = "in-cluster service account";
   return out;
 }

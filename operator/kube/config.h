@@ -20,9 +20,8 @@ struct Config {
   std::string ca_pem;           // empty: the system trust store
   std::string client_cert_pem;  // empty: no client certificate
   std::string client_key_pem;
-  std::string token;       // static bearer token
-  std::string token_file;  // re-read when it may have rotated
-  std::string ns;          // kubeconfig context namespace or in-cluster namespace; may be empty
+  std::string token;            // static bearer token
+  std::string token_file;       // re-read when it may have rotated
   std::string tls_server_name;  // kubeconfig tls-server-name: SNI and the name verified
   std::string source;           // where this came from, for the log
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Client-side token bucket (--qps, --burst) shared by every request the operator makes, like
-// client-go's: a burst of `burst` requests, then `qps` per second.
+// client-go's: a burst of `burst` requests, then `qps` per second. Time is the injected Clock's
+// (base/clock.h).
 #ifndef AKROBATEO_OPERATOR_KUBE_RATE_LIMITER_H_
 #define AKROBATEO_OPERATOR_KUBE_RATE_LIMITER_H_
 
@@ -8,20 +9,24 @@
 #include <chrono>
 #include <mutex>
 
+#include "operator/base/clock.h"
+
 namespace akrobateo::kube {
 
 class RateLimiter {
  public:
-  using Clock = std::chrono::steady_clock;
-
-  RateLimiter(double qps, int burst)
-      : qps_(qps), burst_(std::max(1, burst)), tokens_(static_cast<double>(burst_)) {}
+  RateLimiter(double qps, int burst, Clock* clock = Clock::Real())
+      : clock_(clock),
+        qps_(qps),
+        burst_(std::max(1, burst)),
+        tokens_(static_cast<double>(burst_)) {}
 
   // Takes one token and returns how long the caller must wait before using it (zero when
   // a token was available). Reserving ahead keeps waiting callers in order.
-  Clock::duration Reserve(Clock::time_point now = Clock::now()) {
+  Clock::duration Reserve() {
     std::lock_guard lock(mu_);
     if (qps_ <= 0) return Clock::duration::zero();
+    const Clock::time_point now = clock_->Now();
     if (last_ == Clock::time_point{}) last_ = now;
     double elapsed = std::chrono::duration<double>(now - last_).count();
     last_ = now;
@@ -33,6 +38,7 @@ class RateLimiter {
   }
 
  private:
+  Clock* clock_;
   std::mutex mu_;
   double qps_;
   int burst_;

@@ -2,6 +2,7 @@
 #include "operator/kube/rest_typed_client.h"
 
 #include "operator/api/decode.h"
+#include "operator/api/lease.h"
 
 namespace akrobateo::kube {
 namespace {
@@ -138,6 +139,48 @@ Status RestTypedClient::CreateEvent(const std::string& ns, const api::Event& eve
 Status RestTypedClient::GetPriorityClass(const std::string& name) {
   return StatusOf(
       client_->Request("get", "GET", "/apis/scheduling.k8s.io/v1/priorityclasses/" + name));
+}
+
+// --- Leases ---
+
+namespace {
+
+std::string LeasePath(const std::string& ns, const std::string& name = "") {
+  return "/apis/coordination.k8s.io/v1/namespaces/" + ns + "/leases" +
+         (name.empty() ? "" : "/" + name);
+}
+
+// Leader election's own requests: bounded by `deadline`, never fenced.
+CallOptions LeaseCall(Clock::time_point deadline) {
+  return CallOptions{deadline, /*unfenced=*/true};
+}
+
+}  // namespace
+
+Result<api::Lease> RestTypedClient::GetLease(const std::string& ns, const std::string& name,
+                                             Clock::time_point deadline) {
+  Response r = client_->Request("get", "GET", LeasePath(ns, name), "", "application/json",
+                                LeaseCall(deadline));
+  if (!r.ok()) return ErrorOf(r);
+  return api::DecodeLease(json::parse(r.body, nullptr, false));
+}
+
+Status RestTypedClient::CreateLease(const std::string& ns, const std::string& name,
+                                    const api::Lease& lease, const std::string& acquire_time,
+                                    Clock::time_point deadline) {
+  api::Lease fresh = lease;
+  fresh.resource_version.clear();
+  return StatusOf(client_->Request("create", "POST", LeasePath(ns),
+                                   api::EncodeLease(ns, name, fresh, acquire_time).dump(),
+                                   "application/json", LeaseCall(deadline)));
+}
+
+Status RestTypedClient::UpdateLease(const std::string& ns, const std::string& name,
+                                    const api::Lease& lease, const std::string& acquire_time,
+                                    Clock::time_point deadline) {
+  return StatusOf(client_->Request("update", "PUT", LeasePath(ns, name),
+                                   api::EncodeLease(ns, name, lease, acquire_time).dump(),
+                                   "application/json", LeaseCall(deadline)));
 }
 
 }  // namespace akrobateo::kube

@@ -38,6 +38,15 @@ class RestTypedClient : public TypedClient {
       const std::string& ns, const std::string& name, const std::vector<std::string>& finalizers,
       const std::string& resource_version) override;
 
+  // --- Leases ---
+  Result<api::Lease> GetLease(const std::string& ns, const std::string& name,
+                              Clock::time_point deadline) override;
+  Status CreateLease(const std::string& ns, const std::string& name, const api::Lease& lease,
+                     const std::string& acquire_time, Clock::time_point deadline) override;
+  Status UpdateLease(const std::string& ns, const std::string& name, const api::Lease& lease,
+                     const std::string& acquire_time, Clock::time_point deadline) override;
+  // --- end of Leases ---
+
  private:
   // A JSON merge patch of services/PATH ("name" or "name/status"); the answer decoded.
   Result<std::optional<api::Service>> PatchService(const std::string& ns, const std::string& path,

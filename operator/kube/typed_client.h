@@ -5,6 +5,7 @@
 //
 //   client.DaemonSets(ns).Create(ds)      client.Services(ns).PatchStatus(name, status, rv)
 //   client.DaemonSets(ns).Update(ds, rv)  client.Events(ns).Create(event)
+//   client.Leases(ns).Get(name, deadline) (leader election's; see LeaseClient)
 //
 // It is an interface so that the reconciler runs against a fake in unit tests
 // (test/operator/fake_typed_client.h); RestTypedClient (rest_typed_client.h) is the real one.
@@ -19,6 +20,7 @@
 #include "operator/api/daemonset.h"
 #include "operator/api/event.h"
 #include "operator/api/types.h"
+#include "operator/base/clock.h"
 #include "operator/base/result.h"
 
 namespace akrobateo::kube {
@@ -106,6 +108,36 @@ class TypedClient {
   ServiceClient Services(std::string ns) { return {this, std::move(ns)}; }
   EventClient Events(std::string ns) { return {this, std::move(ns)}; }
 
+  // --- Leases (leader election) ---
+  // coordination.k8s.io/v1 Leases of one namespace. Every call is abandoned at `deadline` (a
+  // Transient error) and is not subject to the write fence (kube/write_fence.h): these are the
+  // requests that keep the fence open.
+  class LeaseClient {
+   public:
+    Result<api::Lease> Get(const std::string& name, Clock::time_point deadline) const {
+      return c_->GetLease(ns_, name, deadline);
+    }
+    // Writes `lease` (api/lease.h, EncodeLease) as the Lease `name`: AlreadyExists when a
+    // Lease of that name is there.
+    Status Create(const std::string& name, const api::Lease& lease, const std::string& acquire_time,
+                  Clock::time_point deadline) const {
+      return c_->CreateLease(ns_, name, lease, acquire_time, deadline);
+    }
+    // Conditioned on `lease.resource_version`: a Conflict when the Lease moved on since.
+    Status Update(const std::string& name, const api::Lease& lease, const std::string& acquire_time,
+                  Clock::time_point deadline) const {
+      return c_->UpdateLease(ns_, name, lease, acquire_time, deadline);
+    }
+
+   private:
+    friend class TypedClient;
+    LeaseClient(TypedClient* c, std::string ns) : c_(c), ns_(std::move(ns)) {}
+    TypedClient* c_;
+    std::string ns_;
+  };
+  LeaseClient Leases(std::string ns) { return {this, std::move(ns)}; }
+  // --- end of Leases ---
+
  protected:
   // What an implementation provides; callers use the per-resource handles above.
   virtual Result<api::DaemonSetInfo> GetDaemonSet(const std::string& ns,
@@ -122,6 +154,17 @@ class TypedClient {
       const std::string& ns, const std::string& name, const std::vector<std::string>& finalizers,
       const std::string& resource_version) = 0;
   virtual Status GetPriorityClass(const std::string& name) = 0;
+
+  // --- Leases ---
+  virtual Result<api::Lease> GetLease(const std::string& ns, const std::string& name,
+                                      Clock::time_point deadline) = 0;
+  virtual Status CreateLease(const std::string& ns, const std::string& name,
+                             const api::Lease& lease, const std::string& acquire_time,
+                             Clock::time_point deadline) = 0;
+  virtual Status UpdateLease(const std::string& ns, const std::string& name,
+                             const api::Lease& lease, const std::string& acquire_time,
+                             Clock::time_point deadline) = 0;
+  // --- end of Leases ---
 };
 
 }  // namespace akrobateo::kube

@@ -57,7 +57,7 @@ void ListWatcher::Stop() {
 
 void ListWatcher::Sleep(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, d, [this] { return stop_.load(); });
+  client_->clock()->WaitFor(cv_, lock, d, [this] { return stop_.load(); });
 }
 
 void ListWatcher::Run() {
@@ -78,12 +78,12 @@ void ListWatcher::Run() {
     }
     if (!first_watch) metrics_->WatchRestarted(resource_);
     first_watch = false;
-    auto started = std::chrono::steady_clock::now();
+    const Clock::time_point started = client_->clock()->Now();
     WatchEnd end = Watch();
     need_list = end != WatchEnd::kResume;
     if (end != WatchEnd::kFailed) {
       // A watch that ends at once (a misbehaving proxy, an immediate 410) must not spin.
-      if (std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+      if (client_->clock()->Now() - started < std::chrono::seconds(1)) {
         Sleep(backoff.Next());
       } else {
         backoff.Reset();

@@ -5,23 +5,11 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 
-#include "operator/api/decode.h"
 #include "operator/base/log.h"
 #include "operator/base/micro_time.h"
 
 namespace akrobateo::leader {
-namespace {
-
-using nlohmann::json;
-
-std::string LeasePath(const std::string& ns, const std::string& name = "") {
-  return "/apis/coordination.k8s.io/v1/namespaces/" + ns + "/leases" +
-         (name.empty() ? "" : "/" + name);
-}
-
-}  // namespace
 
 Status CheckTimings(const LeaseOptions& o) {
   using std::chrono::milliseconds;
@@ -62,7 +50,7 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
 
 void LeaderElector::Sleep(Clock::duration d) {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, d, [this] { return stop_.load(); });
+  clock_->WaitFor(cv_, lock, d, [this] { return stop_.load(); });
 }
 
 void LeaderElector::Stop() {
@@ -74,7 +62,7 @@ void LeaderElector::Stop() {
 }
 
 void LeaderElector::Lost(const char* why) {
-  client_->FenceWrites(Clock::time_point::min());
+  fence_->Set(Clock::time_point::min());
   spdlog::error("leader lost lease={}/{} identity={} reason=\"{}\"; writes stopped", opts_.ns,
                 opts_.name, opts_.identity, why);
 }
@@ -83,51 +71,38 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
   // Leadership won by this attempt lasts until the renew deadline counted from *before* the
   // first request: whoever watches the Lease sees our write after that, and waits the whole
   // lease duration from then on before taking over.
-  const Clock::time_point started = Clock::now();
-  const kube::CallOptions call{deadline, /*unfenced=*/true};
+  const Clock::time_point started = clock_->Now();
   auto granted = [&] {
     auto until = started + opts_.renew_deadline;
-    if (Clock::now() >= until) return Outcome::kError;  // too late to count
-    client_->FenceWrites(until);
+    if (clock_->Now() >= until) return Outcome::kError;  // too late to count
+    fence_->Set(until);
     return Outcome::kLeader;
   };
-  std::string now = MicroTimeNow();
-  const int64_t duration_s =
+  const kube::TypedClient::LeaseClient leases = api_->Leases(opts_.ns);
+  const std::string now = MicroTimeNow();
+  api::Lease mine;
+  mine.holder = opts_.identity;
+  mine.lease_duration_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(opts_.lease_duration).count();
-  auto body = [&](const std::string& holder, int64_t duration, const std::string& rv) {
-    json spec = {{"holderIdentity", holder},
-                 {"leaseDurationSeconds", duration},
-                 {"acquireTime", acquire_time_.empty() ? now : acquire_time_},
-                 {"renewTime", now},
-                 {"leaseTransitions", transitions_}};
-    json meta = {{"name", opts_.name}, {"namespace", opts_.ns}};
-    if (!rv.empty()) meta["resourceVersion"] = rv;
-    return json{{"apiVersion", "coordination.k8s.io/v1"},
-                {"kind", "Lease"},
-                {"metadata", meta},
-                {"spec", spec}}
-        .dump();
-  };
-  kube::Response g =
-      client_->Request("get", "GET", LeasePath(opts_.ns, opts_.name), "", "application/json", call);
-  if (g.status == 404 && !renewing) {
+  mine.renew_time = now;
+  Result<api::Lease> lease = leases.Get(opts_.name, deadline);
+  if (lease.Is(ErrorKind::kNotFound) && !renewing) {
     acquire_time_ = now;
     transitions_ = 0;
-    kube::Response c =
-        client_->Request("create", "POST", LeasePath(opts_.ns),
-                         body(opts_.identity, duration_s, ""), "application/json", call);
-    if (c.ok()) return granted();
-    if (c.status == 409) return Outcome::kError;  // someone else was faster: look again
-    spdlog::warn("lease create failed error={}", Quote(c.Describe()));
+    mine.transitions = 0;
+    Status created = leases.Create(opts_.name, mine, acquire_time_, deadline);
+    if (created) return granted();
+    // Someone else was faster: look again.
+    if (!created.Is(ErrorKind::kAlreadyExists) && !created.Is(ErrorKind::kConflict)) {
+      spdlog::warn("lease create failed error={}", Quote(created.error()));
+    }
     return Outcome::kError;
   }
-  if (!g.ok()) {
-    spdlog::warn("lease get failed error={}", Quote(g.Describe()));
+  if (!lease) {
+    spdlog::warn("lease get failed error={}", Quote(lease.error()));
     return Outcome::kError;
   }
-  auto lease = api::DecodeLease(json::parse(g.body, nullptr, false));
-  if (!lease) return Outcome::kError;
-  auto steady = Clock::now();
+  auto steady = clock_->Now();
   bool ours = lease->holder == opts_.identity;
   if (!ours && !lease->holder.empty()) {
     if (lease->holder != observed_holder_ || lease->renew_time != observed_renew_) {
@@ -137,8 +112,9 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
     }
     // Someone else holds it: while renewing, that alone means we are not the leader any more.
     if (renewing) return Outcome::kHeldByOther;
-    auto duration = std::chrono::seconds(
-        lease->lease_duration_seconds > 0 ? lease->lease_duration_seconds : duration_s);
+    auto duration =
+        std::chrono::seconds(lease->lease_duration_seconds > 0 ? lease->lease_duration_seconds
+                                                               : mine.lease_duration_seconds);
     if (steady - observed_at_ < duration) return Outcome::kHeldByOther;
   }
   if (!ours && renewing) {  // released by someone: not ours any more
@@ -151,17 +127,16 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
   } else {
     transitions_ = lease->transitions;
   }
-  kube::Response u = client_->Request("update", "PUT", LeasePath(opts_.ns, opts_.name),
-                                      body(opts_.identity, duration_s, lease->resource_version),
-                                      "application/json", call);
-  if (u.ok()) {
-    if (auto l = api::DecodeLease(json::parse(u.body, nullptr, false))) {
-      resource_version_ = l->resource_version;
-    }
-    return granted();
+  mine.transitions = transitions_;
+  mine.resource_version = lease->resource_version;
+  // A Lease that is ours without our having acquired it in this process keeps a valid time.
+  Status updated =
+      leases.Update(opts_.name, mine, acquire_time_.empty() ? now : acquire_time_, deadline);
+  if (updated) return granted();
+  // Changed under us: look again.
+  if (!updated.Is(ErrorKind::kConflict)) {
+    spdlog::warn("lease update failed error={}", Quote(updated.error()));
   }
-  if (u.status == 409) return Outcome::kError;  // changed under us: look again
-  spdlog::warn("lease update failed error={}", Quote(u.Describe()));
   return Outcome::kError;
 }
 
@@ -171,10 +146,10 @@ bool LeaderElector::Acquire() {
       "renew_deadline_ms={} retry_period_ms={}",
       opts_.ns, opts_.name, opts_.identity, opts_.lease_duration.count(),
       opts_.renew_deadline.count(), opts_.retry_period.count());
-  client_->FenceWrites(Clock::time_point::min());
+  fence_->Set(Clock::time_point::min());
   bool logged_other = false;
   while (!stop_.load()) {
-    Outcome o = TryAcquireOrRenew(Clock::now() + opts_.renew_deadline, /*renewing=*/false);
+    Outcome o = TryAcquireOrRenew(clock_->After(opts_.renew_deadline), /*renewing=*/false);
     if (o == Outcome::kLeader) {
       spdlog::info("leader elected lease={}/{} identity={}", opts_.ns, opts_.name, opts_.identity);
       return true;
@@ -191,15 +166,15 @@ bool LeaderElector::Acquire() {
 bool LeaderElector::Hold() {
   while (!stop_.load()) {
     // Renewals that succeed move the deadline on; it only ever passes when they do not.
-    const Clock::time_point deadline = client_->WriteDeadline();
-    Clock::time_point now = Clock::now();
+    const Clock::time_point deadline = fence_->Deadline();
+    Clock::time_point now = clock_->Now();
     if (now >= deadline) {
       Lost("renew deadline passed without a successful renewal");
       return false;
     }
     Sleep(std::min<Clock::duration>(opts_.retry_period, deadline - now));
     if (stop_.load()) break;
-    if (Clock::now() >= deadline) {
+    if (clock_->Now() >= deadline) {
       Lost("renew deadline passed without a successful renewal");
       return false;
     }
@@ -214,33 +189,23 @@ bool LeaderElector::Hold() {
 }
 
 void LeaderElector::Release() {
-  if (!client_->WritesAllowed()) return;
-  const kube::CallOptions call{client_->WriteDeadline(), /*unfenced=*/true};
-  kube::Response g =
-      client_->Request("get", "GET", LeasePath(opts_.ns, opts_.name), "", "application/json", call);
-  auto lease = g.ok() ? api::DecodeLease(json::parse(g.body, nullptr, false))
-                      : Result<api::Lease>(Error{g.Describe()});
+  if (!fence_->Allowed()) return;
+  const Clock::time_point deadline = fence_->Deadline();
+  const kube::TypedClient::LeaseClient leases = api_->Leases(opts_.ns);
+  Result<api::Lease> lease = leases.Get(opts_.name, deadline);
   if (!lease || lease->holder != opts_.identity) {
-    client_->FenceWrites(Clock::time_point::min());
+    fence_->Set(Clock::time_point::min());
     return;
   }
-  std::string now = MicroTimeNow();
-  json doc = {{"apiVersion", "coordination.k8s.io/v1"},
-              {"kind", "Lease"},
-              {"metadata",
-               {{"name", opts_.name},
-                {"namespace", opts_.ns},
-                {"resourceVersion", lease->resource_version}}},
-              {"spec",
-               {{"holderIdentity", ""},
-                {"leaseDurationSeconds", 1},
-                {"acquireTime", now},
-                {"renewTime", now},
-                {"leaseTransitions", lease->transitions}}}};
-  kube::Response u = client_->Request("update", "PUT", LeasePath(opts_.ns, opts_.name), doc.dump(),
-                                      "application/json", call);
-  client_->FenceWrites(Clock::time_point::min());
-  spdlog::info("leader lease released lease={}/{} ok={}", opts_.ns, opts_.name, u.ok());
+  const std::string now = MicroTimeNow();
+  api::Lease released;
+  released.resource_version = lease->resource_version;
+  released.lease_duration_seconds = 1;
+  released.renew_time = now;
+  released.transitions = lease->transitions;
+  Status updated = leases.Update(opts_.name, released, now, deadline);
+  fence_->Set(Clock::time_point::min());
+  spdlog::info("leader lease released lease={}/{} ok={}", opts_.ns, opts_.name, updated.ok());
 }
 
 }  // namespace akrobateo::leader

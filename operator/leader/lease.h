@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Leader election on a coordination.k8s.io/v1 Lease (verbs get, create, update), like
+// Leader election on a coordination.k8s.io/v1 Lease (verbs get, create, update, through the
+// typed client's Leases), like
 // client-go's leaderelection: acquire when the lease is free, ours, or has not been renewed
 // for its duration as observed on our own clock; renew every retry period; leadership ends at
 // the renew deadline: `renew_deadline` after the start of the last attempt that succeeded.
 //
-// Leadership is the client's write fence (kube::Client::FenceWrites): every write the process
+// Leadership is the client's write fence (kube/write_fence.h): every write the process
 // makes (other than these Lease requests) is refused from the renew deadline on, whatever the
 // elector's thread is doing, and writes still in flight then are abandoned. Every acquire or
 // renew request is itself bounded by that deadline, so a stalled API connection cannot keep
@@ -21,8 +22,10 @@
 #include <string>
 #include <string_view>
 
+#include "operator/base/clock.h"
 #include "operator/base/result.h"
-#include "operator/kube/client.h"
+#include "operator/kube/typed_client.h"
+#include "operator/kube/write_fence.h"
 
 namespace akrobateo::leader {
 
@@ -43,9 +46,10 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
 class LeaderElector {
  public:
-  using Clock = std::chrono::steady_clock;
-  LeaderElector(kube::Client* client, LeaseOptions opts)
-      : client_(client), opts_(std::move(opts)) {}
+  // Reads and writes the Lease through `api`, opens and closes `fence` (the one of the client
+  // the process writes with); time is the fence's clock.
+  LeaderElector(kube::TypedClient* api, kube::WriteFence* fence, LeaseOptions opts)
+      : api_(api), fence_(fence), clock_(fence->clock()), opts_(std::move(opts)) {}
 
   // Blocks until leadership is acquired (true) or Stop() was called (false). On success the
   // client's writes are allowed until the renew deadline.
@@ -61,7 +65,7 @@ class LeaderElector {
   void Release();
 
   // True while this instance holds the lease (before its renew deadline).
-  bool Leading() const { return client_->WritesAllowed(); }
+  bool Leading() const { return fence_->Allowed(); }
 
  private:
   enum class Outcome { kLeader, kHeldByOther, kError };
@@ -70,7 +74,9 @@ class LeaderElector {
   void Sleep(Clock::duration d);
   void Lost(const char* why);
 
-  kube::Client* client_;
+  kube::TypedClient* api_;
+  kube::WriteFence* fence_;
+  Clock* clock_;
   LeaseOptions opts_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
@@ -79,7 +85,6 @@ class LeaderElector {
   std::string observed_holder_;
   std::string observed_renew_;
   Clock::time_point observed_at_{};
-  std::string resource_version_;
   int64_t transitions_ = 0;
   std::string acquire_time_;
 };

@@ -74,23 +74,18 @@ void Metrics::ApiRequestDone(const std::string& verb, double seconds) {
   api_request_duration_.try_emplace(verb, kApiBuckets).first->second.Observe(seconds);
 }
 
-ApiRequestTimer::ApiRequestTimer(Metrics* m, std::string verb)
-    : m_(m), verb_(std::move(verb)), start_(std::chrono::steady_clock::now()) {}
+ApiRequestTimer::ApiRequestTimer(Metrics* m, std::string verb, Clock* clock)
+    : m_(m), verb_(std::move(verb)), clock_(clock), start_(clock->Now()) {}
 
 ApiRequestTimer::~ApiRequestTimer() {
   if (m_ == nullptr) return;
-  m_->ApiRequestDone(
-      verb_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  m_->ApiRequestDone(verb_, std::chrono::duration<double>(clock_->Now() - start_).count());
 }
 
 void Metrics::ReconcileDone(const std::string& result, double seconds) {
   std::lock_guard lock(mu_);
   ++reconcile_total_[result];
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++duration_buckets_[i];
-  }
-  ++duration_count_;
-  duration_sum_ += seconds;
+  reconcile_duration_.Observe(seconds);
 }
 
 void Metrics::WatchRestarted(const std::string& resource) {
@@ -101,12 +96,6 @@ void Metrics::WatchRestarted(const std::string& resource) {
 void Metrics::ApiRequest(const std::string& verb, const std::string& code) {
   std::lock_guard lock(mu_);
   ++api_requests_[{verb, code}];
-}
-
-uint64_t Metrics::ReconcileCount(const std::string& result) const {
-  std::lock_guard lock(mu_);
-  auto it = reconcile_total_.find(result);
-  return it == reconcile_total_.end() ? 0 : it->second;
 }
 
 uint64_t Metrics::ApiRequestCount(const std::string& verb, const std::string& code) const {
@@ -131,13 +120,7 @@ std::string Metrics::Render() const {
   }
   o << "# HELP akrobateo_reconcile_duration_seconds Wall time of one reconcile.\n"
     << "# TYPE akrobateo_reconcile_duration_seconds histogram\n";
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    o << "akrobateo_reconcile_duration_seconds_bucket{le=\"" << Num(kBuckets[i]) << "\"} "
-      << duration_buckets_[i] << "\n";
-  }
-  o << "akrobateo_reconcile_duration_seconds_bucket{le=\"+Inf\"} " << duration_count_ << "\n"
-    << "akrobateo_reconcile_duration_seconds_sum " << Num(duration_sum_) << "\n"
-    << "akrobateo_reconcile_duration_seconds_count " << duration_count_ << "\n";
+  reconcile_duration_.Render(o, "akrobateo_reconcile_duration_seconds", "");
   o << "# HELP akrobateo_managed_services Handled Services with a balancer DaemonSet wanted.\n"
     << "# TYPE akrobateo_managed_services gauge\n"
     << "akrobateo_managed_services " << managed_services_.load() << "\n";

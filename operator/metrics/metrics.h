@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The operator's Prometheus metrics: a small thread-safe registry with exactly the series
-// SPEC names, rendered in the text exposition format.
+// product contract names (docs/operator.md, "Observability"), rendered in the text exposition
+// format.
 #ifndef AKROBATEO_OPERATOR_METRICS_METRICS_H_
 #define AKROBATEO_OPERATOR_METRICS_METRICS_H_
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -14,6 +14,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "operator/base/clock.h"
 
 namespace akrobateo::metrics {
 
@@ -26,8 +28,6 @@ class Histogram {
   void Observe(double v);
   // The _bucket, _sum and _count samples of `name`; `labels` like `verb="get"` or empty.
   void Render(std::ostream& o, const std::string& name, const std::string& labels) const;
-  uint64_t Count() const { return count_; }
-  double Sum() const { return sum_; }
 
  private:
   std::vector<double> bounds_;
@@ -38,8 +38,8 @@ class Histogram {
 
 class Metrics {
  public:
-  static constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                      0.01,   0.025,   0.05,   0.1,   0.5,    2.5};
+  static inline const std::vector<double> kReconcileBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
   static inline const std::vector<double> kQueueBuckets = {
       0.00001, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};
   static inline const std::vector<double> kApiBuckets = {
@@ -56,7 +56,6 @@ class Metrics {
   std::string Render() const;
 
   // Test access.
-  uint64_t ReconcileCount(const std::string& result) const;
   uint64_t ApiRequestCount(const std::string& verb, const std::string& code) const;
 
   // The work queue's, named as client-go's workqueue metrics: keys added (each time a key
@@ -73,9 +72,7 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> reconcile_total_;
-  std::array<uint64_t, kBuckets.size()> duration_buckets_{};
-  uint64_t duration_count_ = 0;
-  double duration_sum_ = 0;
+  Histogram reconcile_duration_{kReconcileBuckets};
   std::map<std::string, uint64_t> watch_restarts_;
   std::map<std::pair<std::string, std::string>, uint64_t> api_requests_;
   std::map<std::string, Histogram> api_request_duration_;
@@ -98,7 +95,7 @@ double ProcessStartTimeSeconds();
 // Times one API request: from construction to destruction, into `m` (may be null) by `verb`.
 class ApiRequestTimer {
  public:
-  ApiRequestTimer(Metrics* m, std::string verb);
+  ApiRequestTimer(Metrics* m, std::string verb, Clock* clock = Clock::Real());
   ~ApiRequestTimer();
   ApiRequestTimer(const ApiRequestTimer&) = delete;
   ApiRequestTimer& operator=(const ApiRequestTimer&) = delete;
@@ -106,7 +103,8 @@ class ApiRequestTimer {
  private:
   Metrics* m_;
   std::string verb_;
-  std::chrono::steady_clock::time_point start_;
+  Clock* clock_;
+  Clock::time_point start_;
 };
 
 }  // namespace akrobateo::metrics

@@ -8,7 +8,7 @@
 namespace akrobateo::queue {
 namespace {
 
-double Seconds(WorkQueue::Clock::duration d) {
+double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
@@ -23,7 +23,7 @@ void WorkQueue::ReportDepthLocked() {
 void WorkQueue::AddLocked(const std::string& key) {
   if (shutdown_ || dirty_.count(key) != 0) return;
   dirty_.insert(key);
-  added_at_.try_emplace(key, Clock::now());
+  added_at_.try_emplace(key, clock_->Now());
   if (metrics_ != nullptr) metrics_->WorkqueueAdded();
   ReportDepthLocked();
   if (processing_.count(key) != 0) return;  // re-queued by Done
@@ -43,7 +43,16 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
     AddLocked(key);
     return;
   }
-  delayed_.emplace(Clock::now() + delay, key);
+  WaitLocked(clock_->After(delay), key);
+}
+
+void WorkQueue::WaitLocked(Clock::time_point when, const std::string& key) {
+  if (auto it = delayed_keys_.find(key); it != delayed_keys_.end()) {
+    if (it->second->first <= when) return;  // already waiting, and due earlier
+    delayed_.erase(it->second);
+    delayed_keys_.erase(it);
+  }
+  delayed_keys_[key] = delayed_.emplace(when, key);
   cv_.notify_all();
 }
 
@@ -72,6 +81,7 @@ int WorkQueue::Failures(const std::string& key) const {
 void WorkQueue::PromoteDueLocked(Clock::time_point now) {
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
     std::string key = delayed_.begin()->second;
+    delayed_keys_.erase(key);
     delayed_.erase(delayed_.begin());
     AddLocked(key);
   }
@@ -80,22 +90,22 @@ void WorkQueue::PromoteDueLocked(Clock::time_point now) {
 std::optional<std::string> WorkQueue::Get() {
   std::unique_lock lock(mu_);
   while (true) {
-    PromoteDueLocked(Clock::now());
+    PromoteDueLocked(clock_->Now());
     if (!queue_.empty()) break;
     if (shutdown_) return std::nullopt;
-    if (delayed_.empty()) {
-      cv_.wait(lock);
-    } else {
-      // A copy: another worker may erase that entry while this one waits.
-      const Clock::time_point due = delayed_.begin()->first;
-      cv_.wait_until(lock, due);
-    }
+    // A copy: another worker may erase that entry while this one waits. The wait ends at that
+    // time, or sooner when a key is queued or an earlier one starts waiting.
+    const Clock::time_point due =
+        delayed_.empty() ? Clock::time_point::max() : delayed_.begin()->first;
+    clock_->WaitUntil(cv_, lock, due, [&] {
+      return shutdown_ || !queue_.empty() || (!delayed_.empty() && delayed_.begin()->first < due);
+    });
   }
   std::string key = std::move(queue_.front());
   queue_.pop_front();
   processing_.insert(key);
   dirty_.erase(key);
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = clock_->Now();
   if (auto it = added_at_.find(key); it != added_at_.end()) {
     if (metrics_ != nullptr) metrics_->WorkqueueQueued(Seconds(now - it->second));
     added_at_.erase(it);
@@ -109,7 +119,7 @@ void WorkQueue::Done(const std::string& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
   if (auto it = started_at_.find(key); it != started_at_.end()) {
-    if (metrics_ != nullptr) metrics_->WorkqueueWorked(Seconds(Clock::now() - it->second));
+    if (metrics_ != nullptr) metrics_->WorkqueueWorked(Seconds(clock_->Now() - it->second));
     started_at_.erase(it);
   }
   // After ShutDown no key is handed out again, even one re-added while it was processed.
@@ -124,6 +134,7 @@ void WorkQueue::ShutDown() {
   shutdown_ = true;
   queue_.clear();
   delayed_.clear();
+  delayed_keys_.clear();
   added_at_.clear();
   ReportDepthLocked();
   cv_.notify_all();

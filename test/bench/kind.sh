@@ -21,8 +21,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-# shellcheck source=test/bench/lib.sh
-source test/bench/lib.sh
+# shellcheck source=test/lib/bench.sh
+source test/lib/bench.sh
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_RUN:-3}
 services=${SERVICES:-5}
@@ -142,10 +142,7 @@ set_ipmode() {
   sleep 3 # kube-proxy's sync
 }
 in_client() { kubectl exec bench-client -- "$@"; }
-iperf_gbps() {
-  in_client iperf3 -c "$1" -p "$2" -t "$secs" -J |
-    python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
-}
+iperf_gbps() { in_client iperf3 -c "$1" -p "$2" -t "$secs" -J | iperf3_gbps; }
 target() {
   case $1 in
     direct) echo "$pod_ip 5201 7000" ;;
@@ -178,13 +175,6 @@ for ((r = 0; r < rounds; r++)); do
     fi
   done
 done
-per_round() {
-  local -n vals=$1
-  local r out=""
-  for ((r = 0; r < rounds; r++)); do out+="${vals[$2,$r]} "; done
-  echo "${out% }"
-}
-med() { per_round "$1" "$2" | tr ' ' '\n' | median; }
 printf '%-16s %11s %-22s %10s %s\n' path "TCP Gbit/s" "(each round)" "new conn/s" "(each round)"
 for path in "${paths[@]}"; do
   printf '%-16s %11s %-22s %10s %s\n' "$path" "$(med bw "$path")" "($(per_round bw "$path"))" \

@@ -11,16 +11,16 @@
 #    transaction nftlb sends.
 # Before each timed run the namespace is put into its state and left 50 ms, so the kernel's
 # deferred clean-up of the previous run is not charged to the next one.
-# `nftlb` is --backend nftables; `nftlb auto` adds the auto probe (GETGEN and SPEC's
-# validate-only batch, whose abort costs the kernel an RCU grace period). The exec floor is
+# `nftlb` is --backend nftables; `nftlb auto` adds the auto probe (GETGEN and the
+# validate-only batch of docs/nftlb.md, "How the backend is chosen", whose abort costs the kernel an RCU grace period). The exec floor is
 # /bin/true and `nftlb --help`: starting a process, nothing else; each row is followed by the
 # same times minus /bin/true's. Uses the release build (build/bin/nftlb).
 # Everything runs in one network namespace made here and removed on exit. The raw results go to
 # build/bench/nftlb-install-<UTC time>.json (docs/benchmarks.md). Env: REPS (default 15).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=test/bench/lib.sh
-source "$root/test/bench/lib.sh"
+# shellcheck source=test/lib/bench.sh
+source "$root/test/lib/bench.sh"
 nftlb=${NFTLB:-$root/build/bin/nftlb}
 reps=${REPS:-15}
 ns=akb-bench-install-$$

@@ -23,8 +23,8 @@
 # them less; 0 to turn off).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=test/bench/lib.sh
-source "$root/test/bench/lib.sh"
+# shellcheck source=test/lib/bench.sh
+source "$root/test/lib/bench.sh"
 nftlb=${NFTLB:-$root/build/bin/nftlb}
 secs=${SECONDS_PER_RUN:-3}
 rounds=${ROUNDS:-3}
@@ -86,10 +86,7 @@ ip netns exec $b nice -n "$nice" python3 "$root/test/bench/accept.py" 7000 &
 pids+=($!)
 sleep 1
 
-iperf_gbps() {  # dst -> Gbit/s received
-  ip netns exec $c nice -n "$nice" iperf3 -c "$1" -p 5201 -t "$secs" -J |
-    python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
-}
+iperf_gbps() { ip netns exec $c nice -n "$nice" iperf3 -c "$1" -p 5201 -t "$secs" -J | iperf3_gbps; }
 conn_rate() { ip netns exec $c nice -n "$nice" python3 "$root/test/bench/connect.py" "$1" 7000 "$secs"; }
 
 paths=(direct routed routed+conntrack nftlb-nftables nftlb-iptables-legacy)
@@ -149,19 +146,6 @@ for ((r = 0; r < rounds; r++)); do
   done
 done
 
-per_round() {  # $1 = bw|cr, $2 = path -> the values of each round, space-separated
-  local -n vals=$1
-  local r out=""
-  for ((r = 0; r < rounds; r++)); do out+="${vals[$2,$r]} "; done
-  echo "${out% }"
-}
-med() { per_round "$1" "$2" | tr ' ' '\n' | median; }
-round_ratios() {  # $1 = bw|cr, $2 / $3 paths -> the ratio within each round
-  local -n vals=$1
-  local r out=""
-  for ((r = 0; r < rounds; r++)); do out+="$(ratio "${vals[$2,$r]}" "${vals[$3,$r]}") "; done
-  echo "${out% }"
-}
 printf '%-22s %11s %-22s %10s %-22s %s\n' path "TCP Gbit/s" "(each round)" "new conn/s" \
   "(each round)" "pod conntrack entries after each round"
 for path in "${paths[@]}"; do

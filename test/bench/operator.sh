@@ -18,8 +18,8 @@
 # (docs/benchmarks.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=test/bench/lib.sh
-. "$here/lib.sh"
+# shellcheck source=test/lib/bench.sh
+. "$here/../lib/bench.sh"
 # Its own cluster (build/cluster-bench, ports 28xxx): a running `make demo` is left alone.
 export AKROBATEO_CLUSTER_PROFILE=${AKROBATEO_CLUSTER_PROFILE-bench}
 # shellcheck source=test/cluster/lib.sh
@@ -51,14 +51,15 @@ op_kubeconfig bench >/dev/null
 
 # One Service handled first, to copy the DaemonSet the operator writes for the floor.
 op_start bench 28050 28051
-wait_until 60 op_ready 28051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
+until_ok 60 op_ready 28051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
 kc create namespace bench-probe >/dev/null
 kc -n bench-probe create service loadbalancer probe --tcp=19999:19999 >/dev/null
-wait_until 60 bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get ds -l akrobateo.dev/service-name=probe -o name)\" ]" ||
+until_ok 60 ds_one bench-probe probe ||
   { echo "bench: the operator made no DaemonSet for the probe Service" >&2; exit 1; }
 kc -n "$OPNS" get ds -l akrobateo.dev/service-name=probe -o jsonpath='{.items[0]}' > "$tools/ds.json"
 kc delete namespace bench-probe --wait=true >/dev/null
-wait_until 60 bash -c "[ -z \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig -n $OPNS get ds -o name)\" ]" || true
+no_daemonsets() { [ -z "$(kc -n "$OPNS" get ds -o name)" ]; }
+until_ok 60 no_daemonsets || true
 op_stop bench
 
 echo "== floor: $n DaemonSet creates + $n status patches from a bare client ($workers in parallel)"
@@ -75,7 +76,7 @@ kc delete namespace bench-floor bench-pipeline --wait=true --timeout=600s >/dev/
 
 echo "== operator (${op_args[*]}): $n LoadBalancer Services created at once ($workers in parallel), 3 Nodes"
 op_start bench 28050 28051 "${op_args[@]}"
-wait_until 60 op_ready 28051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
+until_ok 60 op_ready 28051 || { tail "$dir/operator-bench.log" >&2; exit 1; }
 pid=$(op_pid bench)
 tck=$(getconf CLK_TCK)
 cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }

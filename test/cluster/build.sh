@@ -26,7 +26,9 @@ fi
 complete() { for b in "${want[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
 if complete; then echo "$bin"; exit 0; fi
 
-log() { echo "build.sh: $*" >&2; }
+# shellcheck source=test/lib/log.sh
+. "$here/../lib/log.sh"
+log_name=build.sh
 mkdir -p "$bin"
 src="$cache/src"
 mkdir -p "$src"
@@ -42,6 +44,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   printf 'module local/kbin\n\ngo 1.26\n\ngodebug default=go1.24\n' > go.mod
   # The staging set changes between releases, so read it from kubernetes' own go.mod.
   mod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+  # shellcheck disable=SC2013  # module paths: one word each
   for m in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$mod"); do
     go mod edit "-replace=$m=$m@$staging_version"
   done

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
+# shellcheck disable=SC2154  # dir, netns_prefix, lib_here: from profile.sh and lib.sh
 # The data path of one LoadBalancer Service on this machine (sourced after lib.sh, not run):
 # one network namespace per kwok Node holding that Node's addresses, the real nftlb in each run
 # with the args of the pod spec the operator generated (read back from the DaemonSet), the
@@ -97,7 +98,7 @@ chain_up() {
   for node in $(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}'); do
     ns=$netns_prefix-$node
     hostips=$(kc get node "$node" -o jsonpath='{range .status.addresses[?(@.type!="Hostname")]}{.address}{","}{end}' | sed 's/,$//')
-    if ! wait_until 20 ip netns exec "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${probe_argv[@]}"; then
+    if ! until_ok 20 ip netns exec "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${probe_argv[@]}"; then
       echo "chain: the startup probe never passed on $node:" >&2
       ip netns exec "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${probe_argv[@]}" >&2
       cat "$dir/nftlb-$node.log" >&2
@@ -105,7 +106,7 @@ chain_up() {
     fi
     echo "chain: $node: the startup probe (nftlb ... --check) passes"
   done
-  wait_until 20 grep -q 'listening' "$dir/echo-backend.log" || { echo "chain: echo server did not start" >&2; return 1; }
+  until_ok 20 grep -q 'listening' "$dir/echo-backend.log" || { echo "chain: echo server did not start" >&2; return 1; }
 }
 
 # chain_request ADDR PORT : one HTTP request from the client namespace; prints the answer.
@@ -116,7 +117,7 @@ chain_request() {
 }
 
 chain_down() {
-  local f n i alive pids=()
+  local f n alive pids=()
   for f in "$dir"/pids/nftlb-*.pid "$dir"/pids/echo-backend.pid; do
     [ -e "$f" ] || continue
     pids+=("$(cat "$f")")
@@ -124,7 +125,7 @@ chain_down() {
   done
   # nftlb removes its table on SIGTERM; all at once, SIGKILL after 5 s.
   for n in "${pids[@]}"; do kill -TERM "$n" 2>/dev/null || true; done
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     alive=0
     for n in "${pids[@]}"; do kill -0 "$n" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break

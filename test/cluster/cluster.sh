@@ -18,10 +18,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 # shellcheck source=profile.sh
 . "$here/profile.sh"
+# shellcheck source=test/lib/log.sh
+. "$root/test/lib/log.sh"
+# shellcheck source=test/lib/poll.sh
+. "$root/test/lib/poll.sh"
+log_name=cluster
 components=(kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
-
-log() { echo "cluster: $*" >&2; }
-die() { echo "cluster: error: $*" >&2; exit 1; }
 
 bindir() { bash "$here/build.sh"; }
 
@@ -37,29 +39,35 @@ start() { # name args... : runs bin/name in its own process group, log in $dir/n
 }
 
 stop() { # name : SIGTERM its process group, then SIGKILL after 10 s
-  local f="$dir/pids/$1.pid" pid i
+  local f="$dir/pids/$1.pid" pid
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$f"
 }
 
-wait_for() { # what timeout-seconds command... : polls until the command succeeds
-  local what=$1 t=$2 i c; shift 2
-  for ((i = 0; i < t * 5; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    for c in "${components[@]}"; do # a component that died will not come back: say so now
-      if [ -f "$dir/pids/$c.pid" ] && ! running "$c"; then
-        tail -5 "$dir/$c.log" >&2 || true
-        die "$c exited (log $dir/$c.log); run 'make cluster-down' to clean up"
-      fi
-    done
-    sleep 0.2
+dead_component() { # the first started component that is not running any more, or nothing
+  local c
+  for c in "${components[@]}"; do
+    if [ -f "$dir/pids/$c.pid" ] && ! running "$c"; then echo "$c"; return; fi
   done
+}
+components_and() { # command... : 255 (until_ok gives up) once a component died, else the command
+  [ -z "$(dead_component)" ] || return 255
+  "$@"
+}
+wait_for() { # what timeout-seconds command... : until_ok; a component that died ends it at once
+  local what=$1 t=$2 c; shift 2
+  until_ok "$t" components_and "$@" && return 0
+  c=$(dead_component)
+  if [ -n "$c" ]; then
+    tail -5 "$dir/$c.log" >&2 || true
+    die "$c exited (log $dir/$c.log); run 'make cluster-down' to clean up"
+  fi
   die "$what not ready after ${t}s (logs in $dir)"
 }
 
@@ -165,9 +173,9 @@ up() {
 
 # stop_all PID... : SIGTERM to each process group at once, SIGKILL whatever is left after 10 s.
 stop_all() {
-  local pid i alive
+  local pid alive
   for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     alive=0
     for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break

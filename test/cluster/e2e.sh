@@ -85,7 +85,7 @@ op_start a "$opp" "$((opp + 1))" -v 1 --cleanup-finalizer
 check "operator (ServiceAccount $OPNS/$SA, token from kubectl create token) ready" until_ok 60 op_ready "$((opp + 1))"
 
 # --- the cases, in this order (later ones use the Services and operators of earlier ones) ------
-. "$here/cases/daemonset.sh"  # the seed's echoserver: its DaemonSet, pods, ingress, events
+. "$here/cases/daemonset.sh"  # the echoserver: its DaemonSet, pods, ingress, events
 . "$here/cases/datapath.sh"   # requests through the real nftlb in network namespaces
 . "$here/cases/updates.sh"    # in place on a change, no write when nothing differs
 . "$here/cases/placement.sh"  # enablelb, lbpool, dual-stack ordering

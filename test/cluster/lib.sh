@@ -12,18 +12,15 @@ AKROBATEO_BIN=${AKROBATEO_BIN:-$root/build/bin}
 OPNS=akrobateo-system
 kbin=$(bash "$lib_here/build.sh")
 export PATH="$kbin:$PATH"
+# shellcheck source=test/lib/poll.sh
+. "$root/test/lib/poll.sh"
+# shellcheck source=test/lib/kube.sh
+. "$root/test/lib/kube.sh"
+kube_kubectl="$kbin/kubectl"
+kube_config="$dir/admin.kubeconfig"
 
-kc() { "$kbin/kubectl" --kubeconfig="$dir/admin.kubeconfig" "$@"; }
-
-# wait_until SECONDS command... : polls every 0.25 s; 0 once the command succeeds, 1 on timeout.
-wait_until() {
-  local t=$1 i; shift
-  for ((i = 0; i < t * 4; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.25
-  done
-  return 1
-}
+# The name the cases still use for until_ok (test/lib/poll.sh).
+wait_until() { until_ok "$@"; }
 
 # deploy/ as kubectl renders it, minus the operator Deployment: the tests run the binary
 # themselves (kwok would only pretend to run its pod).
@@ -73,10 +70,10 @@ op_pid() { cat "$dir/pids/operator-$1.pid" 2>/dev/null; }
 op_alive() { local p; p=$(op_pid "$1") && kill -0 "$p" 2>/dev/null; }
 # op_stop NAME [SIGNAL] : TERM (default) or KILL, and wait for it to be gone.
 op_stop() {
-  local name=$1 sig=${2:-TERM} p i
+  local name=$1 sig=${2:-TERM} p
   p=$(op_pid "$name") || return 0
   kill "-$sig" "$p" 2>/dev/null || true
-  for i in $(seq 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$p" 2>/dev/null || true
   rm -f "$dir/pids/operator-$name.pid"
 }
@@ -85,17 +82,12 @@ op_metric() { # PORT REGEX : sum of the matching samples on /metrics
   curl -fsS "http://127.0.0.1:$1/metrics" | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re {s += $NF} END {printf "%d\n", s}'
 }
 
-# The balancer DaemonSet(s) of a Service, by the labels SPEC puts on each.
+# The balancer DaemonSet(s) of a Service, by the labels on each (README.md, "Use").
 ds_names() { # NS NAME
   kc -n "$OPNS" get ds -l "akrobateo.dev/service-namespace=$1,akrobateo.dev/service-name=$2" \
     -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'
 }
 ds_count() { ds_names "$1" "$2" | grep -c . || true; }
-ingress_of() { # NS NAME : the ingress IPs in order, space separated
-  kc -n "$1" get svc "$2" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{" "}{end}' | sed 's/ $//'
-}
-ingress_is() { [ "$(ingress_of "$1" "$2")" == "$3" ]; } # NS NAME "IP IP..."
-has_ingress() { [ -n "$(ingress_of "$1" "$2")" ]; } # NS NAME
 ds_one() { [ "$(ds_count "$1" "$2")" = 1 ]; }
 ds_gone() { [ "$(ds_count "$1" "$2")" = 0 ]; }
 ds_json() { kc -n "$OPNS" get ds "$(ds_names "$1" "$2" | head -1)" -o json; }

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the settings are read by the scripts that source this file
 # Where a control plane lives (sourced by cluster.sh and lib.sh). Several can run side by side,
 # so that `make test` or `make bench` never tears down the cluster of a running `make demo`:
 #   AKROBATEO_CLUSTER_PROFILE  ""    build/cluster/        ports 26xxx  netns akb-*  (cluster-up, demo)

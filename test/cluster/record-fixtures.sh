@@ -28,9 +28,9 @@ trap cleanup EXIT
 apply_rbac
 op_kubeconfig record >/dev/null
 op_start record 29060 29061
-wait_until 60 op_ready 29061 || { echo "record: operator not ready" >&2; exit 1; }
+until_ok 60 op_ready 29061 || { echo "record: operator not ready" >&2; exit 1; }
 kc apply -f "$here/manifests/echoserver.yaml" >/dev/null
-wait_until 60 bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc echoserver -o jsonpath='{.status.loadBalancer.ingress}')\" ]" ||
+until_ok 60 has_ingress default echoserver ||
   { echo "record: echoserver got no ingress" >&2; exit 1; }
 
 raw() { kc get --raw "$1" > "$out/$2"; echo "recorded $2 <- $1"; }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # `make demo` / `make demo-down`: the whole chain on this machine. A real control plane
 # (test/cluster/cluster.sh), the operator from build/bin running as deploy/'s ServiceAccount,
-# the seed's echoserver LoadBalancer Service, `kubectl get svc` with its EXTERNAL-IP, then one
+# the echoserver LoadBalancer Service (test/cluster/manifests/echoserver.yaml), `kubectl get svc` with its EXTERNAL-IP, then one
 # network namespace per Node running the real nftlb with the args the operator generated, and a
 # request to each ingress address answered through it. Leaves everything running.
 # (The nftlb-only demo is test/demo/nftlb-demo.sh.)
@@ -41,12 +41,12 @@ say "operator: deploy/ RBAC, ServiceAccount token from kubectl create token"
 apply_rbac
 op_kubeconfig demo >/dev/null
 op_start demo 26070 26071
-wait_until 60 op_ready 26071 || { tail "$dir/operator-demo.log" >&2; false; }
+until_ok 60 op_ready 26071 || { tail "$dir/operator-demo.log" >&2; false; }
 echo "akrobateo-operator running (pid $(op_pid demo)), log $dir/operator-demo.log"
 
-say "the seed's echoserver: a Deployment and a type: LoadBalancer Service"
+say "the echoserver (test/cluster/manifests/echoserver.yaml): a Deployment and a type: LoadBalancer Service"
 kc apply -f "$cluster/manifests/echoserver.yaml"
-wait_until 60 bash -c "[ -n \"\$(\"$kbin/kubectl\" --kubeconfig=$dir/admin.kubeconfig get svc echoserver -o jsonpath='{.status.loadBalancer.ingress}')\" ]" ||
+until_ok 60 has_ingress default echoserver ||
   { echo "demo: echoserver got no ingress" >&2; false; }
 kc -n "$OPNS" get daemonset,pods -o wide
 echo

@@ -19,7 +19,7 @@ work=$(mktemp -d /tmp/akrobateo-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # The working corpus grows during the run; the seeds in the repository stay untouched.
 cp "$here"/corpus/* "$work"/
-echo "fuzz: operator_decode_fuzz for ${seconds}s, seeds: $(ls "$here"/corpus | wc -l)"
+echo "fuzz: operator_decode_fuzz for ${seconds}s, seeds: $(find "$here/corpus" -type f | wc -l)"
 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -artifact_prefix="$artifacts/" -print_final_stats=1 "$work" 2>"$work/log.txt" || {
   rc=$?

@@ -19,6 +19,8 @@ root="$PWD"
 
 # shellcheck source=test/lib/check.sh
 source test/lib/check.sh
+# shellcheck source=test/lib/kube.sh
+source test/lib/kube.sh
 skip() { echo "SKIP operator image against a control plane: $*"; exit 0; }
 
 image=akrobateo/operator:${AKROBATEO_IMAGE_TAG:-dev}
@@ -54,7 +56,8 @@ if ! bash test/cluster/cluster.sh up >"$root/build/images/cluster-up.log" 2>&1; 
   fail=$((fail + 1))
   finish
 fi
-kc() { "$bin/kubectl" --kubeconfig "$AKROBATEO_CLUSTER_DIR/admin.kubeconfig" "$@"; }
+kube_kubectl="$bin/kubectl"
+kube_config="$AKROBATEO_CLUSTER_DIR/admin.kubeconfig"
 ns=akrobateo-system
 
 # First the read-only proof on a fresh server (no akrobateo-system yet): server-side dry run of
@@ -98,15 +101,14 @@ ready() { curl -fsS --max-time 1 "http://127.0.0.1:$health_port/readyz"; }
 leader() { [ -n "$(kc -n "$ns" get lease akrobateo-operator -o jsonpath='{.spec.holderIdentity}')" ]; }
 ds_exists() { [ -n "$(kc -n "$ns" get ds -l akrobateo.dev/service-name=echoserver -o name)" ]; }
 ds_gone() { [ -z "$(kc -n "$ns" get ds -l akrobateo.dev/service-name=echoserver -o name)" ]; }
-has_ingress() { [ -n "$(kc get svc echoserver -o jsonpath='{.status.loadBalancer.ingress[*].ip}')" ]; }
 
 check "operator image in-cluster: /readyz answers" until_ok 60 ready
 check "operator image holds the leader Lease (--leader-elect)" until_ok 60 leader
 kc apply -f test/cluster/manifests/echoserver.yaml >/dev/null
 check "LoadBalancer Service -> DaemonSet in $ns" until_ok 60 ds_exists
-until_ok 90 has_ingress
+until_ok 90 has_ingress default echoserver
 check "LoadBalancer Service -> status.loadBalancer.ingress ($(kc get svc echoserver -o jsonpath='{.status.loadBalancer.ingress[*].ip}'))" \
-  has_ingress
+  has_ingress default echoserver
 kc get svc echoserver
 kc delete svc echoserver >/dev/null
 check "Service deleted -> DaemonSet deleted" until_ok 60 ds_gone

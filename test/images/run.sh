@@ -24,21 +24,8 @@ cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=test/lib/check.sh
 source test/lib/check.sh
 
-# --- Static checks of the shell scripts (they need no Docker) --------------------------------
-scripts=(test/kind/kind.sh test/kind/node-image.sh test/kind/paths.sh test/kind/unprivileged/docker
-         test/kind/node/node-init test/kind/node/preload test/bench/kind.sh test/images/run.sh test/images/deploy-check.sh test/images/operator-image.sh
-         test/bench/run.sh test/bench/lib.sh test/bench/nftlb-install.sh test/bench/nftlb.sh test/bench/operator.sh
-         test/bench/smoke.sh hack/images.sh hack/base-image.sh hack/image-rootfs.sh hack/release.sh hack/syft.sh
-         hack/sbom.sh)
-for s in "${scripts[@]}"; do
-  if [ ! -f "$s" ]; then bad "script $s exists"; continue; fi
-  check "bash -n $s" bash -n "$s"
-  if command -v shellcheck >/dev/null; then
-    check "shellcheck $s" shellcheck -x "$s"
-  else
-    bad "shellcheck $s" "shellcheck not installed (make deps)"
-  fi
-done
+# --- Static checks (they need no Docker) -------------------------------------------------------
+# The shell scripts are `make lint`'s (hack/lint.sh, every script git knows).
 if command -v kubectl >/dev/null; then
   rendered="$(kubectl kustomize deploy/ 2>&1)"
   check "kustomize renders deploy/" test -n "$rendered"

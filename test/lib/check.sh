@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # PASS/FAIL bookkeeping shared by the test scripts (sourced, not run): each check prints one
-# line, and finish prints the totals and exits non-zero when anything failed.
+# line, and finish prints the totals and exits non-zero when anything failed. With poll.sh's
+# until_ok: `check NAME until_ok SECONDS CMD...`.
+# shellcheck source=test/lib/poll.sh
+. "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
 pass=0
 fail=0
 skip=0
@@ -18,16 +21,6 @@ check() {
 # check_eq NAME GOT WANT: passes when GOT is WANT; a failure shows both.
 check_eq() {
   if [ "$2" == "$3" ]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi
-}
-# until_ok SECONDS CMD...: retries CMD (output discarded) every half second until it succeeds, or
-# fails once SECONDS have passed.
-until_ok() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.5
-  done
 }
 # The totals (`, K skipped` only when something was), and the exit status: 0 when nothing failed.
 finish() {

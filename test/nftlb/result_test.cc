@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Result<T>: a value, or the Status of the failure with its message and errno.
+// Result<T> as nftlb uses it (the project's one, operator/base/result.h): a value, or the Error
+// of the failure with its message and errno.
 #include "nftlb/result.h"
 
 #include <doctest/doctest.h>
@@ -12,7 +13,7 @@ namespace nftlb {
 namespace {
 
 Result<int> Half(int v) {
-  if (v % 2 != 0) return Status::Error(std::to_string(v) + " is odd");
+  if (v % 2 != 0) return Error{std::to_string(v) + " is odd"};
   return v / 2;
 }
 
@@ -23,16 +24,16 @@ TEST_CASE("Result holds a value or an error") {
   CHECK(ok.value() == 4);
   CHECK(*ok == 4);
   CHECK(ok.error().empty());
-  CHECK(ok.status().ok());
+  CHECK(ok.sys_errno() == 0);
 
   const Result<int> odd = Half(3);
   CHECK_FALSE(odd.ok());
   CHECK(odd.error() == "3 is odd");
-  CHECK(odd.status().err() == 0);
+  CHECK(odd.sys_errno() == 0);
 
-  const Result<std::string> refused = Status::Errno("sending", EPERM);
+  const Result<std::string> refused = Errno("sending", EPERM);
   CHECK_FALSE(refused.ok());
-  CHECK(refused.status().err() == EPERM);
+  CHECK(refused.sys_errno() == EPERM);
   CHECK(refused.error().rfind("sending: ", 0) == 0);
 }
 

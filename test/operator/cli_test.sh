@@ -21,7 +21,7 @@ expect() {
     ok "$name"
   else
     bad "$name" "exit $rc (want $want), output:"
-    sed 's/^/    /' <<<"$out" | head -5
+    while IFS= read -r line; do echo "    $line"; done <<<"$out" | head -5
   fi
 }
 kubeconfig() { # FILE CLUSTER_EXTRA USER_EXTRA
@@ -70,6 +70,7 @@ expect "--metrics-bind-address on a port in use: exit 2, names it and the errno 
   "cannot listen on 127\.0\.0\.1:$port: Address already in use" -- \
   "$op" --kubeconfig "$tmp/plain" --metrics-bind-address="127.0.0.1:$port" --health-probe-bind-address=0
 want="akrobateo-operator $version${revision:+ ($revision)}"
+# shellcheck disable=SC2001  # sed puts a backslash before each of the characters
 expect "--version prints '$want', exits 0" 0 "^$(sed 's/[.()]/\\&/g' <<<"$want")\$" -- "$op" --version
 expect "the default --nftlb-image is akrobateo/nftlb:$version" 0 "--nftlb-image TEXT=akrobateo/nftlb:$version( |\$)" -- \
   "$op" --help

@@ -166,7 +166,8 @@ TEST_CASE("Orphan sweep: DaemonSets whose Service UID is not a wanted, handled S
       wanted);
   std::vector<std::string> names;
   for (const auto& o : orphans) names.push_back(o.name);
-  // u3: Service gone or no longer handled (e.g. type changed: the anchors' leftover bug).
+  // u3: Service gone or no longer handled (e.g. type changed: klipper-lb leaves the DaemonSet
+  // behind).
   CHECK(names == std::vector<std::string>{"ds-3", "ds-2-old", "x"});
   CHECK(rec::SelectOrphans({}, wanted).empty());
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The desired DaemonSet (SPEC "The DaemonSet", "Names") and the anchors' bugs.
+// The desired DaemonSet (docs/operator.md "DaemonSet", docs/design.md "Names") and what klipper-lb
+// gets wrong (README.md, "Compared with klipper-lb and MetalLB").
 #include "operator/reconcile/desired.h"
 
 #include <doctest/doctest.h>
@@ -47,7 +48,7 @@ TEST_CASE("Handled filter: type, class, --default-class") {
   CHECK(!rec::IsHandled(s, nodef));
   s.load_balancer_class.reset();
   for (const char* type : {"ClusterIP", "NodePort", "ExternalName", ""}) {
-    s.type = type;  // a type change away from LoadBalancer: no longer handled (anchor bug)
+    s.type = type;  // a type change away from LoadBalancer: no longer handled (klipper-lb's bug)
     CHECK(!rec::IsHandled(s, def));
   }
 }
@@ -85,7 +86,7 @@ TEST_CASE(
   CHECK(ds.labels.at("akrobateo.dev/service-uid") == s.uid);
   REQUIRE(ds.ports.size() == 3);
   CHECK(ds.ports[0] == api::ContainerPort{"tcp-80", 80, "TCP"});
-  CHECK(ds.ports[1] == api::ContainerPort{"udp-53", 53, "UDP"});  // not TCP (anchor bug)
+  CHECK(ds.ports[1] == api::ContainerPort{"udp-53", 53, "UDP"});  // not TCP (klipper-lb's bug)
   CHECK(ds.ports[2] == api::ContainerPort{"sctp-3868", 3868, "SCTP"});
   CHECK(ds.args == std::vector<std::string>{"--forward=tcp/80=10.96.12.34:80",
                                             "--forward=udp/53=10.96.12.34:53",
@@ -95,7 +96,7 @@ TEST_CASE(
 
   json j = api::EncodeDaemonSet(ds);
   const json& pod = j["spec"]["template"]["spec"];
-  REQUIRE(pod["containers"].size() == 1);  // one container, not one per port (anchor bug)
+  REQUIRE(pod["containers"].size() == 1);  // one container, not one per port (klipper-lb's bug)
   const json& c = pod["containers"][0];
   CHECK(c["name"] == "nftlb");
   CHECK(c["ports"][1]["hostPort"] == 53);

@@ -2,9 +2,11 @@
 // FakeTypedClient: an in-memory kube::TypedClient for reconciler tests. It keeps DaemonSets and
 // Services as the API server would (resourceVersions count up; a write conditioned on an old
 // one is a Conflict), logs every call in order, and fails the next calls of a verb on demand.
+// Leases too, for leader election, whose calls can be stalled until their deadline.
 #ifndef AKROBATEO_TEST_OPERATOR_FAKE_TYPED_CLIENT_H_
 #define AKROBATEO_TEST_OPERATOR_FAKE_TYPED_CLIENT_H_
 
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "operator/api/decode.h"
+#include "operator/base/clock.h"
 #include "operator/kube/typed_client.h"
 
 namespace akrobateo::testing {
@@ -89,6 +92,37 @@ class FakeTypedClient : public kube::TypedClient {
     calls_.clear();
     events_.clear();
   }
+
+  // --- Leases ---
+  // The clock that Lease calls' deadlines are on.
+  void SetClock(Clock* clock) { clock_ = clock; }
+  // While stalled, a Lease call hangs until it is un-stalled or its deadline passes (then it
+  // fails as abandoned, a Transient error), as a request on a stalled connection would.
+  void StallLeases(bool on) {
+    {
+      std::lock_guard lock(mu_);
+      leases_stalled_ = on;
+    }
+    leases_cv_.notify_all();
+  }
+  std::optional<api::Lease> Lease(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = leases_.find(key);
+    if (it == leases_.end()) return std::nullopt;
+    return it->second;
+  }
+  // Another instance writes the Lease `key`.
+  void PutLease(const std::string& key, api::Lease lease) {
+    std::lock_guard lock(mu_);
+    lease.resource_version = NextVersion();
+    leases_[key] = std::move(lease);
+  }
+  // Lease creates and updates that succeeded.
+  int LeaseWrites() {
+    std::lock_guard lock(mu_);
+    return lease_writes_;
+  }
+  // --- end of Leases ---
 
  protected:
   Result<api::DaemonSetInfo> GetDaemonSet(const std::string& ns, const std::string& name) override {
@@ -186,6 +220,37 @@ class FakeTypedClient : public kube::TypedClient {
     return Ok();
   }
 
+  // --- Leases ---
+  Result<api::Lease> GetLease(const std::string& ns, const std::string& name,
+                              Clock::time_point deadline) override {
+    std::unique_lock lock(mu_);
+    if (auto e = LeaseGate(lock, deadline)) return *e;
+    auto it = leases_.find(ns + "/" + name);
+    if (it == leases_.end()) return Error{"not found", ErrorKind::kNotFound};
+    return it->second;
+  }
+  Status CreateLease(const std::string& ns, const std::string& name, const api::Lease& lease,
+                     const std::string&, Clock::time_point deadline) override {
+    std::unique_lock lock(mu_);
+    if (auto e = LeaseGate(lock, deadline)) return *e;
+    if (leases_.count(ns + "/" + name) != 0) {
+      return Error{"already exists", ErrorKind::kAlreadyExists};
+    }
+    return StoreLease(ns + "/" + name, lease);
+  }
+  Status UpdateLease(const std::string& ns, const std::string& name, const api::Lease& lease,
+                     const std::string&, Clock::time_point deadline) override {
+    std::unique_lock lock(mu_);
+    if (auto e = LeaseGate(lock, deadline)) return *e;
+    auto it = leases_.find(ns + "/" + name);
+    if (it == leases_.end()) return Error{"not found", ErrorKind::kNotFound};
+    if (it->second.resource_version != lease.resource_version) {
+      return Error{"the object has been modified", ErrorKind::kConflict};
+    }
+    return StoreLease(it->first, lease);
+  }
+  // --- end of Leases ---
+
  private:
   std::optional<Error> Failure(const std::string& verb) {
     auto it = failures_.find(verb);
@@ -195,6 +260,20 @@ class FakeTypedClient : public kube::TypedClient {
     return e;
   }
   std::string NextVersion() { return std::to_string(++version_); }
+  // A stalled Lease call waits here; the error when its deadline passed.
+  std::optional<Error> LeaseGate(std::unique_lock<std::mutex>& lock, Clock::time_point deadline) {
+    if (clock_->Now() >= deadline) return Error{"not sent: deadline passed", ErrorKind::kTransient};
+    if (!clock_->WaitUntil(leases_cv_, lock, deadline, [this] { return !leases_stalled_; })) {
+      return Error{"abandoned: deadline passed", ErrorKind::kTransient};
+    }
+    return std::nullopt;
+  }
+  Status StoreLease(const std::string& key, api::Lease lease) {
+    lease.resource_version = NextVersion();
+    leases_[key] = std::move(lease);
+    ++lease_writes_;
+    return Ok();
+  }
   // As the API server would: the object as written, decoded as the DaemonSet cache decodes it.
   Status Store(const std::string& ns, const api::DaemonSet& ds) {
     nlohmann::json j = api::EncodeDaemonSet(ds, NextVersion());
@@ -214,6 +293,11 @@ class FakeTypedClient : public kube::TypedClient {
   std::set<std::string> missing_priority_classes_;
   std::vector<std::string> calls_;
   std::vector<PostedEvent> events_;
+  Clock* clock_ = Clock::Real();
+  std::condition_variable leases_cv_;
+  bool leases_stalled_ = false;
+  std::map<std::string, api::Lease> leases_;
+  int lease_writes_ = 0;
 };
 
 }  // namespace akrobateo::testing

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "operator/kube/rate_limiter.h"
 #include "operator/kube/rest_typed_client.h"
 #include "operator/kube/watch.h"
+#include "test/operator/fake_clock.h"
 #include "test/operator/testdata.h"
 #include "test/operator/tls_util.h"
 
@@ -141,7 +143,6 @@ users:
   CHECK(cfg->client_cert_pem == client.cert_pem);
   CHECK(cfg->client_key_pem == client.key_pem);
   CHECK(cfg->token == "abc123");
-  CHECK(cfg->ns == "team");
   auto c = kube::Client::Create(*cfg, 10, 10, nullptr);
   CHECK_MESSAGE(c.ok(), c.error());
 }
@@ -247,7 +248,6 @@ users:
   CHECK(r->port == 3);
   CHECK(r->tls_server_name == "api.internal");
   CHECK(r->token_file == (dir.path / "b" / "token").string());
-  CHECK(r->ns == "ns-b");
   CHECK(r->source.find(a) != std::string::npos);
   // The other order: b's current-context and b's entries win.
   r = kube::LoadKubeconfigList(b + ":" + a);
@@ -439,10 +439,13 @@ TEST_CASE("List + watch: events reach the store, 410 Gone re-lists, bookmarks mo
   std::atomic<int> lists{0}, watches{0};
   std::string last_watch_rv;
   std::mutex mu;
+  std::condition_variable seen_cv;  // a list or watch arrived
   auto http = std::make_unique<httplib::Server>();
   http->Get("/api/v1/services", [&](const httplib::Request& req, httplib::Response& res) {
     if (req.get_param_value("watch") != "true") {
       int n = ++lists;
+      { std::lock_guard lock(mu); }  // the waiter is checking or waiting, not in between
+      seen_cv.notify_all();
       // The second list (after the 410) no longer has "a" but has "c".
       std::string items =
           n == 1
@@ -458,6 +461,7 @@ TEST_CASE("List + watch: events reach the store, 410 Gone re-lists, bookmarks mo
       std::lock_guard lock(mu);
       last_watch_rv = req.get_param_value("resourceVersion");
     }
+    seen_cv.notify_all();
     CHECK(req.get_param_value("allowWatchBookmarks") == "true");
     CHECK(!req.get_param_value("timeoutSeconds").empty());
     std::string body;
@@ -491,7 +495,11 @@ TEST_CASE("List + watch: events reach the store, 410 Gone re-lists, bookmarks mo
     seen.push_back((now != nullptr ? "+" + now->name : "-" + old->name));
   });
   informer.Start();
-  for (int i = 0; i < 500 && !(lists >= 2 && watches >= 2); ++i) std::this_thread::sleep_for(10ms);
+  {
+    // Until the re-list and the second watch have arrived (the minute only ends a broken test).
+    std::unique_lock lock(mu);
+    seen_cv.wait_for(lock, std::chrono::minutes(1), [&] { return lists >= 2 && watches >= 2; });
+  }
   client.value()->Shutdown();
   informer.Stop();
   CHECK(lists >= 2);
@@ -529,16 +537,18 @@ TEST_CASE("Watch stream lines split across arbitrary chunks") {
 }
 
 TEST_CASE("Rate limiter: a burst, then qps") {
-  kube::RateLimiter rl(10, 3);
-  auto t0 = std::chrono::steady_clock::time_point(std::chrono::seconds(1000));
-  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
-  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
-  CHECK(rl.Reserve(t0) == std::chrono::steady_clock::duration::zero());
-  auto wait = rl.Reserve(t0);
+  akrobateo::testing::FakeClock clock;
+  kube::RateLimiter rl(10, 3, &clock);
+  using Duration = akrobateo::Clock::duration;
+  CHECK(rl.Reserve() == Duration::zero());
+  CHECK(rl.Reserve() == Duration::zero());
+  CHECK(rl.Reserve() == Duration::zero());
+  auto wait = rl.Reserve();
   CHECK(wait > 90ms);
   CHECK(wait < 110ms);
-  CHECK(rl.Reserve(t0) > wait);  // queued callers wait in order
-  CHECK(rl.Reserve(t0 + 10s) == std::chrono::steady_clock::duration::zero());
+  CHECK(rl.Reserve() > wait);  // queued callers wait in order
+  clock.Step(10s);
+  CHECK(rl.Reserve() == Duration::zero());
 }
 
 TEST_CASE("Backoff doubles up to the cap, with jitter in [d/2, d]") {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The ingress list (SPEC "Status") and the anchors' address bugs.
+// The ingress list (docs/operator.md "Reconcile", step 5) and the address bugs of klipper-lb and
+// Akrobateo (README.md, "Compared with klipper-lb and MetalLB").
 #include "operator/reconcile/status.h"
 
 #include <doctest/doctest.h>
@@ -47,7 +48,7 @@ api::Pod NotReadyPod(const std::string& node, std::chrono::seconds ago) {
 
 }  // namespace
 
-TEST_CASE("Status: table of SPEC behaviours") {
+TEST_CASE("Status: table of the documented behaviours") {
   api::Service v4 = LbService();
   api::Service dual = LbService();
   dual.cluster_ips = {"10.96.0.5", "fd00::5"};
@@ -142,7 +143,7 @@ TEST_CASE("Status: a listed node stays through a short balancer restart, then go
   // Looked at again when the hold runs out.
   CHECK(d.recheck_after == rec::kRestartHold - seconds(3));
 
-  // Past the hold: SPEC's rule again, Ready pods only, nothing left to recheck.
+  // Past the hold: the plain rule again, Ready pods only, nothing left to recheck.
   d = rec::DesiredIngress(s, {ReadyPod("n1"), NotReadyPod("n2", rec::kRestartHold)}, nodes, {},
                           kNow);
   CHECK(d.ingress == Ips{"172.18.0.3"});

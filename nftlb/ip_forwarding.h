@@ -3,10 +3,10 @@
 // through rtnetlink (RTM_SETLINK, IFLA_AF_SPEC/AF_INET/IFLA_INET_CONF), which needs only
 // CAP_NET_ADMIN and no writable /proc/sys, so the global net.ipv4.ip_forward stays as it
 // is. IPv6 has no per-interface knob that forwards, so it needs conf.all.forwarding=1.
-#ifndef AKROBATEO_NFTLB_FORWARDING_H_
-#define AKROBATEO_NFTLB_FORWARDING_H_
+#ifndef AKROBATEO_NFTLB_IP_FORWARDING_H_
+#define AKROBATEO_NFTLB_IP_FORWARDING_H_
 
-#include "nftlb/status.h"
+#include "nftlb/result.h"
 
 namespace nftlb {
 
@@ -19,4 +19,4 @@ Status EnsureIpv6Forwarding();
 
 }  // namespace nftlb
 
-#endif  // AKROBATEO_NFTLB_FORWARDING_H_
+#endif  // AKROBATEO_NFTLB_IP_FORWARDING_H_

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "nftlb/forwarding.h"
+#include "nftlb/ip_forwarding.h"
 
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -47,31 +47,31 @@ Status SetInetConf(mnl_socket* nl, uint32_t portid, unsigned index, const char* 
   mnl_attr_nest_end(nlh, inet);
   mnl_attr_nest_end(nlh, af_spec);
   if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-    return Status::Errno("rtnetlink RTM_SETLINK", errno);
+    return Errno("rtnetlink RTM_SETLINK", errno);
   }
   const ssize_t n = mnl_socket_recvfrom(nl, buf.data(), buf.size());
-  if (n < 0) return Status::Errno("rtnetlink reply", errno);
+  if (n < 0) return Errno("rtnetlink reply", errno);
   if (mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid, nullptr, nullptr) < 0) {
     // An interface without IPv4 (e.g. some tunnel devices) carries no IPv4 traffic to
     // forward; skip it rather than fail.
-    if (errno == EAFNOSUPPORT) return Status::Ok();
-    return Status::Errno(std::string("enabling IPv4 forwarding on ") + name +
-                             " (RTM_SETLINK IPV4_DEVCONF_FORWARDING)",
-                         errno);
+    if (errno == EAFNOSUPPORT) return Ok();
+    return Errno(std::string("enabling IPv4 forwarding on ") + name +
+                     " (RTM_SETLINK IPV4_DEVCONF_FORWARDING)",
+                 errno);
   }
-  return Status::Ok();
+  return Ok();
 }
 
 }  // namespace
 
 Status EnableIpv4Forwarding() {
   std::unique_ptr<mnl_socket, MnlCloser> nl(mnl_socket_open(NETLINK_ROUTE));
-  if (!nl) return Status::Errno("cannot open rtnetlink socket", errno);
+  if (!nl) return Errno("cannot open rtnetlink socket", errno);
   if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-    return Status::Errno("cannot bind rtnetlink socket", errno);
+    return Errno("cannot bind rtnetlink socket", errno);
   }
   std::unique_ptr<struct if_nameindex, NameIndexFree> ifs(if_nameindex());
-  if (!ifs) return Status::Errno("listing interfaces", errno);
+  if (!ifs) return Errno("listing interfaces", errno);
   uint32_t seq = 1;
   for (struct if_nameindex* i = ifs.get(); i->if_index != 0; ++i) {
     if (std::strcmp(i->if_name, "lo") == 0) continue;
@@ -79,7 +79,7 @@ Status EnableIpv4Forwarding() {
         SetInetConf(nl.get(), mnl_socket_get_portid(nl.get()), i->if_index, i->if_name, seq++);
     if (!s.ok()) return s;
   }
-  return Status::Ok();
+  return Ok();
 }
 
 Status EnsureIpv6Forwarding() {
@@ -87,10 +87,10 @@ Status EnsureIpv6Forwarding() {
   std::ifstream in(path);
   std::string value;
   if (!(in >> value)) {
-    return Status::Error(std::string("IPv6 targets need IPv6, but ") + path +
-                         " is unreadable (IPv6 disabled?)");
+    return Error{std::string("IPv6 targets need IPv6, but ") + path +
+                 " is unreadable (IPv6 disabled?)"};
   }
-  if (value == "1") return Status::Ok();
+  if (value == "1") return Ok();
   // Plain open/write, so that the errno reported is the one of the call that failed.
   std::string why;
   const int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -102,12 +102,12 @@ Status EnsureIpv6Forwarding() {
   }
   if (why.empty()) {
     std::ifstream again(path);
-    if (again >> value && value == "1") return Status::Ok();
+    if (again >> value && value == "1") return Ok();
     why = "the write was accepted but the value stayed " + value;
   }
-  return Status::Error(std::string("IPv6 targets need net.ipv6.conf.all.forwarding=1; it is 0 "
-                                   "and cannot be set here (") +
-                       why + "): allow the sysctl in the pod's securityContext");
+  return Error{std::string("IPv6 targets need net.ipv6.conf.all.forwarding=1; it is 0 "
+                           "and cannot be set here (") +
+               why + "): allow the sysctl in the pod's securityContext"};
 }
 
 }  // namespace nftlb

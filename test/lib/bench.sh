@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
-# Helpers shared by the nftlb benchmarks (sourced, not run).
+# Helpers shared by the benchmarks under test/bench/ (sourced, not run).
 
 # median: the median of the numbers on stdin, one per line.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -14,6 +14,29 @@ forward_args() {
     case $((i % 3)) in 0) proto=tcp ;; 1) proto=udp ;; 2) proto=sctp ;; esac
     printf -- '--forward %s/%d=198.51.100.2:%d ' "$proto" $((10000 + i)) $((20000 + i))
   done
+}
+
+# iperf3_gbps: the Gbit/s received, from iperf3 -J's report on stdin.
+iperf3_gbps() {
+  python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
+}
+
+# Measures by path and round, in associative arrays indexed "PATH,ROUND" (rounds 0..$rounds-1):
+# per_round ARRAY PATH: that path's values, space-separated, in round order.
+per_round() {
+  local -n vals=$1
+  local r out=""
+  for ((r = 0; r < ${rounds:?}; r++)); do out+="${vals[$2,$r]} "; done
+  echo "${out% }"
+}
+# med ARRAY PATH: their median.
+med() { per_round "$1" "$2" | tr ' ' '\n' | median; }
+# round_ratios ARRAY PATH_A PATH_B: A / B within each round, space-separated.
+round_ratios() {
+  local -n vals=$1
+  local r out=""
+  for ((r = 0; r < rounds; r++)); do out+="$(ratio "${vals[$2,$r]}" "${vals[$3,$r]}") "; done
+  echo "${out% }"
 }
 
 # --- Raw results, for comparing runs: build/bench/<name>-<UTC time>.json -----------------------
