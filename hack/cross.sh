@@ -16,34 +16,46 @@ jobs="${JOBS:-2}"
 
 missing=()
 command -v "$triplet-g++" >/dev/null || missing+=("g++-$triplet")
-for pc in libnftnl libmnl cpp-httplib; do
+for pc in libnftnl libmnl cpp-httplib spdlog; do
   [ -e "/usr/lib/$triplet/pkgconfig/$pc.pc" ] || missing+=("$pc (arm64 -dev package)")
 done
+[ -e "/usr/lib/$triplet/libyaml-cpp.so.0.7" ] || missing+=("libyaml-cpp0.7:arm64")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "cross: missing ${missing[*]}; \`make deps\` installs the cross toolchain and the arm64 packages" >&2
   exit 1
 fi
 
+# unpack PKG DIR: PKG's arm64 .deb unpacked into DIR (its .deb kept in DIR/.debs), once. For the
+# packages that dpkg cannot install for arm64 beside their amd64 selves (no Multi-Arch: same).
+unpack() {
+  local pkg="$1" dir="$2" deb
+  [ ! -e "$dir/.done" ] || return 0
+  rm -rf "$dir"
+  mkdir -p "$dir/.debs"
+  (cd "$dir/.debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg:arm64" >/dev/null)
+  for deb in "$dir"/.debs/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  touch "$dir/.done"
+}
+
 start=$SECONDS
+# libyaml-cpp-dev: its arm64 CMake package, relocatable, from the unpacked .deb; the shared
+# library it names is the installed libyaml-cpp0.7:arm64's.
+yaml_dev=$out/yaml-cpp-dev
+unpack libyaml-cpp-dev "$yaml_dev"
+for so in "/usr/lib/$triplet"/libyaml-cpp.so.0.*.*; do ln -sfn "$so" "$yaml_dev/usr/lib/$triplet/$(basename "$so")"; done
 # The images' build type: -O2 without -g, no tests (the arm64 test binaries could not run here).
 cmake -S . -B "$out" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/$triplet.cmake" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" \
-  -DBUILD_TESTING=OFF >/dev/null
+  -DBUILD_TESTING=OFF -Dyaml-cpp_DIR="$PWD/$yaml_dev/usr/lib/$triplet/cmake/yaml-cpp" >/dev/null
 nice -n 10 cmake --build "$out" --target nftlb akrobateo-operator -j "$jobs"
 for b in nftlb akrobateo-operator; do
   file -b "$out/bin/$b" | grep -q 'ARM aarch64' || { echo "cross: $out/bin/$b is not an arm64 executable" >&2; exit 1; }
 done
 
 # iptables (iptables-legacy-restore and its xtables plugins, for nftlb's fallback backend) cannot
-# be installed for arm64 beside the host's own iptables, so its .deb is unpacked instead, once.
+# be installed for arm64 beside the host's own iptables either.
 deps_dir=$out/iptables-arm64
-if [ ! -e "$deps_dir/.done" ]; then
-  rm -rf "$deps_dir"
-  mkdir -p "$deps_dir/.debs"
-  (cd "$deps_dir/.debs" && apt-get download -q iptables:arm64 >/dev/null)
-  for deb in "$deps_dir"/.debs/*.deb; do dpkg-deb -x "$deb" "$deps_dir"; done
-  touch "$deps_dir/.done"
-fi
+unpack iptables "$deps_dir"
 
 rootfs=$out/rootfs
 rm -rf "$rootfs"

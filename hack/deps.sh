@@ -22,9 +22,11 @@ packages=(
 )
 # The arm64 -dev packages of the libraries both binaries link, and the runtime libraries of the
 # iptables-legacy tools in the nftlb image, installed beside the amd64 ones through dpkg multiarch.
-# (The header-only ones, nlohmann-json3-dev, libcli11-dev and doctest-dev, serve both.)
-arm64_packages=(libnftnl-dev libmnl-dev libssl-dev libspdlog-dev libyaml-cpp-dev libcpp-httplib-dev
-  libxtables12 libip4tc2 libip6tc2)
+# (The header-only ones, nlohmann-json3-dev, libcli11-dev and doctest-dev, serve both.) Not
+# libyaml-cpp-dev:arm64: it is not co-installable, and installing it REMOVES libyaml-cpp-dev (amd64);
+# hack/cross.sh unpacks its .deb instead and links the runtime package installed here.
+arm64_packages=(libnftnl-dev libmnl-dev libssl-dev libspdlog-dev libyaml-cpp0.7 libcpp-httplib-dev
+  libxtables12 libip4tc2 libip6tc2 libnetfilter-conntrack3 libnfnetlink0)
 new_arch=0
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   echo "deps: adding the arm64 architecture (dpkg multiarch)"
