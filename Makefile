@@ -61,9 +61,9 @@ build-fuzz:
 	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DAKROBATEO_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
-# Every test: unit, fuzz (bounded), netns data path, container images, control-plane end to end,
-# and the kind cluster end to end.
-test: deps format-check
+# Every test: the static checks (make lint), unit, fuzz (bounded), netns data path, the Helm
+# chart, linux/arm64, container images, control-plane end to end, and the kind cluster end to end.
+test: deps lint
 	$(MAKE) test-unit test-fuzz test-netns test-helm test-arm64 test-images test-cluster test-kind
 
 test-unit: build-asan
