@@ -6,8 +6,9 @@
 #   - each binary runs under qemu-user (Debian's qemu-aarch64-static, invoked directly, with the
 #     image's root filesystem as its sysroot, -L): `--version` prints the project's version and
 #     this checkout's revision, so the libraries the image carries are the ones it needs;
-#   - nftlb --dry-run prints, byte for byte, the ruleset the amd64 build prints (both backends);
-#     the image's iptables-legacy tools run; the operator refuses a bad flag with exit status 2;
+#   - nftlb --dry-run prints, byte for byte, the ruleset the amd64 build prints (iptables-legacy;
+#     nftables' dry run needs nfnetlink, which qemu-user lacks: a SKIP says so); the image's
+#     iptables-legacy tools run; the operator refuses a bad flag with exit status 2;
 #   - what a scanner reads: the arm64 packages' dpkg status entries are in each image;
 #   - where the amd64 images exist (make images), hack/oci-index.py puts both platforms under one
 #     name and skopeo reads the index back: two manifests, linux/amd64 and linux/arm64, whose
@@ -43,20 +44,25 @@ for b in nftlb:nftlb operator:akrobateo-operator; do
   check_eq "qemu-aarch64-static: $bin --version (arm64, the $image image's libraries)" "$got" "$bin $want_suffix"
 done
 
-# The data plane's output does not depend on the architecture.
+# The data plane's output does not depend on the architecture: the iptables-legacy ruleset (stdout;
+# the log line on stderr has a time stamp). The nftables backend cannot be compared here: its
+# --dry-run asks the kernel over nfnetlink first, and qemu-user does not carry NETLINK_NETFILTER
+# sockets ("Protocol not supported"); the nftables path is covered on amd64 by make test-netns.
 arm_nftlb() { "$qemu" -L "$rootfs/nftlb" "$rootfs/nftlb/usr/local/bin/nftlb" "$@"; }
 fwd=(--forward tcp/80=10.96.0.10:8080 --forward udp/53=10.96.0.10:5353 --forward "tcp/80=[fd00:96::10]:8080"
      --source-range 192.0.2.0/24)
-for backend in nftables iptables-legacy; do
-  arm=$(arm_nftlb --backend "$backend" --dry-run "${fwd[@]}" 2>&1)
-  if [ -x build/bin/nftlb ]; then
-    amd=$(build/bin/nftlb --backend "$backend" --dry-run "${fwd[@]}" 2>&1)
-    check "nftlb --dry-run --backend $backend: arm64 prints the amd64 build's ruleset" test "$arm" == "$amd"
-  else
-    check "nftlb --dry-run --backend $backend runs on arm64 (no amd64 build/bin/nftlb to compare with: make build)" \
-      test -n "$arm"
-  fi
-done
+arm=$(arm_nftlb --backend iptables-legacy --dry-run "${fwd[@]}" 2>/dev/null)
+check "nftlb (arm64) --dry-run --backend iptables-legacy prints a ruleset" grep -q '^\*nat' <<<"$arm"
+if [ -x build/bin/nftlb ]; then
+  amd=$(build/bin/nftlb --backend iptables-legacy --dry-run "${fwd[@]}" 2>/dev/null)
+  check "nftlb --dry-run --backend iptables-legacy: arm64 prints the amd64 build's ruleset, byte for byte" \
+    test "$arm" == "$amd"
+else
+  skipped "nftlb --dry-run: arm64 = amd64" "no amd64 build/bin/nftlb to compare with (make build)"
+fi
+said=$(arm_nftlb --backend nftables --dry-run "${fwd[@]}" 2>&1)
+skipped "nftlb (arm64) --dry-run --backend nftables" \
+  "qemu-user does not carry NETLINK_NETFILTER sockets, which nftables' dry run asks first (nftlb: ${said#* error })"
 arm_nftlb --forward tcp/99999=10.0.0.1:80 --dry-run >/dev/null 2>&1
 check_eq "nftlb (arm64): a bad port is exit status 2" "$?" 2
 "$qemu" -L "$rootfs/operator" "$rootfs/operator/usr/local/bin/akrobateo-operator" --no-such-flag >/dev/null 2>&1
