@@ -6,8 +6,8 @@
 #
 #   oci-index.py OUT.tar REF DOCKER_SAVE.tar ARM64_ROOTFS_DIR
 #
-# - linux/amd64: the image `make images` built, from `docker save` (its layers and its config,
-#   unchanged: the same image IDs as `docker images` shows);
+# - linux/amd64: the image `make images` built, from `docker save` (its layers, gzip-compressed,
+#   and its config byte for byte, so the image ID stays the one `docker images` shows);
 # - linux/arm64: one layer, the root filesystem hack/cross.sh assembled, and the amd64 image's
 #   config (entrypoint, env, user, labels) with architecture arm64 and that layer.
 # Layers are gzip-compressed; the arm64 layer is reproducible (sorted, owner 0, fixed mtime).
@@ -54,7 +54,8 @@ def amd64_image(layout, docker_save):
         manifest = json.load(t.extractfile("manifest.json"))
         if len(manifest) != 1:
             sys.exit(f"{docker_save}: {len(manifest)} images, want one")
-        config = json.load(t.extractfile(manifest[0]["Config"]))
+        config_raw = t.extractfile(manifest[0]["Config"]).read()
+        config = json.loads(config_raw)
         layers, diff_ids = [], []
         for name in manifest[0]["Layers"]:
             desc, diff_id = layout.layer(t.extractfile(name).read())
@@ -63,7 +64,7 @@ def amd64_image(layout, docker_save):
     # The layers are the ones the config names: the image stays the image Docker built.
     if diff_ids != config["rootfs"]["diff_ids"]:
         sys.exit(f"{docker_save}: its layers do not match its config's diff_ids")
-    return config, layers
+    return config, config_raw, layers
 
 
 def rootfs_tar(root):
@@ -85,8 +86,7 @@ def rootfs_tar(root):
     return buf.getvalue()
 
 
-def manifest_for(layout, config, layers, platform):
-    config_desc = layout.json_blob(config, OCI_CONFIG)
+def manifest_for(layout, config_desc, layers, platform):
     manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config_desc, "layers": layers}
     return layout.json_blob(manifest, OCI_MANIFEST, platform=platform)
 
@@ -95,8 +95,10 @@ def main():
     out, ref, docker_save, arm64_root = sys.argv[1:5]
     with tempfile.TemporaryDirectory() as tmp:
         layout = Layout(tmp)
-        amd64_config, amd64_layers = amd64_image(layout, docker_save)
-        amd64 = manifest_for(layout, amd64_config, amd64_layers, {"architecture": "amd64", "os": "linux"})
+        amd64_config, amd64_config_raw, amd64_layers = amd64_image(layout, docker_save)
+        # The config's bytes as Docker wrote them: its digest is the image ID.
+        amd64 = manifest_for(layout, layout.blob(amd64_config_raw, OCI_CONFIG), amd64_layers,
+                             {"architecture": "amd64", "os": "linux"})
 
         arm64_layer, arm64_diff = layout.layer(rootfs_tar(arm64_root))
         arm64_config = {
@@ -108,7 +110,7 @@ def main():
             "rootfs": {"type": "layers", "diff_ids": [arm64_diff]},
             "history": [{"created": amd64_config.get("created"), "created_by": "hack/cross.sh (cross-built root filesystem)"}],
         }
-        arm64 = manifest_for(layout, arm64_config, [arm64_layer],
+        arm64 = manifest_for(layout, layout.json_blob(arm64_config, OCI_CONFIG), [arm64_layer],
                              {"architecture": "arm64", "os": "linux", "variant": "v8"})
 
         index = layout.json_blob({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [amd64, arm64]},

@@ -111,6 +111,9 @@ for image in nftlb operator; do
       >"$work/copy.log" 2>&1; then
     bin=nftlb
     [ "$image" = nftlb ] || bin=akrobateo-operator
+    check_eq "the $image index's amd64 image is the one make images built (same image ID)" \
+      "$(docker image inspect -f '{{.Id}}' "akrobateo-test/oci-$$:amd64")" \
+      "$(docker image inspect -f '{{.Id}}' "akrobateo/$image:$version")"
     check_eq "the $image index's amd64 image runs in Docker: --version" \
       "$(docker run --rm "akrobateo-test/oci-$$:amd64" --version 2>&1)" "$bin $want_suffix"
     docker rmi -f "akrobateo-test/oci-$$:amd64" >/dev/null 2>&1
