@@ -62,9 +62,10 @@ build-fuzz:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 # Every test: the static checks (make lint), unit, fuzz (bounded), netns data path, the Helm
-# chart, linux/arm64, container images, control-plane end to end, and the kind cluster end to end.
+# chart, container images, linux/arm64 (after the images: its OCI index holds the amd64 ones),
+# control-plane end to end, and the kind cluster end to end.
 test: deps lint
-	$(MAKE) test-unit test-fuzz test-netns test-helm test-arm64 test-images test-cluster test-kind
+	$(MAKE) test-unit test-fuzz test-netns test-helm test-images test-arm64 test-cluster test-kind
 
 test-unit: build-asan
 	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure

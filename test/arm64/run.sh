@@ -114,8 +114,9 @@ for image in nftlb operator; do
     check_eq "the $image index's amd64 image is the one make images built (same image ID)" \
       "$(docker image inspect -f '{{.Id}}' "akrobateo-test/oci-$$:amd64")" \
       "$(docker image inspect -f '{{.Id}}' "akrobateo/$image:$version")"
-    check_eq "the $image index's amd64 image runs in Docker: --version" \
-      "$(docker run --rm "akrobateo-test/oci-$$:amd64" --version 2>&1)" "$bin $want_suffix"
+    check_eq "the $image index's amd64 image runs in Docker: --version as akrobateo/$image:$version" \
+      "$(docker run --rm "akrobateo-test/oci-$$:amd64" --version 2>&1)" \
+      "$(docker run --rm "akrobateo/$image:$version" --version 2>&1)"
     docker rmi -f "akrobateo-test/oci-$$:amd64" >/dev/null 2>&1
     # The arm64 image's one layer, unpacked as a container runtime would, and run under qemu.
     mkdir -p "$work/$image-arm64"
