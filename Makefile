@@ -15,17 +15,20 @@ export PATH  := /usr/local/go/bin:$(PATH)
 .PHONY: help release sbom deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
         test-kind test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
         kind-deploy kind-down e2e-kind format format-check lint clean
+.PHONY: binaries build-arm64 test-helm test-arm64
 
 help:
 	@echo 'akrobateo: make TARGET'
 	@echo '  demo          the main job: a local control plane, the operator, an echoserver LoadBalancer'
 	@echo '                Service and a real request through nftlb (make demo-down stops it)'
 	@echo '  test          every test (unit, fuzz, netns, images, control plane, kind cluster)'
-	@echo '  test-unit test-fuzz test-netns test-images test-cluster test-kind   the parts'
+	@echo '  test-unit test-fuzz test-netns test-helm test-arm64 test-images test-cluster test-kind   the parts'
 	@echo '  build         build/bin/akrobateo-operator and build/bin/nftlb (the default target)'
+	@echo '  build-arm64   both binaries cross-built for linux/arm64, and the arm64 images'"'"' root filesystems'
+	@echo '  lint          actionlint on .github/workflows, and format-check'
 	@echo '  deps          the build and test dependencies (Debian packages; as root)'
 	@echo '  images        the container images akrobateo/operator:dev and akrobateo/nftlb:dev'
-	@echo '  release       the images tagged with the version, build/release/akrobateo.yaml and SBOMs'
+	@echo '  release       build/release/: akrobateo.yaml, the Helm chart, amd64+arm64 OCI image indexes, SBOMs, SHA256SUMS'
 	@echo '  sbom          what an image scanner (syft) finds in IMAGE (default akrobateo/nftlb:dev), FORMAT=table'
 	@echo '  cluster-up cluster-down             the local control plane (build/cluster/admin.kubeconfig)'
 	@echo '  kind-image kind-up kind-deploy kind-down e2e-kind   the kind cluster (build/kind/kubeconfig)'
@@ -41,6 +44,15 @@ build:
 	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Only the two programs (no test binaries): what `make demo` runs.
+binaries:
+	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target akrobateo-operator nftlb
+
+# linux/arm64: build/arm64/bin/{nftlb,akrobateo-operator}, cross-compiled (hack/cross.sh).
+build-arm64:
+	JOBS=$(JOBS) bash hack/cross.sh
+
 # The same code with AddressSanitizer + UndefinedBehaviorSanitizer; every test runs on it.
 build-asan:
 	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DAKROBATEO_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
@@ -50,10 +62,11 @@ build-fuzz:
 	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DAKROBATEO_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
-# Every test: unit, fuzz (bounded), netns data path, container images, control-plane end to end,
-# and the kind cluster end to end.
+# Every test: the static checks (make lint), unit, fuzz (bounded), netns data path, the Helm
+# chart, container images, linux/arm64 (after the images: its OCI index holds the amd64 ones),
+# control-plane end to end, and the kind cluster end to end.
 test: deps lint
-	$(MAKE) test-unit test-fuzz test-netns test-images test-cluster test-kind
+	$(MAKE) test-unit test-fuzz test-netns test-helm test-images test-arm64 test-cluster test-kind
 
 test-unit: build-asan
 	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure
@@ -63,6 +76,14 @@ test-fuzz: build-fuzz
 
 test-netns: build-asan
 	cd $(ASAN_BUILD) && ctest -L netns --verbose
+
+# The Helm chart: lint, and its objects against deploy/'s (test/helm/run.sh).
+test-helm:
+	bash test/helm/run.sh
+
+# linux/arm64: cross-built, run under qemu-user, and under one name with amd64 (test/arm64/run.sh).
+test-arm64: build
+	JOBS=$(JOBS) bash test/arm64/run.sh
 
 test-images: build
 	bash test/images/run.sh
@@ -82,7 +103,7 @@ bench: deps build
 bench-kind: deps
 	bash test/bench/kind.sh
 
-demo: deps build
+demo: deps binaries
 	bash test/demo/demo.sh
 
 demo-down:
@@ -131,10 +152,11 @@ format:
 format-check:
 	@if [ -n "$(FORMAT_FILES)" ]; then clang-format --dry-run -Werror $(FORMAT_FILES); fi
 
-# Static checks: bash -n and shellcheck of every shell script git knows (hack/lint.sh), and the
-# C++ format.
+# Static checks: the C++ format, bash -n and shellcheck of every shell script git knows
+# (hack/lint.sh), and the GitHub workflows (actionlint, built once from the Go module proxy).
 lint: format-check
 	bash hack/lint.sh
+	$$(bash hack/gotool.sh actionlint) -no-color
 
 clean:
 	rm -rf $(BUILD)

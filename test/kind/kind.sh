@@ -15,7 +15,9 @@
 #   kind.sh down     delete the cluster and the checks' client containers
 #
 # Settings: KIND_IP_FAMILY (dual, the default, ipv4 or ipv6), KIND_PROXY_MODE (kube-proxy's
-# mode: iptables, kind's default, or nftables), KIND_TIMEOUT (seconds per wait, 180).
+# mode: iptables, kind's default, or nftables), KIND_TIMEOUT (seconds per wait, 180),
+# KIND_INSTALL (manifest, the default: kubectl apply -f akrobateo.yaml; helm: helm install of
+# deploy/helm/akrobateo).
 #
 # The checks (test/kind/cases/, helpers in cases/lib.sh): the echoserver (test/kind/echoserver.yaml, TCP and UDP) gets an EXTERNAL-IP for
 # every node only once forwarding works; each address answers from the host and from a pod; a
@@ -207,14 +209,21 @@ deploy() {
   docker_for_kind ""
   cluster_exists || die "no kind cluster $CLUSTER: run \`make kind-up\` first"
   kind get kubeconfig --name "$CLUSTER" >"$KUBECONFIG"
-  # The SBOMs are not needed to install (and would build syft first on a fresh machine).
-  RELEASE_SBOM=0 bash hack/release.sh
+  # The SBOMs, the chart archive and the arm64 side are not needed to install (and would build
+  # syft and the cross build first on a fresh machine).
+  RELEASE_SBOM=0 RELEASE_CHART=0 RELEASE_OCI=0 bash hack/release.sh
   local version
   version=$(sed -nE 's/^project\(akrobateo .*VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' CMakeLists.txt)
   kind load docker-image --name "$CLUSTER" "akrobateo/operator:$version" "akrobateo/nftlb:$version"
-  kubectl apply -f build/release/akrobateo.yaml
+  # KIND_INSTALL=helm: the same objects from the Helm chart (its defaults are the release file's;
+  # test/helm/run.sh), `helm install` as its users run it.
+  if [ "${KIND_INSTALL:-manifest}" = helm ]; then
+    "$(bash hack/gotool.sh helm)" install akrobateo deploy/helm/akrobateo --namespace default
+  else
+    kubectl apply -f build/release/akrobateo.yaml
+  fi
   kubectl -n akrobateo-system rollout status deployment/akrobateo-operator --timeout="${TIMEOUT}s"
-  log "deployed akrobateo $version from build/release/akrobateo.yaml; the operator runs in akrobateo-system"
+  log "deployed akrobateo $version (${KIND_INSTALL:-manifest}); the operator runs in akrobateo-system"
 }
 
 down() {
