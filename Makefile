@@ -14,7 +14,7 @@ export PATH  := /usr/local/go/bin:$(PATH)
 
 .PHONY: help release sbom deps build build-asan build-fuzz test test-unit test-netns test-cluster test-images \
         test-kind test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
-        kind-deploy kind-down e2e-kind format format-check clean
+        kind-deploy kind-down e2e-kind e2e-upstream test-upstream format format-check clean
 
 help:
 	@echo 'akrobateo: make TARGET'
@@ -29,6 +29,8 @@ help:
 	@echo '  sbom          what an image scanner (syft) finds in IMAGE (default akrobateo/nftlb:dev), FORMAT=table'
 	@echo '  cluster-up cluster-down             the local control plane (build/cluster/admin.kubeconfig)'
 	@echo '  kind-image kind-up kind-deploy kind-down e2e-kind   the kind cluster (build/kind/kubeconfig)'
+	@echo '  e2e-upstream  Kubernetes'"'"' own [Feature:LoadBalancer] specs on kind, both kube-proxy modes'
+	@echo '                (test-upstream: the subset make test runs; docs/conformance.md)'
 	@echo '  bench bench-kind  benchmarks, each against its peer (docs/benchmarks.md)'
 	@echo '  format format-check clean'
 
@@ -50,9 +52,9 @@ build-fuzz:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 # Every test: unit, fuzz (bounded), netns data path, container images, control-plane end to end,
-# and the kind cluster end to end.
+# the kind cluster end to end, and Kubernetes' own LoadBalancer specs (the subset below).
 test: deps format-check
-	$(MAKE) test-unit test-fuzz test-netns test-images test-cluster test-kind
+	$(MAKE) test-unit test-fuzz test-netns test-images test-cluster test-kind test-upstream
 
 test-unit: build-asan
 	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure
@@ -122,6 +124,17 @@ e2e-kind:
 
 kind-down:
 	bash test/kind/kind.sh down
+
+# Kubernetes' own [Feature:LoadBalancer] specs (e2e.test built here) on a kind cluster, once with
+# kube-proxy in iptables mode and once in nftables mode; results in build/upstream/.
+e2e-upstream:
+	bash test/upstream/run.sh
+
+# The part of them that fits in make test (CI's 90 minutes): every spec but the two rolling
+# updates (about 11 minutes each) and the skip list, in iptables mode (docs/conformance.md).
+UPSTREAM_SUBSET ?= \[Feature:LoadBalancer\].*(change the type and ports|source ranges|session affinity|cleanup finalizer|without NodePort|preserve UDP traffic|work from pods)
+test-upstream:
+	AKROBATEO_SKIP_WITHOUT_DOCKER=1 UPSTREAM_MODES=iptables UPSTREAM_FOCUS='$(UPSTREAM_SUBSET)' bash test/upstream/run.sh
 
 FORMAT_FILES = $(shell git ls-files '*.cc' '*.h' '*.cpp' '*.hpp')
 format:

@@ -29,7 +29,7 @@ scripts=(test/kind/kind.sh test/kind/node-image.sh test/kind/paths.sh test/kind/
          test/kind/node/node-init test/kind/node/preload test/bench/kind.sh test/images/run.sh test/images/deploy-check.sh test/images/operator-image.sh
          test/bench/run.sh test/bench/lib.sh test/bench/nftlb-install.sh test/bench/nftlb.sh test/bench/operator.sh
          test/bench/smoke.sh hack/images.sh hack/base-image.sh hack/image-rootfs.sh hack/release.sh hack/syft.sh
-         hack/sbom.sh)
+         hack/sbom.sh test/upstream/build.sh test/upstream/run.sh)
 for s in "${scripts[@]}"; do
   if [ ! -f "$s" ]; then bad "script $s exists"; continue; fi
   check "bash -n $s" bash -n "$s"
