@@ -71,6 +71,11 @@ for mode in "${modes[@]}"; do
   KIND_PROXY_MODE=$mode bash test/kind/kind.sh up
   bash test/kind/kind.sh deploy
   log "kube-proxy $mode: cluster up and akrobateo deployed in $((SECONDS - start)) s"
+  # The revision the cluster really runs (image tags are shared by every checkout on a machine).
+  log "kube-proxy $mode: the operator runs $(kubectl -n akrobateo-system get deploy akrobateo-operator \
+    -o jsonpath='{.spec.template.spec.containers[0].image}') built from revision $(docker image inspect \
+    -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' "$(kubectl -n akrobateo-system get deploy \
+    akrobateo-operator -o jsonpath='{.spec.template.spec.containers[0].image}')" 2>/dev/null || echo unknown)"
   kubectl get nodes -o wide
   # e2e.test (and the kubectl it execs) keep to this cluster's own copy of the kubeconfig.
   cp "$KUBECONFIG" "$out/kubeconfig-$mode"
