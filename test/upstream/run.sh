@@ -17,6 +17,7 @@
 #   UPSTREAM_FOCUS   ginkgo focus regex (default '\[Feature:LoadBalancer\]'); a subset for a
 #                    shorter run, e.g. `make test-upstream` (Makefile, UPSTREAM_SUBSET)
 #   KIND_CLUSTER     the kind cluster's name (default akrobateo-upstream)
+#   UPSTREAM_OUT     where the reports go (default build/upstream), for runs side by side
 #   KIND_NODE_IMAGE  kind's own node image instead of the one built here (as for kind.sh)
 # test/upstream/skips.txt names the specs that are not run, each with the reason, printed.
 set -euo pipefail
@@ -29,7 +30,7 @@ export KIND_CLUSTER="${KIND_CLUSTER:-akrobateo-upstream}"
 MODES="${UPSTREAM_MODES:-iptables nftables}"
 FOCUS="${UPSTREAM_FOCUS:-\[Feature:LoadBalancer\]}"
 SKIPS="$root/test/upstream/skips.txt"
-out="$root/build/upstream"
+out="${UPSTREAM_OUT:-$root/build/upstream}"
 KUBECONFIG="$root/build/kind/kubeconfig"
 export KUBECONFIG
 
