@@ -16,6 +16,7 @@ export PATH  := /usr/local/go/bin:$(PATH)
         test-kind test-fuzz bench bench-kind demo demo-down cluster-up cluster-down images kind-image kind-up \
         kind-deploy kind-down e2e-kind format format-check lint clean
 .PHONY: binaries build-arm64 test-helm test-arm64
+.PHONY: e2e-upstream test-upstream
 
 help:
 	@echo 'akrobateo: make TARGET'
@@ -32,6 +33,8 @@ help:
 	@echo '  sbom          what an image scanner (syft) finds in IMAGE (default akrobateo/nftlb:dev), FORMAT=table'
 	@echo '  cluster-up cluster-down             the local control plane (build/cluster/admin.kubeconfig)'
 	@echo '  kind-image kind-up kind-deploy kind-down e2e-kind   the kind cluster (build/kind/kubeconfig)'
+	@echo '  e2e-upstream  Kubernetes'"'"' own [Feature:LoadBalancer] specs on kind, both kube-proxy modes'
+	@echo '                (test-upstream: the subset make test runs; docs/conformance.md)'
 	@echo '  bench bench-kind  benchmarks, each against its peer (docs/benchmarks.md)'
 	@echo '  lint          shellcheck of every shell script, and the C++ format check'
 	@echo '  format format-check clean'
@@ -64,9 +67,10 @@ build-fuzz:
 
 # Every test: the static checks (make lint), unit, fuzz (bounded), netns data path, the Helm
 # chart, container images, linux/arm64 (after the images: its OCI index holds the amd64 ones),
-# control-plane end to end, and the kind cluster end to end.
+# control-plane end to end, the kind cluster end to end, and Kubernetes' own LoadBalancer specs
+# (the subset test-upstream runs; docs/conformance.md).
 test: deps lint
-	$(MAKE) test-unit test-fuzz test-netns test-helm test-images test-arm64 test-cluster test-kind
+	$(MAKE) test-unit test-fuzz test-netns test-helm test-images test-arm64 test-cluster test-kind test-upstream
 
 test-unit: build-asan
 	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure
@@ -144,6 +148,17 @@ e2e-kind:
 
 kind-down:
 	bash test/kind/kind.sh down
+
+# Kubernetes' own [Feature:LoadBalancer] specs (e2e.test built here) on a kind cluster, once with
+# kube-proxy in iptables mode and once in nftables mode; results in build/upstream/.
+e2e-upstream:
+	bash test/upstream/run.sh
+
+# The part of them that fits in make test (CI's 90 minutes): every spec but the two rolling
+# updates (about 11 minutes each) and the skip list, in iptables mode (docs/conformance.md).
+UPSTREAM_SUBSET ?= \[Feature:LoadBalancer\].*(change the type and ports|source ranges|session affinity|cleanup finalizer|without NodePort|preserve UDP traffic|work from pods)
+test-upstream:
+	AKROBATEO_SKIP_WITHOUT_DOCKER=1 UPSTREAM_MODES=iptables UPSTREAM_FOCUS='$(UPSTREAM_SUBSET)' bash test/upstream/run.sh
 
 FORMAT_FILES = $(shell git ls-files '*.cc' '*.h' '*.cpp' '*.hpp')
 format:

@@ -104,8 +104,8 @@ docker_for_kind() {
 
 # The cluster's configuration: kind-config.yaml with the IP family and kube-proxy mode asked for,
 # and, for the node image built here, what that image needs: no kindnetd (its image is not in
-# it; install_cni below gives each node ptp + host-local + portmap instead), no CoreDNS (not in
-# it either; no check resolves a name) and etcd's tag as built.
+# it; install_cni below gives each node ptp + host-local + portmap instead) and etcd's tag as
+# built. CoreDNS is kubeadm's addon, from the image node-image.sh builds with kubeadm's tag.
 write_config() {
   # Debian's python3, which `make deps` gives PyYAML (python3-yaml), before any other on PATH.
   local python=/usr/bin/python3
@@ -122,7 +122,7 @@ if os.environ["PROXY_MODE"]:
 if os.environ["LOCAL_IMAGE"] == "1":
     net["disableDefaultCNI"] = True
     cfg.setdefault("kubeadmConfigPatches", []).extend([
-        "kind: InitConfiguration\nskipPhases: [preflight, addon/coredns]\n",
+        "kind: InitConfiguration\nskipPhases: [preflight]\n",
         "kind: ClusterConfiguration\netcd:\n  local:\n    imageTag: \"%s\"\n" % os.environ["ETCD_TAG"],
     ])
 yaml.safe_dump(cfg, sys.stdout, sort_keys=False)
@@ -199,6 +199,8 @@ up() {
   [ "$local_image" = 0 ] || install_cni
   kubectl wait --for=condition=Ready nodes --all --timeout="${TIMEOUT}s" >/dev/null
   kubectl -n kube-system rollout status daemonset/kube-proxy --timeout="${TIMEOUT}s" >/dev/null
+  # Cluster DNS: Kubernetes' own specs reach Services by name.
+  kubectl -n kube-system rollout status deployment/coredns --timeout="${TIMEOUT}s" >/dev/null
   log "cluster $CLUSTER is up in $((SECONDS - start)) s ($IP_FAMILY, kube-proxy ${PROXY_MODE:-iptables}); export KUBECONFIG=$KUBECONFIG"
 }
 

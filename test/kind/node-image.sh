@@ -13,11 +13,13 @@
 #   binaries    kubelet, kubeadm, kubectl from k8s.io/kubernetes (test/cluster/build.sh node);
 #               containerd, runc and the CNI plugins (host-local, loopback, ptp, portmap) from
 #               their modules, at the versions kind's own node image carries
-#   images      kube-apiserver, kube-controller-manager, kube-scheduler, etcd and agnhost as
-#               FROM-scratch images of those static binaries; kube-proxy on the Debian base with
-#               iptables and nftables (it runs them); pause compiled from the kubernetes
-#               module's pause.c. They travel as archives under /kind/images and are imported at
-#               boot (test/kind/node/preload).
+#   images      kube-apiserver, kube-controller-manager, kube-scheduler, etcd and CoreDNS (from
+#               its module, at the version kubeadm deploys) as FROM-scratch images of those
+#               static binaries; kube-proxy on the Debian base with iptables and nftables (it
+#               runs them); agnhost on the Debian base with the shell and network tools
+#               Kubernetes' e2e specs exec in it; pause compiled from the kubernetes module's
+#               pause.c. They travel as archives under /kind/images and are imported at boot
+#               (test/kind/node/preload).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -106,13 +108,13 @@ save_image() {
   saved+=("$1")
 }
 
-log "control-plane, etcd, pause and agnhost images"
+log "control-plane, etcd, pause and CoreDNS images"
 for c in kube-apiserver kube-controller-manager kube-scheduler; do
   scratch_image "registry.k8s.io/$c:$K8S_VERSION" "$kbin/$c"
 done
 scratch_image "registry.k8s.io/etcd:$ETCD_TAG" "$kbin/etcd"
 # root_image NAME:TAG BINARY: an image of one static binary at /<its name>, its entrypoint: the
-# layout agnhost's and pause's own images have (Kubernetes' manifests run /agnhost, /pause).
+# layout the pause and CoreDNS images have (Kubernetes' manifests run /pause, /coredns).
 root_image() {
   local fs
   fs=$(mktemp -d)
@@ -122,17 +124,43 @@ root_image() {
   rm -rf "$fs"
   save_image "$1"
 }
-root_image "registry.k8s.io/e2e-test-images/agnhost:$(cat "$kmod/test/images/agnhost/VERSION")" "$kbin/agnhost"
 cp "$nbin/pause-$pause_version" "$ctx/pause"
 root_image "registry.k8s.io/pause:$pause_version" "$ctx/pause"
 rm "$ctx/pause"
+# CoreDNS at the version kubeadm deploys, tagged as kubeadm names it, so that its addon/coredns
+# phase runs it and Service names resolve in pods (Kubernetes' specs reach Services by name).
+coredns_version=$(sed -n 's/^[[:space:]]*CoreDNSVersion = "\(.*\)"/\1/p' "$kmod/cmd/kubeadm/app/constants/constants.go")
+[ -n "$coredns_version" ] || { log "no CoreDNSVersion in kubeadm's constants.go"; exit 1; }
+cbin="$cache/coredns-$coredns_version"
+if [ ! -x "$cbin/coredns" ]; then
+  log "building CoreDNS $coredns_version"
+  GOBIN="$cbin" CGO_ENABLED=0 go install -trimpath \
+    -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$coredns_version" \
+    "github.com/coredns/coredns@$coredns_version" >&2
+fi
+cp "$cbin/coredns" "$ctx/coredns"
+root_image "registry.k8s.io/coredns/coredns:$coredns_version" "$ctx/coredns"
+rm "$ctx/coredns"
 
 AKROBATEO_BASE_IMAGE="$BASE_IMAGE" bash "$root/hack/base-image.sh" >&2
 if ! docker buildx version >/dev/null 2>&1; then export DOCKER_BUILDKIT=0; fi
+# agnhost as Kubernetes' e2e image ships it: the binary on Debian with a shell and the network
+# tools the specs exec (test/kind/node/agnhost.Dockerfile).
+log "agnhost image (log: build/kind-node.log)"
+actx=$(mktemp -d)
+cp "$kbin/agnhost" "$actx/agnhost"
+cp -r "$kmod/test/images/agnhost/porter" "$actx/porter"
+chmod -R u+w "$actx"
+agnhost_ref="registry.k8s.io/e2e-test-images/agnhost:$(cat "$kmod/test/images/agnhost/VERSION")"
+docker build -f "$here/node/agnhost.Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+  -t "$agnhost_ref" "$actx" >"$root/build/kind-node.log" 2>&1 ||
+  { tail -20 "$root/build/kind-node.log" >&2; exit 1; }
+rm -rf "$actx"
+save_image "$agnhost_ref"
 log "kube-proxy image (log: build/kind-node.log)"
 cp "$kbin/kube-proxy" "$ctx/kube-proxy"
 docker build -f "$here/node/kube-proxy.Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
-  -t "registry.k8s.io/kube-proxy:$K8S_VERSION" "$ctx" >"$root/build/kind-node.log" 2>&1 ||
+  -t "registry.k8s.io/kube-proxy:$K8S_VERSION" "$ctx" >>"$root/build/kind-node.log" 2>&1 ||
   { tail -20 "$root/build/kind-node.log" >&2; exit 1; }
 rm "$ctx/kube-proxy"
 save_image "registry.k8s.io/kube-proxy:$K8S_VERSION"
