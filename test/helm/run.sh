@@ -57,9 +57,12 @@ default_args=$(args_of "$work/default.yaml")
 check_eq "default operator image" "$(j "$work/default.yaml" '.[] | select(.kind == "Deployment") | .spec.template.spec.containers[0].image')" \
   "akrobateo/operator:$version"
 for want in "--nftlb-image=akrobateo/nftlb:$version" --leader-elect "--reserved-ports=22,2379-2381,6443,10248-10260,30000-32767" \
-    "--trusted-namespaces=" "--balancer-priority-class=akrobateo-balancer"; do
+    "--balancer-priority-class=akrobateo-balancer"; do
   check "default args have $want" grep -qw -- "$want" <<<"$default_args"
 done
+# No namespace is trusted by default: the flag is left out (an empty --trusted-namespaces= would
+# make the option parser take the next argument as its value).
+check "default args trust no namespace (no --trusted-namespaces)" bash -c '! grep -q -- --trusted-namespaces <<<"$1"' _ "$default_args"
 
 "$helm" template akrobateo "$chart" \
   --set image.operator.repository=ghcr.io/example/akrobateo/operator,image.operator.tag=1.2.3 \
