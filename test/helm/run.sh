@@ -62,7 +62,8 @@ for want in "--nftlb-image=akrobateo/nftlb:$version" --leader-elect "--reserved-
 done
 # No namespace is trusted by default: the flag is left out (an empty --trusted-namespaces= would
 # make the option parser take the next argument as its value).
-check "default args trust no namespace (no --trusted-namespaces)" bash -c '! grep -q -- --trusted-namespaces <<<"$1"' _ "$default_args"
+lacks() { ! grep -q -- "$1" <<<"$2"; }
+check "default args trust no namespace (no --trusted-namespaces)" lacks --trusted-namespaces "$default_args"
 
 "$helm" template akrobateo "$chart" \
   --set image.operator.repository=ghcr.io/example/akrobateo/operator,image.operator.tag=1.2.3 \
