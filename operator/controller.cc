@@ -38,6 +38,10 @@ void Controller::Register() {
   caches_->slices.SetHandler([this](const api::EndpointSlice* old, const api::EndpointSlice* now) {
     OnChangeEndpointSlice(old, now);
   });
+  caches_->create_failures.SetHandler(
+      [this](const api::PodCreateFailure* old, const api::PodCreateFailure* now) {
+        OnChangePodCreateFailure(old, now);
+      });
 }
 
 void Controller::OnChangeService(const api::Service* old, const api::Service* now) {
@@ -65,6 +69,18 @@ void Controller::OnChangeDaemonSet(const api::DaemonSetInfo* old, const api::Dae
   if (!d.service_ns.empty() && reconcile::DaemonSetChangeMatters(old, now)) {
     queue_.AddAfter(cache::NsName(d.service_ns, d.service_name), kCoalesce);
   }
+}
+
+void Controller::OnChangePodCreateFailure(const api::PodCreateFailure* old,
+                                          const api::PodCreateFailure* now) {
+  // A new or repeated refusal (the Event's message or time moved); an Event that expires
+  // changes nothing.
+  if (now == nullptr || (old != nullptr && old->message == now->message)) return;
+  caches_->daemonsets.store().ForEach([&](const std::string&, const api::DaemonSetInfo& d) {
+    if (d.uid == now->daemonset_uid && !d.service_ns.empty()) {
+      queue_.AddAfter(cache::NsName(d.service_ns, d.service_name), kCoalesce);
+    }
+  });
 }
 
 void Controller::OnChangeEndpointSlice(const api::EndpointSlice* old,
@@ -136,7 +152,7 @@ int Controller::Run() {
   };
   reconcile::Listers listers{caches_->services.written_store(), &caches_->nodes.store(),
                              &caches_->slices.store(), &caches_->daemonsets.store(),
-                             &caches_->pods.store()};
+                             &caches_->pods.store(), &caches_->create_failures.store()};
   reconciler_ =
       std::make_unique<reconcile::Reconciler>(typed_client_.get(), listers, &metrics_, ropts);
   Register();

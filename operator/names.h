@@ -38,6 +38,8 @@ inline constexpr std::string_view kSpecHashAnnotation = "akrobateo.dev/spec-hash
 
 // EndpointSlice label naming its Service.
 inline constexpr std::string_view kEndpointSliceServiceLabel = "kubernetes.io/service-name";
+// Set by the DaemonSet controller on each pod: the DaemonSet generation its template came from.
+inline constexpr std::string_view kPodTemplateGenerationLabel = "pod-template-generation";
 
 // The upstream service controller's finalizer on LoadBalancer Services: set before the
 // balancer is made, removed once it is gone, so that a deleted Service waits for its DaemonSet.

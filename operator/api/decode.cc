@@ -102,6 +102,19 @@ std::string AffinityNode(const json& spec) {
   return "";
 }
 
+// A label whose value is a decimal number (the DaemonSet controller's pod-template-generation);
+// 0 when absent or not a number that fits.
+int64_t Int64Label(const json& labels, std::string_view key) {
+  std::string v = Str(labels, key);
+  if (v.empty() || v.size() > 18) return 0;
+  int64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string Capped(std::string s, size_t max) {
@@ -239,11 +252,21 @@ Result<Pod> DecodePod(const json& j) {
   p.service_name = Str(labels, names::kServiceNameLabel);
   p.service_uid = Str(labels, names::kServiceUidLabel);
   p.node_name = Str(Obj(j, "spec"), "nodeName");
+  p.template_generation = Int64Label(labels, names::kPodTemplateGenerationLabel);
   const json& status = Obj(j, "status");
   bool deleting = Get(m, "deletionTimestamp") != nullptr;
+  if (deleting) {
+    if (auto t = ParseApiTime(Str(m, "deletionTimestamp"))) {
+      p.deleting_since = *t - std::chrono::seconds(std::max<int64_t>(
+                                  0, std::min<int64_t>(Int(m, "deletionGracePeriodSeconds"),
+                                                       int64_t{1} << 31)));
+    }
+  }
+  bool has_ready = false;
   for (const json& c : Arr(status, "conditions")) {
     std::string type = Str(c, "type");
     if (type == "Ready") {
+      has_ready = true;
       p.ready = Str(c, "status") == "True" && !deleting;
       if (!p.ready && !deleting) {
         if (auto t = ParseApiTime(Str(c, "lastTransitionTime"))) p.not_ready_since = *t;
@@ -254,6 +277,9 @@ Result<Pod> DecodePod(const json& j) {
       p.unschedulable = true;
       p.scheduler_message = Capped(Str(c, "message"), kMaxSchedulerMessage);
     }
+  }
+  if (!has_ready && !deleting) {
+    if (auto t = ParseApiTime(Str(m, "creationTimestamp"))) p.not_ready_since = *t;
   }
   if (p.unschedulable && p.node_name.empty()) p.target_node = AffinityNode(Obj(j, "spec"));
   return p;
@@ -276,7 +302,6 @@ Result<EndpointSlice> DecodeEndpointSlice(const json& j) {
     e.ready_nodes.push_back(node);
   }
   std::sort(e.ready_nodes.begin(), e.ready_nodes.end());
-  e.ready_nodes.erase(std::unique(e.ready_nodes.begin(), e.ready_nodes.end()), e.ready_nodes.end());
   return e;
 }
 
@@ -298,8 +323,27 @@ Result<DaemonSetInfo> DecodeDaemonSet(const json& j) {
   const json& status = Obj(j, "status");
   d.observed_generation = Int(status, "observedGeneration");
   d.desired_scheduled = Int(status, "desiredNumberScheduled");
+  d.current_scheduled = Int(status, "currentNumberScheduled");
   d.number_ready = Int(status, "numberReady");
   return d;
+}
+
+Result<PodCreateFailure> DecodePodCreateFailure(const json& j) {
+  auto meta = Metadata(j, "Event");
+  if (!meta) return Error{meta.error()};
+  const json& involved = Obj(j, "involvedObject");
+  if (Str(j, "reason") != "FailedCreate" || Str(involved, "kind") != "DaemonSet") {
+    return Error{"Event " + Str(**meta, "name") + ": not a DaemonSet's FailedCreate"};
+  }
+  PodCreateFailure f;
+  f.ns = Str(**meta, "namespace");
+  f.name = Str(**meta, "name");
+  f.daemonset_uid = Str(involved, "uid");
+  f.message = Capped(Str(j, "message"), kMaxCreateFailureMessage);
+  std::string seen = Str(j, "lastTimestamp");
+  if (seen.empty()) seen = Str(j, "eventTime");
+  if (auto t = ParseApiTime(seen)) f.last_seen = *t;
+  return f;
 }
 
 Result<Lease> DecodeLease(const json& j) {

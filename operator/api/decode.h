@@ -20,6 +20,7 @@ Result<Node> DecodeNode(const nlohmann::json& j);
 Result<Pod> DecodePod(const nlohmann::json& j);
 Result<EndpointSlice> DecodeEndpointSlice(const nlohmann::json& j);
 Result<DaemonSetInfo> DecodeDaemonSet(const nlohmann::json& j);
+Result<PodCreateFailure> DecodePodCreateFailure(const nlohmann::json& j);
 Result<Lease> DecodeLease(const nlohmann::json& j);
 
 // Parses the tolerations annotation (a JSON list of core/v1 Toleration) and checks each entry

@@ -87,9 +87,14 @@ struct Pod {
   std::string service_uid;
   std::string node_name;
   bool ready = false;
-  // While the Ready condition is False (a container restarting, a failing probe) and the pod is
-  // not being deleted: when it turned False (its lastTransitionTime). The epoch otherwise.
+  // While the pod is not Ready and not being deleted: since when (the Ready condition's
+  // lastTransitionTime; the pod's creation while it has no Ready condition yet). The epoch
+  // otherwise.
   std::chrono::system_clock::time_point not_ready_since{};
+  // While the pod is being deleted: when the delete was asked for (deletionTimestamp minus
+  // deletionGracePeriodSeconds). The epoch otherwise.
+  std::chrono::system_clock::time_point deleting_since{};
+  int64_t template_generation = 0;  // label pod-template-generation (the DaemonSet controller's)
   // PodScheduled False/Unschedulable: the scheduler's message (at most kMaxSchedulerMessage
   // bytes) and the node the DaemonSet controller aimed the pod at (its node affinity). Empty
   // for every other pod, so the cache stays small.
@@ -103,7 +108,8 @@ struct EndpointSlice {
   std::string ns;
   std::string name;
   std::string service_name;              // label kubernetes.io/service-name
-  std::vector<std::string> ready_nodes;  // nodeName of each ready endpoint, sorted, unique
+  // nodeName of each ready endpoint, sorted; a node appears once per endpoint on it.
+  std::vector<std::string> ready_nodes;
   bool operator==(const EndpointSlice&) const = default;
 };
 
@@ -120,8 +126,23 @@ struct DaemonSetInfo {
   int64_t generation = 0;
   int64_t observed_generation = 0;
   int64_t desired_scheduled = 0;
+  int64_t current_scheduled = 0;  // nodes that run a pod of it (created, any phase)
   int64_t number_ready = 0;
   bool operator==(const DaemonSetInfo&) const = default;
+};
+
+// Why the DaemonSet controller could not create a balancer pod: its Event of reason FailedCreate
+// on a balancer DaemonSet (in the operator namespace), e.g. a ResourceQuota or the namespace's
+// Pod Security refusing the pod. Only the fields a Warning on the Service quotes.
+inline constexpr size_t kMaxCreateFailureMessage = 512;
+struct PodCreateFailure {
+  std::string ns;
+  std::string name;            // the Event's
+  std::string daemonset_uid;   // involvedObject.uid
+  std::string message;         // at most kMaxCreateFailureMessage bytes
+  // lastTimestamp, else eventTime, else the epoch: the newest Event of a DaemonSet is quoted.
+  std::chrono::system_clock::time_point last_seen{};
+  bool operator==(const PodCreateFailure&) const = default;
 };
 
 struct Lease {

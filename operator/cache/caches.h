@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The five caches the operator reads: Services and Nodes and EndpointSlices cluster-wide,
-// balancer DaemonSets and pods in the operator namespace (label-selected).
+// The six caches the operator reads: Services and Nodes and EndpointSlices cluster-wide;
+// balancer DaemonSets and pods in the operator namespace (label-selected), and there the
+// DaemonSet controller's FailedCreate Events (field-selected), which say why a balancer pod
+// could not be created.
 #ifndef AKROBATEO_OPERATOR_CACHE_CACHES_H_
 #define AKROBATEO_OPERATOR_CACHE_CACHES_H_
 
@@ -8,6 +10,7 @@
 
 #include "operator/api/decode.h"
 #include "operator/cache/informer.h"
+#include "operator/kube/client.h"
 
 namespace akrobateo::cache {
 
@@ -29,6 +32,9 @@ inline std::string SliceKey(const api::EndpointSlice& e) {
 inline std::string DaemonSetKey(const api::DaemonSetInfo& d) {
   return NsName(d.ns, d.name);
 }
+inline std::string PodCreateFailureKey(const api::PodCreateFailure& f) {
+  return NsName(f.ns, f.name);
+}
 
 // The secondary indexes (Store::ByIndex): what a reconcile of one Service reads.
 // Balancer pods by the UID of their Service (label akrobateo.dev/service-uid).
@@ -40,6 +46,10 @@ inline std::string PodServiceUid(const api::Pod& p) {
 inline std::string DaemonSetService(const api::DaemonSetInfo& d) {
   return d.service_ns.empty() || d.service_name.empty() ? std::string()
                                                         : NsName(d.service_ns, d.service_name);
+}
+// FailedCreate Events by the UID of the DaemonSet they are about.
+inline std::string PodCreateFailureDaemonSet(const api::PodCreateFailure& f) {
+  return f.daemonset_uid;
 }
 // EndpointSlices by "namespace/name" of their Service (label kubernetes.io/service-name).
 inline std::string SliceService(const api::EndpointSlice& e) {
@@ -56,9 +66,16 @@ class Caches {
         slices(client, metrics, "endpointslices", "/apis/discovery.k8s.io/v1/endpointslices", "",
                &api::DecodeEndpointSlice, &SliceKey, &SliceService),
         daemonsets(client, metrics, "daemonsets", "/apis/apps/v1/namespaces/" + ns + "/daemonsets",
-                   managed_selector, &api::DecodeDaemonSet, &DaemonSetKey, &DaemonSetService),
-        pods(client, metrics, "pods", "/api/v1/namespaces/" + ns + "/pods", managed_selector,
-             &api::DecodePod, &PodKey, &PodServiceUid) {}
+                   "labelSelector=" + kube::QueryEscape(managed_selector), &api::DecodeDaemonSet,
+                   &DaemonSetKey, &DaemonSetService),
+        pods(client, metrics, "pods", "/api/v1/namespaces/" + ns + "/pods",
+             "labelSelector=" + kube::QueryEscape(managed_selector), &api::DecodePod, &PodKey,
+             &PodServiceUid),
+        create_failures(client, metrics, "events", "/api/v1/namespaces/" + ns + "/events",
+                        "fieldSelector=" +
+                            kube::QueryEscape("involvedObject.kind=DaemonSet,reason=FailedCreate"),
+                        &api::DecodePodCreateFailure, &PodCreateFailureKey,
+                        &PodCreateFailureDaemonSet) {}
 
   void Start() {
     services.Start();
@@ -66,6 +83,7 @@ class Caches {
     slices.Start();
     daemonsets.Start();
     pods.Start();
+    create_failures.Start();
   }
   void Stop() {
     services.Stop();
@@ -73,10 +91,11 @@ class Caches {
     slices.Stop();
     daemonsets.Stop();
     pods.Stop();
+    create_failures.Stop();
   }
   bool Synced() const {
     return services.Synced() && nodes.Synced() && slices.Synced() && daemonsets.Synced() &&
-           pods.Synced();
+           pods.Synced() && create_failures.Synced();
   }
 
   Informer<api::Service> services;
@@ -84,6 +103,7 @@ class Caches {
   Informer<api::EndpointSlice> slices;
   Informer<api::DaemonSetInfo> daemonsets;
   Informer<api::Pod> pods;
+  Informer<api::PodCreateFailure> create_failures;
 };
 
 }  // namespace akrobateo::cache

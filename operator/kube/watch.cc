@@ -30,12 +30,12 @@ bool LineSplitter::Feed(std::string_view chunk, const std::function<void(std::st
 }
 
 ListWatcher::ListWatcher(Client* client, metrics::Metrics* metrics, std::string resource,
-                         std::string path, std::string label_selector, WatchHandlers handlers)
+                         std::string path, std::string selector, WatchHandlers handlers)
     : client_(client),
       metrics_(metrics),
       resource_(std::move(resource)),
       path_(std::move(path)),
-      selector_(std::move(label_selector)),
+      selector_(std::move(selector)),
       handlers_(std::move(handlers)) {}
 
 ListWatcher::~ListWatcher() {
@@ -104,7 +104,7 @@ Status ListWatcher::List() {
   size_t count = 0;
   do {
     std::string path = path_ + "?limit=" + std::to_string(kListPageSize);
-    if (!selector_.empty()) path += "&labelSelector=" + QueryEscape(selector_);
+    if (!selector_.empty()) path += "&" + selector_;
     if (!cont.empty()) path += "&continue=" + QueryEscape(cont);
     Response r = client_->Request("list", "GET", path);
     if (!r.ok()) return Error{r.Describe()};
@@ -144,7 +144,7 @@ ListWatcher::WatchEnd ListWatcher::Watch() {
   std::string path =
       path_ + "?watch=true&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout) +
       "&resourceVersion=" + QueryEscape(resource_version_);
-  if (!selector_.empty()) path += "&labelSelector=" + QueryEscape(selector_);
+  if (!selector_.empty()) path += "&" + selector_;
   spdlog::info("watch started resource={} resourceVersion={}", resource_, resource_version_);
   LineSplitter splitter;
   bool gone = false;

@@ -32,9 +32,10 @@ struct WatchHandlers {
 class ListWatcher {
  public:
   // `resource`: name for logs and metrics (e.g. "services"). `path`: the collection path
-  // (e.g. "/api/v1/services"). `label_selector` may be empty.
+  // (e.g. "/api/v1/services"). `selector`: the query parameters that narrow the collection,
+  // escaped ("labelSelector=..." and/or "fieldSelector=...", joined by '&'), or empty.
   ListWatcher(Client* client, metrics::Metrics* metrics, std::string resource, std::string path,
-              std::string label_selector, WatchHandlers handlers);
+              std::string selector, WatchHandlers handlers);
   ~ListWatcher();
 
   void Start();

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "operator/names.h"
+#include "operator/reconcile/pod_create_failure.h"
 #include "operator/reconcile/status.h"
 #include "operator/reconcile/unschedulable.h"
 
@@ -19,6 +20,7 @@ constexpr const char* kUnsupportedField = "UnsupportedField";
 // Pending balancer pods have their own slot: an address change clears the plain
 // UnavailableLoadBalancer slot, and must not repeat this warning.
 constexpr const char* kUnschedulableSlot = "UnavailableLoadBalancer/unschedulable";
+constexpr const char* kFailedCreatePod = "FailedCreatePod";
 
 // Every DaemonSet in `daemonsets` goes. For a Service no longer handled, its status is cleared
 // first (only then: while it is handled, the status step below writes it).
@@ -163,8 +165,12 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
   // ours; then the cleanup finalizer goes (for a class change, only where a DaemonSet shows it
   // was ours: the other class's controller may use the same finalizer).
   if (svc == nullptr || svc->being_deleted || !IsHandled(*svc, opts.classes)) {
-    p.before.push_back(svc == nullptr ? Notice::ForgetService()
-                                      : Notice::ClearWarning(kUnschedulableSlot));
+    if (svc == nullptr) {
+      p.before.push_back(Notice::ForgetService());
+    } else {
+      p.before.push_back(Notice::ClearWarning(kUnschedulableSlot));
+      p.before.push_back(Notice::ClearWarning(kFailedCreatePod));
+    }
     bool ours = svc != nullptr && (svc->type != "LoadBalancer" || !in.daemonsets.empty() ||
                                    (svc->being_deleted && IsHandled(*svc, opts.classes)));
     PlanAbsent(&p, svc, in.daemonsets,
@@ -195,6 +201,7 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
         kUnavailable, "no port of the Service can be served: each one is refused (see the " +
                           std::string(kReservedPort) + " and " + kNodePortInUse + " warnings)"));
     p.before.push_back(Notice::ClearWarning(kUnschedulableSlot));
+    p.before.push_back(Notice::ClearWarning(kFailedCreatePod));
     PlanAbsent(&p, svc, in.daemonsets, "no port can be served", opts.classes);
     p.status = StatusTo(*svc, {});
     return p;
@@ -207,6 +214,7 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
                                            " is already held by Service " + c.holder +
                                            "; no balancer until the conflict clears"));
     p.before.push_back(Notice::ClearWarning(kUnschedulableSlot));
+    p.before.push_back(Notice::ClearWarning(kFailedCreatePod));
     PlanAbsent(&p, svc, in.daemonsets, "port conflict", opts.classes);
     p.status = StatusTo(*svc, {});
     return p;
@@ -215,6 +223,7 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
     p.before.push_back(Notice::ClearWarning(kPortConflict));
     p.before.push_back(Notice::Warning(kUnavailable, desired.error()));
     p.before.push_back(Notice::ClearWarning(kUnschedulableSlot));
+    p.before.push_back(Notice::ClearWarning(kFailedCreatePod));
     PlanAbsent(&p, svc, in.daemonsets, "cannot be balanced", opts.classes);
     p.status = StatusTo(*svc, {});
     return p;
@@ -244,7 +253,8 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
     p.apply = DaemonSetApply{ds, hash, current != nullptr ? current->resource_version : ""};
   }
 
-  IngressDecision ingress = DesiredIngress(*svc, in.pods, in.nodes, in.slices, in.now);
+  IngressDecision ingress = DesiredIngress(*svc, in.pods, in.nodes, in.slices, in.now,
+                                           current != nullptr ? current->generation : 0);
   p.status = StatusTo(*svc, std::move(ingress.ingress), std::move(port_status));
   p.recheck_after = ingress.recheck_after;
 
@@ -256,13 +266,22 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
     p.after.push_back(Notice::ClearWarning(kUnschedulableSlot));
   }
   // A DaemonSet that no node may run is worth a warning even with an empty status.
-  for (const api::DaemonSetInfo& d : in.daemonsets) {
-    if (d.name == ds.name && d.observed_generation >= d.generation && d.generation > 0 &&
-        d.desired_scheduled == 0) {
-      p.after.push_back(
-          Notice::Warning(kUnavailable, "no node may run the balancer DaemonSet " + d.name +
-                                            " (node selection, taints or host ports)"));
-    }
+  if (current != nullptr && current->observed_generation >= current->generation &&
+      current->generation > 0 && current->desired_scheduled == 0) {
+    p.after.push_back(
+        Notice::Warning(kUnavailable, "no node may run the balancer DaemonSet " + current->name +
+                                          " (node selection, taints or host ports)"));
+  }
+  // Pods the DaemonSet controller could not create (quota, Pod Security, a webhook): the API's
+  // message, which otherwise only an Event in the operator namespace carries.
+  std::optional<std::string> create_failure;
+  if (current != nullptr) {
+    create_failure = PodCreateFailureWarning(*current, in.create_failures, in.now);
+  }
+  if (create_failure) {
+    p.after.push_back(Notice::Warning(kFailedCreatePod, *create_failure));
+  } else {
+    p.after.push_back(Notice::ClearWarning(kFailedCreatePod));
   }
   return p;
 }

@@ -29,6 +29,8 @@ struct PlanInput {
   std::vector<api::Pod> pods;
   std::vector<api::Node> nodes;
   std::vector<api::EndpointSlice> slices;
+  // The DaemonSet controller's FailedCreate Events about those DaemonSets.
+  std::vector<api::PodCreateFailure> create_failures;
   // Facts derived from every Service and node.
   std::optional<PortConflict> blocked;  // the port this Service lost to an older one
   // Which of this Service's port numbers are some Service's nodePort, and whose.

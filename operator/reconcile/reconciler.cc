@@ -137,6 +137,13 @@ PlanInput Reconciler::Gather(const std::string& key) {
   }
   if (in.blocked) return in;
   in.pods = listers_.pods->ByIndex(in.service->uid);
+  if (listers_.create_failures != nullptr) {
+    for (const api::DaemonSetInfo& d : in.daemonsets) {
+      for (api::PodCreateFailure& f : listers_.create_failures->ByIndex(d.uid)) {
+        in.create_failures.push_back(std::move(f));
+      }
+    }
+  }
   for (const api::Pod& p : in.pods) {
     if (auto n = listers_.nodes->Get(p.node_name)) in.nodes.push_back(std::move(*n));
   }

@@ -48,6 +48,8 @@ struct Listers {
   const cache::Store<api::EndpointSlice>* slices = nullptr;
   const cache::Store<api::DaemonSetInfo>* daemonsets = nullptr;
   const cache::Store<api::Pod>* pods = nullptr;
+  // Indexed by DaemonSet UID (cache::PodCreateFailureDaemonSet); may be null.
+  const cache::Store<api::PodCreateFailure>* create_failures = nullptr;
 };
 
 class Reconciler {

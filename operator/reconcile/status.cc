@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "operator/reconcile/desired.h"
@@ -50,11 +52,12 @@ std::vector<int> RequestedFamilies(const api::Service& svc) {
 IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::Pod>& pods,
                                const std::vector<api::Node>& nodes,
                                const std::vector<api::EndpointSlice>& slices,
-                               std::chrono::system_clock::time_point now) {
-  std::set<std::string> local_nodes;
+                               std::chrono::system_clock::time_point now,
+                               int64_t daemonset_generation) {
+  std::map<std::string, int> local_endpoints;  // node -> ready endpoints on it
   if (svc.external_traffic_local) {
     for (const api::EndpointSlice& s : slices) {
-      local_nodes.insert(s.ready_nodes.begin(), s.ready_nodes.end());
+      for (const std::string& n : s.ready_nodes) ++local_endpoints[n];
     }
   }
   std::unordered_map<std::string, const api::Node*> by_name;
@@ -72,17 +75,29 @@ IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::P
   IngressDecision out;
   // One global choice: ExternalIPs if any chosen node has one, else InternalIPs.
   std::set<std::string> external, internal;
+  std::map<std::string, int> endpoints_at;  // address -> ready endpoints on its node (Local)
+  // Local with no ready endpoint anywhere: no node can answer, and none is better than another;
+  // every balancer node is listed, as under Cluster, so that the Service has its address before
+  // its first endpoint, as a cloud load balancer's would (docs/design.md, "Local before the
+  // first endpoint").
+  const bool by_endpoints = svc.external_traffic_local && !local_endpoints.empty();
   for (const api::Pod& p : pods) {
     if (p.node_name.empty()) continue;
-    if (svc.external_traffic_local && local_nodes.count(p.node_name) == 0) continue;
+    if (by_endpoints && local_endpoints.count(p.node_name) == 0) continue;
     auto it = by_name.find(p.node_name);
     if (it == by_name.end()) continue;
     if (!p.ready) {
-      // Held only when it was counted before, is not being deleted (not_ready_since is then the
-      // epoch) and turned not Ready less than kRestartHold ago.
-      if (p.not_ready_since == std::chrono::system_clock::time_point{}) continue;
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(p.not_ready_since +
-                                                                        kRestartHold - now);
+      // Held only when its node is listed and, less than kRestartHold ago, the pod turned (or
+      // was created) not Ready, or was deleted by a DaemonSet update that puts its successor
+      // on the same node. Any other delete (drain, node removal) is not held.
+      std::chrono::system_clock::time_point since = p.not_ready_since;
+      if (p.deleting_since != std::chrono::system_clock::time_point{}) {
+        bool replaced = p.template_generation > 0 && p.template_generation < daemonset_generation;
+        since = replaced ? p.deleting_since : std::chrono::system_clock::time_point{};
+      }
+      if (since == std::chrono::system_clock::time_point{}) continue;
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(since + kRestartHold - now);
       if (left <= std::chrono::milliseconds(0) || !is_listed(*it->second)) continue;
       // Clock skew between the kubelet and here cannot hold a node longer than kRestartHold.
       left = std::min<std::chrono::milliseconds>(left, kRestartHold);
@@ -90,6 +105,12 @@ IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::P
     }
     external.insert(it->second->external_ips.begin(), it->second->external_ips.end());
     internal.insert(it->second->internal_ips.begin(), it->second->internal_ips.end());
+    if (by_endpoints) {
+      int n = local_endpoints[p.node_name];
+      for (const auto* ips : {&it->second->external_ips, &it->second->internal_ips}) {
+        for (const std::string& ip : *ips) endpoints_at[ip] = std::max(endpoints_at[ip], n);
+      }
+    }
   }
   const std::set<std::string>& chosen = external.empty() ? internal : external;
 
@@ -98,7 +119,26 @@ IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::P
     for (const std::string& ip : chosen) {
       if (IpFamily(ip) == fam) of_family.insert(ip);
     }
-    for (std::string& ip : SortedUnique(fam, of_family)) out.ingress.push_back(std::move(ip));
+    std::vector<std::string> ordered = SortedUnique(fam, of_family);
+    // The family's first address now keeps its place: a node that joins later (a lower address
+    // whose balancer became Ready second) does not push it down.
+    std::string first;
+    for (const std::string& ip : svc.ingress) {
+      if (IpFamily(ip) == fam) {
+        first = ip;
+        break;
+      }
+    }
+    auto endpoints = [&endpoints_at](const std::string& ip) {
+      auto e = endpoints_at.find(ip);
+      return e == endpoints_at.end() ? 0 : e->second;
+    };
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [&](const std::string& a, const std::string& b) {
+                       return std::make_tuple(-endpoints(a), a != first) <
+                              std::make_tuple(-endpoints(b), b != first);
+                     });
+    for (std::string& ip : ordered) out.ingress.push_back(std::move(ip));
   }
   return out;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Service's load-balancer ingress list as a pure function of its balancer pods, the nodes
-// and (for externalTrafficPolicy Local) its EndpointSlices (SPEC, "Status"), with a short hold
-// for a listed node whose balancer is restarting.
+// The Service's load-balancer ingress list as a pure function of its balancer pods, the nodes,
+// (for externalTrafficPolicy Local) its EndpointSlices and the list it has now (SPEC, "Status"):
+// a short hold for a listed node whose balancer is restarting or being replaced by a DaemonSet
+// update, and an order in which the first address stays first (docs/design.md, "The order of
+// the addresses").
 #ifndef AKROBATEO_OPERATOR_RECONCILE_STATUS_H_
 #define AKROBATEO_OPERATOR_RECONCILE_STATUS_H_
 
@@ -14,9 +16,10 @@
 namespace akrobateo::reconcile {
 
 // A node already in the Service's status stays there while its balancer pod is not Ready for
-// less than this, unless the pod is being deleted: a balancer container that is killed and
-// restarted by the kubelet keeps its table in the pod's network namespace, so the address
-// keeps answering (docs/design.md, "Status through a balancer restart").
+// less than this: a balancer container that is killed and restarted by the kubelet keeps its
+// table in the pod's network namespace, so the address keeps answering (docs/design.md, "Status
+// through a balancer restart"). The same holds, counted from the delete, for a pod that a
+// DaemonSet update replaces; other deletes are not held.
 inline constexpr std::chrono::seconds kRestartHold{10};
 
 struct IngressDecision {
@@ -28,11 +31,18 @@ struct IngressDecision {
 
 // `pods`: the pods of the Service's DaemonSet. `nodes`: at least the nodes those pods run on.
 // `slices`: the Service's EndpointSlices (only read for externalTrafficPolicy Local). `now`:
-// the wall clock, compared with the pods' Ready lastTransitionTime.
+// the wall clock, compared with the pods' Ready lastTransitionTime. `daemonset_generation`: the
+// DaemonSet's metadata.generation (0: unknown); a pod being deleted whose template is older is
+// being replaced by an update.
+//
+// Order, within each family: with externalTrafficPolicy Local the nodes with more ready
+// endpoints first (a client that takes the first address reaches the most backends); then the
+// address first in the Service's status now, if it is still chosen; then numeric order.
 IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::Pod>& pods,
                                const std::vector<api::Node>& nodes,
                                const std::vector<api::EndpointSlice>& slices,
-                               std::chrono::system_clock::time_point now);
+                               std::chrono::system_clock::time_point now,
+                               int64_t daemonset_generation = 0);
 
 // Families the Service asks for, in order (4 and/or 6).
 std::vector<int> RequestedFamilies(const api::Service& svc);

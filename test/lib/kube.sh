@@ -12,5 +12,27 @@ ingress_of() {
 }
 # ingress_is NS NAME "IP IP...": the ingress is exactly that, in that order.
 ingress_is() { [ "$(ingress_of "$1" "$2")" == "$3" ]; }
+# ingress_set_is NS NAME "IP IP...": the same addresses, the families in the same order, each
+# family's addresses in any order (which address of a family comes first depends on which
+# balancer was Ready first: docs/design.md, "The order of the addresses").
+ingress_set_is() { [ "$(family_sorted "$(ingress_of "$1" "$2")")" == "$(family_sorted "$3")" ]; }
+# family_sorted "IP IP...": IPv4 and IPv6 runs kept in their order, each run sorted.
+family_sorted() {
+  local ip fam last="" run=() out=()
+  for ip in $1; do
+    fam=4
+    [[ $ip == *:* ]] && fam=6
+    if [ -n "$last" ] && [ "$fam" != "$last" ]; then
+      mapfile -t run < <(printf '%s\n' "${run[@]}" | sort -V)
+      out+=("${run[@]}")
+      run=()
+    fi
+    run+=("$ip")
+    last=$fam
+  done
+  [ "${#run[@]}" -eq 0 ] || mapfile -t run < <(printf '%s\n' "${run[@]}" | sort -V)
+  out+=("${run[@]}")
+  echo "${out[*]}"
+}
 # has_ingress NS NAME: the Service has at least one ingress address.
 has_ingress() { [ -n "$(ingress_of "$1" "$2")" ]; }

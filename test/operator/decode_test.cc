@@ -178,6 +178,32 @@ TEST_CASE("Pod: a not-Ready pod keeps when it turned not Ready; a terminating on
         std::chrono::system_clock::time_point{});
 }
 
+TEST_CASE("Pod: a new pod without a Ready condition is not Ready since its creation") {
+  // Recorded from kube-apiserver v1.36.3: PodScheduled only, no Ready condition yet.
+  json j = Fixture("recorded/pod-unschedulable.json");
+  j["metadata"]["creationTimestamp"] = "2026-12-03T10:00:05Z";
+  auto p = api::DecodePod(j);
+  REQUIRE(p.ok());
+  CHECK(!p->ready);
+  CHECK(std::chrono::system_clock::to_time_t(p->not_ready_since) == 1796292005);
+}
+
+TEST_CASE("Pod: a delete keeps when it was asked for and the pod's template generation") {
+  json j = Fixture("recorded/pod.json");
+  CHECK(api::DecodePod(j)->template_generation == 1);
+  CHECK(api::DecodePod(j)->deleting_since == std::chrono::system_clock::time_point{});
+  // The API server sets deletionTimestamp to the request's time plus the grace period.
+  j["metadata"]["deletionTimestamp"] = "2026-12-03T10:00:40Z";
+  j["metadata"]["deletionGracePeriodSeconds"] = 30;
+  auto p = api::DecodePod(j);
+  REQUIRE(p.ok());
+  CHECK(!p->ready);
+  CHECK(std::chrono::system_clock::to_time_t(p->deleting_since) == 1796292010);
+  CHECK(p->not_ready_since == std::chrono::system_clock::time_point{});
+  j["metadata"]["labels"]["pod-template-generation"] = "x7";
+  CHECK(api::DecodePod(j)->template_generation == 0);
+}
+
 TEST_CASE("Pod: PodScheduled False/Unschedulable keeps the scheduler's message and target node") {
   // Recorded from kube-apiserver v1.36.3: hostPort 9501 held on node-b by a plain pod.
   json j = Fixture("recorded/pod-unschedulable.json");
@@ -243,7 +269,8 @@ TEST_CASE("EndpointSlice: ready endpoints' nodes, nil ready counts as ready, ded
   auto e = api::DecodeEndpointSlice(Fixture("endpointslice.json"));
   REQUIRE(e.ok());
   CHECK(e->service_name == "echo");
-  CHECK(e->ready_nodes == std::vector<std::string>{"kind-worker", "kind-worker3"});
+  // One entry per ready endpoint (kind-worker has two), sorted.
+  CHECK(e->ready_nodes == std::vector<std::string>{"kind-worker", "kind-worker", "kind-worker3"});
 }
 
 TEST_CASE("DaemonSet and Lease") {
@@ -254,6 +281,7 @@ TEST_CASE("DaemonSet and Lease") {
   CHECK(d->generation == 3);
   CHECK(d->observed_generation == 3);
   CHECK(d->desired_scheduled == 2);
+  CHECK(d->current_scheduled == 2);
   CHECK(d->number_ready == 1);
   auto l = api::DecodeLease(Fixture("lease.json"));
   REQUIRE(l.ok());

@@ -57,16 +57,17 @@ struct World {
   cache::Store<api::EndpointSlice> slices{&cache::SliceService};
   cache::Store<api::DaemonSetInfo> daemonsets{&cache::DaemonSetService};
   cache::Store<api::Pod> pods{&cache::PodServiceUid};
+  cache::Store<api::PodCreateFailure> create_failures{&cache::PodCreateFailureDaemonSet};
   akrobateo::metrics::Metrics metrics;
   FakeTypedClient api;
   // The delayed re-adds the reconciler asked for (key, delay).
   std::vector<std::pair<std::string, std::chrono::milliseconds>> requeued;
-  rec::Reconciler reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods},
+  rec::Reconciler reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods, &create_failures},
                              &metrics, RecordingRequeues(&requeued)};
 
   World() = default;
   explicit World(rec::ReconcilerOptions o)
-      : reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods}, &metrics,
+      : reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods, &create_failures}, &metrics,
                    RecordingRequeues(&requeued, std::move(o))} {}
 
   // The Service in the cache and in the API server.
@@ -591,4 +592,48 @@ TEST_CASE("Reconciler: a Service being deleted loses its DaemonSet, then the fin
   w2.api.FailNext("delete", Error{"HTTP 503", ErrorKind::kTransient});
   CHECK_FALSE(w2.Reconcile().ok());
   CHECK(w2.api.Writes() == Strings{"delete akrobateo-system/" + Desired(svc).name});
+}
+
+TEST_CASE("Reconciler: pods the DaemonSet controller cannot create are the Service's Warning") {
+  World w;
+  api::Service svc = LbService("team-a", "web");
+  w.PutService(svc);
+  api::DaemonSetInfo ds = Existing(svc, "7");
+  ds.desired_scheduled = 3;
+  ds.current_scheduled = 1;
+  w.PutDaemonSet(ds);
+  const std::string quota =
+      "Error creating: pods \"x\" is forbidden: exceeded quota: pods, requested: pods=1, used: "
+      "pods=1, limited: pods=1";
+  api::PodCreateFailure f{kNs, "ev-1", ds.uid, quota, std::chrono::system_clock::now()};
+  w.create_failures.Upsert(cache::PodCreateFailureKey(f), f);
+  REQUIRE(w.Reconcile("team-a/web").ok());
+  auto warned = [&] {
+    size_t n = 0;
+    for (const auto& e : w.api.Events()) {
+      if (e.reason == "FailedCreatePod") {
+        CHECK(e.type == "Warning");
+        CHECK(e.note.find("for 2 of 3 nodes") != std::string::npos);
+        CHECK(e.note.find(quota) != std::string::npos);
+        ++n;
+      }
+    }
+    return n;
+  };
+  CHECK(warned() == 1);
+  // The controller retries; the Event repeats; the Service hears it once.
+  f.last_seen += std::chrono::seconds(30);
+  w.create_failures.Upsert(cache::PodCreateFailureKey(f), f);
+  REQUIRE(w.Reconcile("team-a/web").ok());
+  CHECK(warned() == 1);
+  // The admin raises the quota: every node has its pod, the old Event is history; should the
+  // quota bite again later, the Service hears it again.
+  ds.current_scheduled = 3;
+  w.PutDaemonSet(ds);
+  REQUIRE(w.Reconcile("team-a/web").ok());
+  CHECK(warned() == 1);
+  ds.current_scheduled = 1;
+  w.PutDaemonSet(ds);
+  REQUIRE(w.Reconcile("team-a/web").ok());
+  CHECK(warned() == 2);
 }

@@ -120,7 +120,11 @@ TEST_CASE("Status: externalTrafficPolicy Local keeps nodes with a ready endpoint
   slice.service_name = "echo";
   slice.ready_nodes = {"n2"};
   CHECK(Ingress(s, pods, nodes, {slice}) == Ips{"172.18.0.4"});
-  CHECK(Ingress(s, pods, nodes).empty());
+  // No ready endpoint anywhere: every balancer node, so that the address exists before the
+  // first endpoint does (none of them answers yet).
+  CHECK(Ingress(s, pods, nodes) == Ips{"172.18.0.3", "172.18.0.4"});
+  slice.ready_nodes.clear();
+  CHECK(Ingress(s, pods, nodes, {slice}) == Ips{"172.18.0.3", "172.18.0.4"});
   s.external_traffic_local = false;  // Cluster policy ignores endpoints
   CHECK(Ingress(s, pods, nodes) == Ips{"172.18.0.3", "172.18.0.4"});
 }
@@ -153,7 +157,8 @@ TEST_CASE("Status: a listed node stays through a short balancer restart, then go
   s.ingress = {"172.18.0.3"};
   CHECK(Ingress(s, {ReadyPod("n1"), NotReadyPod("n2", seconds(1))}, nodes) == Ips{"172.18.0.3"});
 
-  // A pod being deleted has no not_ready_since (decode leaves the epoch): not held.
+  // A pod being deleted has no not_ready_since (decode leaves the epoch): not held, unless a
+  // DaemonSet update replaces it (below).
   s.ingress = {"172.18.0.3", "172.18.0.4"};
   CHECK(Ingress(s, {ReadyPod("n1"), ReadyPod("n2", false)}, nodes) == Ips{"172.18.0.3"});
 
@@ -164,5 +169,104 @@ TEST_CASE("Status: a listed node stays through a short balancer restart, then go
 
   // externalTrafficPolicy Local still needs the node's ready endpoint.
   s.external_traffic_local = true;
-  CHECK(Ingress(s, {ReadyPod("n1"), NotReadyPod("n2", seconds(1))}, nodes).empty());
+  api::EndpointSlice on_n1;
+  on_n1.service_name = "echo";
+  on_n1.ready_nodes = {"n1"};
+  CHECK(Ingress(s, {ReadyPod("n1"), NotReadyPod("n2", seconds(1))}, nodes, {on_n1}) ==
+        Ips{"172.18.0.3"});
+}
+
+namespace {
+
+// A pod of template generation `generation` whose delete was asked for `ago` before kNow.
+api::Pod DeletingPod(const std::string& node, int64_t generation, std::chrono::seconds ago) {
+  api::Pod p = ReadyPod(node, false);
+  p.template_generation = generation;
+  p.deleting_since = kNow - ago;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("Status: a listed node stays while a DaemonSet update replaces its pod, then goes") {
+  using std::chrono::seconds;
+  api::Service s = LbService();
+  s.ingress = {"172.18.0.3", "172.18.0.4"};
+  std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3"}), MakeNode("n2", {"172.18.0.4"})};
+  // The DaemonSet is at generation 2; n1's pod of generation 1 is being deleted for the update.
+  rec::IngressDecision d = rec::DesiredIngress(
+      s, {DeletingPod("n1", 1, seconds(2)), ReadyPod("n2")}, nodes, {}, kNow, 2);
+  CHECK(d.ingress == Ips{"172.18.0.3", "172.18.0.4"});
+  CHECK(d.recheck_after == rec::kRestartHold - seconds(2));
+  // Its successor, created and not Ready yet, holds the node from its own start.
+  d = rec::DesiredIngress(s, {NotReadyPod("n1", seconds(1)), ReadyPod("n2")}, nodes, {}, kNow, 2);
+  CHECK(d.ingress == Ips{"172.18.0.3", "172.18.0.4"});
+  // An update that takes longer than the hold: the node goes.
+  d = rec::DesiredIngress(s, {DeletingPod("n1", 1, rec::kRestartHold), ReadyPod("n2")}, nodes, {},
+                          kNow, 2);
+  CHECK(d.ingress == Ips{"172.18.0.4"});
+  // A delete that is no update (drain, node removal, the pod's template is current): not held.
+  d = rec::DesiredIngress(s, {DeletingPod("n1", 2, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow,
+                          2);
+  CHECK(d.ingress == Ips{"172.18.0.4"});
+  // Generation unknown (no DaemonSet seen, or a pod without the label): not held.
+  CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 1, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow)
+            .ingress == Ips{"172.18.0.4"});
+  CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 0, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow,
+                            2)
+            .ingress == Ips{"172.18.0.4"});
+  // A node that was not listed is not added by a pod being replaced.
+  s.ingress = {"172.18.0.4"};
+  CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 1, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow,
+                            2)
+            .ingress == Ips{"172.18.0.4"});
+}
+
+TEST_CASE("Status: the first address stays first when a lower one joins; the rest are sorted") {
+  api::Service s = LbService();
+  std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3", "fc00::3"}),
+                                  MakeNode("n2", {"172.18.0.4", "fc00::4"}),
+                                  MakeNode("n3", {"172.18.0.10", "fc00::10"})};
+  std::vector<api::Pod> all = {ReadyPod("n3"), ReadyPod("n2"), ReadyPod("n1")};
+  // A new Service: numeric order.
+  CHECK(Ingress(s, all, nodes) == Ips{"172.18.0.3", "172.18.0.4", "172.18.0.10"});
+  // n3's balancer was Ready first and is listed alone; the others join behind it, sorted.
+  s.ingress = {"172.18.0.10"};
+  CHECK(Ingress(s, all, nodes) == Ips{"172.18.0.10", "172.18.0.3", "172.18.0.4"});
+  // The same list again is the same list (no write).
+  s.ingress = Ingress(s, all, nodes);
+  CHECK(Ingress(s, all, nodes) == s.ingress);
+  // The first node leaves: the rest in numeric order.
+  CHECK(Ingress(s, {ReadyPod("n1"), ReadyPod("n2")}, nodes) == Ips{"172.18.0.3", "172.18.0.4"});
+  // Dual-stack: each family keeps its own first address, families in spec.ipFamilies order.
+  api::Service dual = LbService();
+  dual.cluster_ips = {"fd00::5", "10.96.0.5"};
+  dual.ip_families = {"IPv6", "IPv4"};
+  dual.ingress = {"fc00::4", "172.18.0.10"};
+  CHECK(Ingress(dual, all, nodes) ==
+        Ips{"fc00::4", "fc00::3", "fc00::10", "172.18.0.10", "172.18.0.3", "172.18.0.4"});
+}
+
+TEST_CASE("Status: externalTrafficPolicy Local lists the node with the most endpoints first") {
+  api::Service s = LbService();
+  s.external_traffic_local = true;
+  std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3"}), MakeNode("n2", {"172.18.0.4"}),
+                                  MakeNode("n3", {"172.18.0.5"})};
+  std::vector<api::Pod> pods = {ReadyPod("n1"), ReadyPod("n2"), ReadyPod("n3")};
+  api::EndpointSlice a;
+  a.service_name = "echo";
+  a.ready_nodes = {"n1", "n2", "n2"};
+  api::EndpointSlice b;
+  b.service_name = "echo";
+  b.ready_nodes = {"n2", "n3", "n3", "n3"};
+  // n3 has 3 endpoints, n2 has 2 (over two slices), n1 has 1.
+  CHECK(Ingress(s, pods, nodes, {a, b}) == Ips{"172.18.0.5", "172.18.0.4", "172.18.0.3"});
+  // The count comes before the first-stays-first rule; equal counts keep it.
+  s.ingress = {"172.18.0.3"};
+  CHECK(Ingress(s, pods, nodes, {a, b}) == Ips{"172.18.0.5", "172.18.0.4", "172.18.0.3"});
+  b.ready_nodes = {"n3"};
+  a.ready_nodes = {"n1", "n2"};
+  CHECK(Ingress(s, pods, nodes, {a, b}) == Ips{"172.18.0.3", "172.18.0.4", "172.18.0.5"});
+  s.ingress = {"172.18.0.5"};
+  CHECK(Ingress(s, pods, nodes, {a, b}) == Ips{"172.18.0.5", "172.18.0.3", "172.18.0.4"});
 }

@@ -32,7 +32,7 @@ pending_on_b() {
     any(.status.conditions[]?; .type == "PodScheduled" and .reason == "Unschedulable" and (.message | contains("free ports"))))] | length == 1' >/dev/null
 }
 check "hostport-busy: one balancer pod Pending, the scheduler says: didn't have free ports" until_ok 30 pending_on_b
-check "hostport-busy: ingress = 192.0.2.10 192.0.2.12 (node-b's pod cannot run)" until_ok 30 ingress_is default hostport-busy "192.0.2.10 192.0.2.12"
+check "hostport-busy: ingress = 192.0.2.10 192.0.2.12 (node-b's pod cannot run)" until_ok 30 ingress_set_is default hostport-busy "192.0.2.10 192.0.2.12"
 unavailable_notes() {
   kc -n default get events --field-selector involvedObject.name=hostport-busy,reason=UnavailableLoadBalancer,type=Warning -o json | jq -r '.items[].message'
 }

@@ -18,8 +18,8 @@ kc label node node-a node-c akrobateo.dev/lbpool=blue >/dev/null
 lb_svc pool-v6first 9001 '{"ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv6", "IPv4"]}' '{"akrobateo.dev/lbpool": "blue"}'
 lb_svc pool-v4first 9002 '{"ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv4", "IPv6"]}' '{"akrobateo.dev/lbpool": "blue"}'
 check "lbpool blue: pods only on node-a node-c" until_ok 30 nodes_are default pool-v6first "node-a node-c"
-check "dual-stack [IPv6, IPv4]: ingress 2001:db8::12 192.0.2.10 192.0.2.12" until_ok 30 ingress_is default pool-v6first "2001:db8::12 192.0.2.10 192.0.2.12"
-check "dual-stack [IPv4, IPv6]: ingress 192.0.2.10 192.0.2.12 2001:db8::12" until_ok 30 ingress_is default pool-v4first "192.0.2.10 192.0.2.12 2001:db8::12"
+check "dual-stack [IPv6, IPv4]: ingress 2001:db8::12 192.0.2.10 192.0.2.12" until_ok 30 ingress_set_is default pool-v6first "2001:db8::12 192.0.2.10 192.0.2.12"
+check "dual-stack [IPv4, IPv6]: ingress 192.0.2.10 192.0.2.12 2001:db8::12" until_ok 30 ingress_set_is default pool-v4first "192.0.2.10 192.0.2.12 2001:db8::12"
 v6cip=$(kc get svc pool-v4first -o jsonpath='{.spec.clusterIPs[1]}')
 v4cip=$(kc get svc pool-v4first -o jsonpath='{.spec.clusterIPs[0]}')
 if ds_has_arg default pool-v4first "--forward tcp/9002=$v4cip:9002" && ds_has_arg default pool-v4first "--forward tcp/9002=[$v6cip]:9002"; then

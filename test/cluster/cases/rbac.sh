@@ -30,6 +30,7 @@ services watch
 services/status patch"
 want_ns=$(printf '%s\n' "$want_cluster" "daemonsets.apps get" "daemonsets.apps list" "daemonsets.apps watch" \
   "daemonsets.apps create" "daemonsets.apps update" "daemonsets.apps delete" "pods list" "pods watch" \
+  "events list" "events watch" \
   "leases.coordination.k8s.io get" "leases.coordination.k8s.io create" "leases.coordination.k8s.io update" | sort -u)
 check_eq "can-i --list in default matches the docs/design.md table" "$(grants default | tr '\n' ';')" "$(echo "$want_cluster" | sort -u | tr '\n' ';')"
 check_eq "can-i --list in $OPNS matches the docs/design.md table" "$(grants "$OPNS" | tr '\n' ';')" "$(echo "$want_ns" | tr '\n' ';')"

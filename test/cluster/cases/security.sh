@@ -5,7 +5,8 @@
 # and the status the API server accepts carries ports[].error and ipMode Proxy; annotations of
 # an untrusted namespace are ignored with a Warning; spec.loadBalancerIP is warned about; a
 # Service whose DaemonSet the API refuses (an admission policy of the test's) hears the API's
-# message, and a newer Service on its port is served.
+# message, and a newer Service on its port is served; a Service whose balancer pods the API refuses
+# (an admission policy on pods, as a quota or Pod Security would) hears that message too.
 lb_svc sec-kubelet 10250 '{"ports": [{"name": "kubelet", "port": 10250, "protocol": "TCP"}, {"name": "web", "port": 9500, "protocol": "TCP"}], "loadBalancerIP": "192.0.2.77"}'
 kc annotate svc sec-kubelet akrobateo.dev/priority-class=system-node-critical >/dev/null
 check "sec-kubelet: Warning ReservedPort names TCP/10250 (kubelet)" until_ok 30 has_event default sec-kubelet ReservedPort
@@ -65,3 +66,43 @@ check_eq "sec-refused: one Warning for the repeated refusal (the queue backs off
 kc delete validatingadmissionpolicybinding,validatingadmissionpolicy akrobateo-test-refuse >/dev/null
 kc delete svc sec-refused sec-later >/dev/null
 check "sec-refused, sec-later deleted: DaemonSets gone" until_ok 30 ds_gone default sec-later
+
+# The DaemonSet controller cannot create one Service's balancer pods (an admission policy of the
+# test's on pods, refusing them as a ResourceQuota or Pod Security would): the Service hears the
+# API's message, and is served once the refusal goes.
+kc apply -f - >/dev/null <<'YAML'
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: akrobateo-test-refuse-pods}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"]}
+  validations:
+    - expression: "!has(object.metadata.labels) || !('akrobateo.dev/service-name' in object.metadata.labels) || object.metadata.labels['akrobateo.dev/service-name'] != 'sec-nopods'"
+      message: "the test's admission policy refuses the balancer pods of Service sec-nopods"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: akrobateo-test-refuse-pods}
+spec: {policyName: akrobateo-test-refuse-pods, validationActions: [Deny]}
+YAML
+sec_pod_policy_denies() {
+  local probe
+  probe=$(jq -n '{apiVersion: "v1", kind: "Pod", metadata: {name: "probe", namespace: "default",
+      labels: {"akrobateo.dev/service-name": "sec-nopods"}}, spec: {containers: [{name: "c", image: "x"}]}}')
+  ! kc create --dry-run=server -f - <<<"$probe" >/dev/null 2>&1
+}
+check "the test's pod admission policy is in force" until_ok 30 sec_pod_policy_denies
+lb_svc sec-nopods 9520
+nopods_named() {
+  kc get events --field-selector involvedObject.name=sec-nopods,reason=FailedCreatePod,type=Warning -o jsonpath='{.items[*].message}' |
+    grep -F "the test's admission policy refuses the balancer pods of Service sec-nopods" >/dev/null
+}
+check "sec-nopods: Warning FailedCreatePod with the API's message" until_ok 60 nopods_named
+echo "# sec-nopods: $(kc get events --field-selector involvedObject.name=sec-nopods,reason=FailedCreatePod -o jsonpath='{.items[0].message}')"
+kc delete validatingadmissionpolicybinding,validatingadmissionpolicy akrobateo-test-refuse-pods >/dev/null
+check "sec-nopods: served once the refusal is gone (addresses published)" until_ok 120 has_ingress default sec-nopods
+kc delete svc sec-nopods >/dev/null
+check "sec-nopods deleted: DaemonSet gone" until_ok 30 ds_gone default sec-nopods
