@@ -150,9 +150,12 @@ int Controller::Run() {
   ropts.requeue_after = [this](const std::string& key, std::chrono::milliseconds delay) {
     queue_.AddAfter(key, delay);
   };
-  reconcile::Listers listers{caches_->services.written_store(), &caches_->nodes.store(),
-                             &caches_->slices.store(), &caches_->daemonsets.store(),
-                             &caches_->pods.store(), &caches_->create_failures.store()};
+  reconcile::Listers listers{caches_->services.written_store(),
+                             &caches_->nodes.store(),
+                             &caches_->slices.store(),
+                             &caches_->daemonsets.store(),
+                             &caches_->pods.store(),
+                             &caches_->create_failures.store()};
   reconciler_ =
       std::make_unique<reconcile::Reconciler>(typed_client_.get(), listers, &metrics_, ropts);
   Register();
@@ -186,10 +189,12 @@ int Controller::Run() {
   while (!caches_->Synced() && !shutdown_.WaitFor(std::chrono::milliseconds(50))) {
   }
   if (caches_->Synced()) {
-    spdlog::info("caches synced services={} nodes={} endpointslices={} daemonsets={} pods={}",
-                 caches_->services.store().Size(), caches_->nodes.store().Size(),
-                 caches_->slices.store().Size(), caches_->daemonsets.store().Size(),
-                 caches_->pods.store().Size());
+    spdlog::info(
+        "caches synced services={} nodes={} endpointslices={} daemonsets={} pods={} "
+        "create_failures={}",
+        caches_->services.store().Size(), caches_->nodes.store().Size(),
+        caches_->slices.store().Size(), caches_->daemonsets.store().Size(),
+        caches_->pods.store().Size(), caches_->create_failures.store().Size());
   }
 
   bool leader = !shutdown_.Done() && (!opts_.leader_elect || elector.Acquire());

@@ -229,7 +229,6 @@ Result<Node> DecodeNode(const json& j) {
   n.name = Str(m, "name");
   const json& labels = Obj(m, "labels");
   n.enable_lb = Str(labels, names::kEnableLbLabel) == "true";
-  n.lb_pool = Str(labels, names::kLbPoolLabel);
   for (const json& a : Arr(Obj(j, "status"), "addresses")) {
     std::string type = Str(a, "type");
     std::string addr = Str(a, "address");
@@ -257,9 +256,9 @@ Result<Pod> DecodePod(const json& j) {
   bool deleting = Get(m, "deletionTimestamp") != nullptr;
   if (deleting) {
     if (auto t = ParseApiTime(Str(m, "deletionTimestamp"))) {
-      p.deleting_since = *t - std::chrono::seconds(std::max<int64_t>(
-                                  0, std::min<int64_t>(Int(m, "deletionGracePeriodSeconds"),
-                                                       int64_t{1} << 31)));
+      p.deleting_since =
+          *t - std::chrono::seconds(std::max<int64_t>(
+                   0, std::min<int64_t>(Int(m, "deletionGracePeriodSeconds"), int64_t{1} << 31)));
     }
   }
   bool has_ready = false;

@@ -71,7 +71,6 @@ struct Service {
 struct Node {
   std::string name;
   bool enable_lb = false;  // label akrobateo.dev/enablelb=true
-  std::string lb_pool;     // label akrobateo.dev/lbpool
   std::vector<std::string> internal_ips;
   std::vector<std::string> external_ips;
   bool operator==(const Node&) const = default;
@@ -107,7 +106,7 @@ struct Pod {
 struct EndpointSlice {
   std::string ns;
   std::string name;
-  std::string service_name;              // label kubernetes.io/service-name
+  std::string service_name;  // label kubernetes.io/service-name
   // nodeName of each ready endpoint, sorted; a node appears once per endpoint on it.
   std::vector<std::string> ready_nodes;
   bool operator==(const EndpointSlice&) const = default;
@@ -137,9 +136,9 @@ struct DaemonSetInfo {
 inline constexpr size_t kMaxCreateFailureMessage = 512;
 struct PodCreateFailure {
   std::string ns;
-  std::string name;            // the Event's
-  std::string daemonset_uid;   // involvedObject.uid
-  std::string message;         // at most kMaxCreateFailureMessage bytes
+  std::string name;           // the Event's
+  std::string daemonset_uid;  // involvedObject.uid
+  std::string message;        // at most kMaxCreateFailureMessage bytes
   // lastTimestamp, else eventTime, else the epoch: the newest Event of a DaemonSet is quoted.
   std::chrono::system_clock::time_point last_seen{};
   bool operator==(const PodCreateFailure&) const = default;

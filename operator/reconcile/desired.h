@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The desired balancer DaemonSet as a pure function of the Service, the node facts and the
-// operator's options (SPEC, "The DaemonSet").
+// operator's options (docs/operator.md, "DaemonSet").
 #ifndef AKROBATEO_OPERATOR_RECONCILE_DESIRED_H_
 #define AKROBATEO_OPERATOR_RECONCILE_DESIRED_H_
 

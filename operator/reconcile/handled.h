@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The "handled" filter: which Services the operator acts on (SPEC, Operator command line).
+// The "handled" filter: which Services the operator acts on (README, "Use"; docs/operator.md,
+// "Reconcile").
 #ifndef AKROBATEO_OPERATOR_RECONCILE_HANDLED_H_
 #define AKROBATEO_OPERATOR_RECONCILE_HANDLED_H_
 

@@ -268,9 +268,9 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
   // A DaemonSet that no node may run is worth a warning even with an empty status.
   if (current != nullptr && current->observed_generation >= current->generation &&
       current->generation > 0 && current->desired_scheduled == 0) {
-    p.after.push_back(
-        Notice::Warning(kUnavailable, "no node may run the balancer DaemonSet " + current->name +
-                                          " (node selection, taints or host ports)"));
+    p.after.push_back(Notice::Warning(kUnavailable, "no node may run the balancer DaemonSet " +
+                                                        current->name +
+                                                        " (node selection, taints or host ports)"));
   }
   // Pods the DaemonSet controller could not create (quota, Pod Security, a webhook): the API's
   // message, which otherwise only an Event in the operator namespace carries.

@@ -96,8 +96,7 @@ IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::P
         since = replaced ? p.deleting_since : std::chrono::system_clock::time_point{};
       }
       if (since == std::chrono::system_clock::time_point{}) continue;
-      auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(since + kRestartHold - now);
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(since + kRestartHold - now);
       if (left <= std::chrono::milliseconds(0) || !is_listed(*it->second)) continue;
       // Clock skew between the kubelet and here cannot hold a node longer than kRestartHold.
       left = std::min<std::chrono::milliseconds>(left, kRestartHold);

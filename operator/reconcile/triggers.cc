@@ -10,8 +10,8 @@ bool PodChangeMatters(const api::Pod* old, const api::Pod* now) {
   // The node is read only for a Ready pod (status) and as the target node of a Pending one.
   auto read = [](const api::Pod& p) {
     return std::tie(p.ready, p.ready ? p.node_name : p.target_node, p.not_ready_since,
-                    p.deleting_since, p.template_generation, p.unschedulable,
-                    p.scheduler_message, p.service_uid);
+                    p.deleting_since, p.template_generation, p.unschedulable, p.scheduler_message,
+                    p.service_uid);
   };
   return read(*old) != read(*now);
 }

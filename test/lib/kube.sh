@@ -18,21 +18,21 @@ ingress_is() { [ "$(ingress_of "$1" "$2")" == "$3" ]; }
 ingress_set_is() { [ "$(family_sorted "$(ingress_of "$1" "$2")")" == "$(family_sorted "$3")" ]; }
 # family_sorted "IP IP...": IPv4 and IPv6 runs kept in their order, each run sorted.
 family_sorted() {
-  local ip fam last="" run=() out=()
+  local ip fam last="" fs_run=() fs_out=()
   for ip in $1; do
     fam=4
     [[ $ip == *:* ]] && fam=6
     if [ -n "$last" ] && [ "$fam" != "$last" ]; then
-      mapfile -t run < <(printf '%s\n' "${run[@]}" | sort -V)
-      out+=("${run[@]}")
-      run=()
+      mapfile -t fs_run < <(printf '%s\n' "${fs_run[@]}" | sort -V)
+      fs_out+=("${fs_run[@]}")
+      fs_run=()
     fi
-    run+=("$ip")
+    fs_run+=("$ip")
     last=$fam
   done
-  [ "${#run[@]}" -eq 0 ] || mapfile -t run < <(printf '%s\n' "${run[@]}" | sort -V)
-  out+=("${run[@]}")
-  echo "${out[*]}"
+  [ "${#fs_run[@]}" -eq 0 ] || mapfile -t fs_run < <(printf '%s\n' "${fs_run[@]}" | sort -V)
+  fs_out+=("${fs_run[@]}")
+  echo "${fs_out[*]}"
 }
 # has_ingress NS NAME: the Service has at least one ingress address.
 has_ingress() { [ -n "$(ingress_of "$1" "$2")" ]; }

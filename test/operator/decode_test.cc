@@ -141,7 +141,6 @@ TEST_CASE("Node: labels and addresses") {
   REQUIRE(n.ok());
   CHECK(n->name == "kind-worker");
   CHECK(n->enable_lb);
-  CHECK(n->lb_pool == "edge");
   CHECK(n->internal_ips == std::vector<std::string>{"172.18.0.3", "fc00:f853:ccd:e793::3"});
   CHECK(n->external_ips == std::vector<std::string>{"203.0.113.7"});
 }

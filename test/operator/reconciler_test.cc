@@ -62,13 +62,15 @@ struct World {
   FakeTypedClient api;
   // The delayed re-adds the reconciler asked for (key, delay).
   std::vector<std::pair<std::string, std::chrono::milliseconds>> requeued;
-  rec::Reconciler reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods, &create_failures},
-                             &metrics, RecordingRequeues(&requeued)};
+  rec::Reconciler reconciler{
+      &api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods, &create_failures},
+      &metrics, RecordingRequeues(&requeued)};
 
   World() = default;
   explicit World(rec::ReconcilerOptions o)
-      : reconciler{&api, rec::Listers{&services, &nodes, &slices, &daemonsets, &pods, &create_failures}, &metrics,
-                   RecordingRequeues(&requeued, std::move(o))} {}
+      : reconciler{&api,
+                   rec::Listers{&services, &nodes, &slices, &daemonsets, &pods, &create_failures},
+                   &metrics, RecordingRequeues(&requeued, std::move(o))} {}
 
   // The Service in the cache and in the API server.
   void PutService(const api::Service& svc) {

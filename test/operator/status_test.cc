@@ -212,14 +212,14 @@ TEST_CASE("Status: a listed node stays while a DaemonSet update replaces its pod
   // Generation unknown (no DaemonSet seen, or a pod without the label): not held.
   CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 1, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow)
             .ingress == Ips{"172.18.0.4"});
-  CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 0, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow,
-                            2)
-            .ingress == Ips{"172.18.0.4"});
+  CHECK(
+      rec::DesiredIngress(s, {DeletingPod("n1", 0, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow, 2)
+          .ingress == Ips{"172.18.0.4"});
   // A node that was not listed is not added by a pod being replaced.
   s.ingress = {"172.18.0.4"};
-  CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 1, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow,
-                            2)
-            .ingress == Ips{"172.18.0.4"});
+  CHECK(
+      rec::DesiredIngress(s, {DeletingPod("n1", 1, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow, 2)
+          .ingress == Ips{"172.18.0.4"});
 }
 
 TEST_CASE("Status: the first address stays first when a lower one joins; the rest are sorted") {
@@ -255,7 +255,7 @@ TEST_CASE("Status: externalTrafficPolicy Local lists the node with the most endp
   std::vector<api::Pod> pods = {ReadyPod("n1"), ReadyPod("n2"), ReadyPod("n3")};
   api::EndpointSlice a;
   a.service_name = "echo";
-  a.ready_nodes = {"n1", "n2", "n2"};
+  a.ready_nodes = {"n1", "n2"};
   api::EndpointSlice b;
   b.service_name = "echo";
   b.ready_nodes = {"n2", "n3", "n3", "n3"};

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
-# Case (sourced by e2e.sh): the seed's echoserver gets exactly one DaemonSet, shaped as SPEC's
-# "The DaemonSet" says field by field; its pods turn Ready on the three Nodes and the Service gets
+# Case (sourced by e2e.sh): the demo's echoserver gets exactly one DaemonSet, shaped as
+# docs/operator.md "DaemonSet" says field by field; its pods turn Ready on the three Nodes and the Service gets
 # its ingress and events.
 # Needs: operator a running. Sets: ds, cip, j (the echoserver's DaemonSet name, ClusterIP, JSON).
 kc apply -f "$here/manifests/echoserver.yaml" >/dev/null
@@ -45,7 +45,7 @@ check_eq "priorityClassName akrobateo-balancer (deploy/'s, which never preempts)
 check_eq "RollingUpdate, maxUnavailable 1" \
   "$(echo "$j" | jq -r '.spec.updateStrategy | "\(.type)/\(.rollingUpdate.maxUnavailable)"')" "RollingUpdate/1"
 check "Ready balancer pods on node-a node-b node-c" until_ok 60 nodes_are default echoserver "node-a node-b node-c"
-# SPEC: ExternalIP if any of the nodes has one (node-b), else InternalIP; IPv4 only (single-stack).
+# docs/operator.md, "Reconcile" step 5: ExternalIP if any of the nodes has one (node-b), else InternalIP; IPv4 only (single-stack).
 check "status.loadBalancer.ingress = 203.0.113.11 (node-b's ExternalIP)" until_ok 30 ingress_is default echoserver "203.0.113.11"
 line=$(kc get svc echoserver --no-headers)
 echo "# kubectl get svc echoserver: $line"
