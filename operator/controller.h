@@ -74,6 +74,7 @@ class Controller {
   void OnChangePod(const api::Pod* old, const api::Pod* now);
   void OnChangeDaemonSet(const api::DaemonSetInfo* old, const api::DaemonSetInfo* now);
   void OnChangeEndpointSlice(const api::EndpointSlice* old, const api::EndpointSlice* now);
+  void OnChangePodCreateFailure(const api::PodCreateFailure* old, const api::PodCreateFailure* now);
   void RunWorker();
   // False once the queue is shut down.
   bool ProcessNextWorkItem();
