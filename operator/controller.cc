@@ -3,7 +3,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <thread>
@@ -114,7 +113,7 @@ bool Controller::ProcessNextWorkItem() {
 void Controller::RunResync() {
   do {
     std::vector<std::string> keys = reconciler_->ResyncKeys();
-    spdlog::info("resync keys={}", keys.size());
+    LogInfo("resync", {{"keys", keys.size()}});
     for (const std::string& k : keys) queue_.Add(k);
   } while (!shutdown_.WaitFor(kResyncPeriod));
 }
@@ -129,7 +128,7 @@ int Controller::Run() {
 
   auto client_or = kube::Client::Create(config_, opts_.qps, opts_.burst, &metrics_);
   if (!client_or) {
-    spdlog::error("config error={}", Quote(client_or.error()));
+    LogError("config", {Quoted("error", client_or.error())});
     return 2;
   }
   client_ = std::move(client_or).value();
@@ -150,9 +149,12 @@ int Controller::Run() {
   ropts.requeue_after = [this](const std::string& key, std::chrono::milliseconds delay) {
     queue_.AddAfter(key, delay);
   };
-  reconcile::Listers listers{caches_->services.written_store(), &caches_->nodes.store(),
-                             &caches_->slices.store(), &caches_->daemonsets.store(),
-                             &caches_->pods.store(), &caches_->create_failures.store()};
+  reconcile::Listers listers{caches_->services.written_store(),
+                             &caches_->nodes.store(),
+                             &caches_->slices.store(),
+                             &caches_->daemonsets.store(),
+                             &caches_->pods.store(),
+                             &caches_->create_failures.store()};
   reconciler_ =
       std::make_unique<reconcile::Reconciler>(typed_client_.get(), listers, &metrics_, ropts);
   Register();
@@ -167,7 +169,7 @@ int Controller::Run() {
     sigwait(&signals, &sig);
     // Run() itself sends SIGTERM to end this thread once it is already shutting down.
     if (!shutdown_.Done()) {
-      spdlog::info("shutdown signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      LogInfo("shutdown", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     }
     shutdown_.Trigger();
     elector.Stop();
@@ -175,7 +177,7 @@ int Controller::Run() {
 
   metrics::HttpServers servers(&metrics_, [this] { return caches_->Synced(); });
   if (auto r = servers.Start(opts_.metrics_addr, opts_.health_addr); !r) {
-    spdlog::error("serve error={}", Quote(r.error()));
+    LogError("serve", {Quoted("error", r.error())});
     shutdown_.Trigger();
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
@@ -186,10 +188,11 @@ int Controller::Run() {
   while (!caches_->Synced() && !shutdown_.WaitFor(std::chrono::milliseconds(50))) {
   }
   if (caches_->Synced()) {
-    spdlog::info("caches synced services={} nodes={} endpointslices={} daemonsets={} pods={}",
-                 caches_->services.store().Size(), caches_->nodes.store().Size(),
-                 caches_->slices.store().Size(), caches_->daemonsets.store().Size(),
-                 caches_->pods.store().Size());
+    LogInfo("caches synced", {{"services", caches_->services.store().Size()},
+                              {"nodes", caches_->nodes.store().Size()},
+                              {"endpointslices", caches_->slices.store().Size()},
+                              {"daemonsets", caches_->daemonsets.store().Size()},
+                              {"pods", caches_->pods.store().Size()}});
   }
 
   bool leader = !shutdown_.Done() && (!opts_.leader_elect || elector.Acquire());
@@ -197,7 +200,7 @@ int Controller::Run() {
   std::vector<std::thread> workers;
   std::thread resync;
   if (leader) {
-    if (!opts_.leader_elect) spdlog::info("leader election disabled; this instance writes");
+    if (!opts_.leader_elect) LogInfo("leader election disabled; this instance writes");
     for (int i = 0; i < opts_.workers; ++i) workers.emplace_back([this] { RunWorker(); });
     resync = std::thread([this] { RunResync(); });
     if (opts_.leader_elect) {
@@ -206,8 +209,8 @@ int Controller::Run() {
         // renew deadline). Exit now rather than after an orderly stop, which could wait on
         // the very API connection that stalled; the kubelet restarts us as a follower.
         metrics_.SetLeader(false);
-        spdlog::error("exit=1 leadership lost");
-        spdlog::default_logger()->flush();
+        // Text as test/cluster/cases/stall.sh greps it (the message holds the exit status).
+        LogError("exit=1 leadership lost");
         std::_Exit(1);
       }
     } else {
@@ -228,7 +231,7 @@ int Controller::Run() {
   if (!shutdown_.Done()) shutdown_.Trigger();
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-  spdlog::info("shutdown complete exit=0");
+  LogInfo("shutdown complete", {{"exit", 0}});
   return 0;
 }
 
