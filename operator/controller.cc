@@ -3,7 +3,6 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <thread>
@@ -114,7 +113,7 @@ bool Controller::ProcessNextWorkItem() {
 void Controller::RunResync() {
   do {
     std::vector<std::string> keys = reconciler_->ResyncKeys();
-    spdlog::info("resync keys={}", keys.size());
+    LogInfo("resync", {{"keys", keys.size()}});
     for (const std::string& k : keys) queue_.Add(k);
   } while (!shutdown_.WaitFor(kResyncPeriod));
 }
@@ -129,7 +128,7 @@ int Controller::Run() {
 
   auto client_or = kube::Client::Create(config_, opts_.qps, opts_.burst, &metrics_);
   if (!client_or) {
-    spdlog::error("config error={}", Quote(client_or.error()));
+    LogError("config", {Quoted("error", client_or.error())});
     return 2;
   }
   client_ = std::move(client_or).value();
@@ -170,7 +169,7 @@ int Controller::Run() {
     sigwait(&signals, &sig);
     // Run() itself sends SIGTERM to end this thread once it is already shutting down.
     if (!shutdown_.Done()) {
-      spdlog::info("shutdown signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      LogInfo("shutdown", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     }
     shutdown_.Trigger();
     elector.Stop();
@@ -178,7 +177,7 @@ int Controller::Run() {
 
   metrics::HttpServers servers(&metrics_, [this] { return caches_->Synced(); });
   if (auto r = servers.Start(opts_.metrics_addr, opts_.health_addr); !r) {
-    spdlog::error("serve error={}", Quote(r.error()));
+    LogError("serve", {Quoted("error", r.error())});
     shutdown_.Trigger();
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
@@ -189,12 +188,12 @@ int Controller::Run() {
   while (!caches_->Synced() && !shutdown_.WaitFor(std::chrono::milliseconds(50))) {
   }
   if (caches_->Synced()) {
-    spdlog::info(
-        "caches synced services={} nodes={} endpointslices={} daemonsets={} pods={} "
-        "create_failures={}",
-        caches_->services.store().Size(), caches_->nodes.store().Size(),
-        caches_->slices.store().Size(), caches_->daemonsets.store().Size(),
-        caches_->pods.store().Size(), caches_->create_failures.store().Size());
+    LogInfo("caches synced", {{"services", caches_->services.store().Size()},
+                              {"nodes", caches_->nodes.store().Size()},
+                              {"endpointslices", caches_->slices.store().Size()},
+                              {"daemonsets", caches_->daemonsets.store().Size()},
+                              {"pods", caches_->pods.store().Size()},
+                              {"create_failures", caches_->create_failures.store().Size()}});
   }
 
   bool leader = !shutdown_.Done() && (!opts_.leader_elect || elector.Acquire());
@@ -202,7 +201,7 @@ int Controller::Run() {
   std::vector<std::thread> workers;
   std::thread resync;
   if (leader) {
-    if (!opts_.leader_elect) spdlog::info("leader election disabled; this instance writes");
+    if (!opts_.leader_elect) LogInfo("leader election disabled; this instance writes");
     for (int i = 0; i < opts_.workers; ++i) workers.emplace_back([this] { RunWorker(); });
     resync = std::thread([this] { RunResync(); });
     if (opts_.leader_elect) {
@@ -211,8 +210,8 @@ int Controller::Run() {
         // renew deadline). Exit now rather than after an orderly stop, which could wait on
         // the very API connection that stalled; the kubelet restarts us as a follower.
         metrics_.SetLeader(false);
-        spdlog::error("exit=1 leadership lost");
-        spdlog::default_logger()->flush();
+        // Text as test/cluster/cases/stall.sh greps it (the message holds the exit status).
+        LogError("exit=1 leadership lost");
         std::_Exit(1);
       }
     } else {
@@ -233,7 +232,7 @@ int Controller::Run() {
   if (!shutdown_.Done()) shutdown_.Trigger();
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-  spdlog::info("shutdown complete exit=0");
+  LogInfo("shutdown complete", {{"exit", 0}});
   return 0;
 }
 

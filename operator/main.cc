@@ -2,7 +2,6 @@
 // akrobateo-operator: gives type LoadBalancer Services an address through one nftlb DaemonSet
 // each. Flags -> configuration -> Controller::Run() (operator/controller.h; docs/operator.md).
 #include <malloc.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -73,7 +72,7 @@ int Run(const Flags& f) {
                              : env != nullptr && *env != '\0' ? kube::LoadKubeconfigList(env)
                                                               : kube::LoadInCluster();
   if (!cfg) {
-    spdlog::error("config error={}", Quote(cfg.error()));
+    LogError("config", {Quoted("error", cfg.error())});
     return 2;
   }
   ControllerOptions o;
@@ -91,14 +90,22 @@ int Run(const Flags& f) {
   o.qps = f.qps;
   o.burst = f.burst;
   o.lease = f.lease;
-  spdlog::info(
-      "starting version={} revision={} server={}://{}:{} config={} namespace={} class={} "
-      "default_class={} image={} workers={} qps={} burst={} leader_elect={} reserved_ports={} "
-      "trusted_namespaces={} priority_class={}",
-      version::kVersion, version::kRevision.empty() ? "unknown" : version::kRevision, cfg->scheme,
-      cfg->host, cfg->port, Quote(cfg->source), o.ns, f.lb_class, f.default_class, f.image,
-      f.workers, f.qps, f.burst, f.leader_elect, Quote(f.policy.reserved_ports.ToString()),
-      Quote(f.trusted_namespaces), Quote(f.priority_class));
+  LogInfo("starting",
+          {{"version", version::kVersion},
+           {"revision", version::kRevision.empty() ? "unknown" : version::kRevision},
+           {"server", cfg->scheme + "://" + cfg->host + ":" + std::to_string(cfg->port)},
+           Quoted("config", cfg->source),
+           {"namespace", o.ns},
+           {"class", f.lb_class},
+           {"default_class", f.default_class},
+           {"image", f.image},
+           {"workers", f.workers},
+           {"qps", f.qps},
+           {"burst", f.burst},
+           {"leader_elect", f.leader_elect},
+           Quoted("reserved_ports", f.policy.reserved_ports.ToString()),
+           Quoted("trusted_namespaces", f.trusted_namespaces),
+           Quoted("priority_class", f.priority_class)});
   Controller controller(std::move(cfg).value(), std::move(o));
   return controller.Run();
 }

@@ -4,8 +4,6 @@
 #ifndef AKROBATEO_OPERATOR_CACHE_INFORMER_H_
 #define AKROBATEO_OPERATOR_CACHE_INFORMER_H_
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -62,7 +60,7 @@ class Informer {
   std::optional<T> Decoded(const nlohmann::json& j) {
     Result<T> r = decode_(j);
     if (!r) {
-      spdlog::warn("decode skipped resource={} error={}", watcher_->resource(), Quote(r.error()));
+      LogWarn("decode skipped", {{"resource", watcher_->resource()}, Quoted("error", r.error())});
       return std::nullopt;
     }
     return std::move(r).value();

@@ -2,7 +2,6 @@
 #include "operator/kube/watch.h"
 
 #include <malloc.h>
-#include <spdlog/spdlog.h>
 
 #include <random>
 
@@ -69,8 +68,9 @@ void ListWatcher::Run() {
       if (Status listed = List(); !listed) {
         if (stop_.load()) continue;
         auto d = backoff.Next();
-        spdlog::warn("list failed resource={} error={} retry_in_ms={}", resource_,
-                     Quote(listed.error()), d.count());
+        LogWarn(
+            "list failed",
+            {{"resource", resource_}, Quoted("error", listed.error()), {"retry_in_ms", d.count()}});
         Sleep(d);
         continue;
       }
@@ -90,12 +90,12 @@ void ListWatcher::Run() {
       }
     } else if (!stop_.load() && !client_->shut_down()) {
       auto d = backoff.Next();
-      spdlog::warn("watch failed resource={} relist={} retry_in_ms={}", resource_, need_list,
-                   d.count());
+      LogWarn("watch failed",
+              {{"resource", resource_}, {"relist", need_list}, {"retry_in_ms", d.count()}});
       Sleep(d);
     }
   }
-  spdlog::info("watch stopped resource={}", resource_);
+  LogInfo("watch stopped", {{"resource", resource_}});
 }
 
 Status ListWatcher::List() {
@@ -132,8 +132,8 @@ Status ListWatcher::List() {
   handlers_.list_done();
   // The pages' JSON is gone; hand the freed heap back instead of keeping it as a high-water mark.
   malloc_trim(0);
-  spdlog::info("listed resource={} count={} resourceVersion={}", resource_, count,
-               resource_version_);
+  LogInfo("listed",
+          {{"resource", resource_}, {"count", count}, {"resourceVersion", resource_version_}});
   return Ok();
 }
 
@@ -145,7 +145,7 @@ ListWatcher::WatchEnd ListWatcher::Watch() {
       path_ + "?watch=true&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout) +
       "&resourceVersion=" + QueryEscape(resource_version_);
   if (!selector_.empty()) path += "&" + selector_;
-  spdlog::info("watch started resource={} resourceVersion={}", resource_, resource_version_);
+  LogInfo("watch started", {{"resource", resource_}, {"resourceVersion", resource_version_}});
   LineSplitter splitter;
   bool gone = false;
   size_t events = 0;
@@ -159,7 +159,7 @@ ListWatcher::WatchEnd ListWatcher::Watch() {
         const json& obj = ev.contains("object") ? ev["object"] : json();
         if (type == "ERROR") {
           int code = api::StatusCode(obj);
-          spdlog::info("watch error resource={} code={}", resource_, code);
+          LogInfo("watch error", {{"resource", resource_}, {"code", code}});
           gone = true;  // 410 Gone or anything else: re-list to be safe
           return;
         }
@@ -173,7 +173,7 @@ ListWatcher::WatchEnd ListWatcher::Watch() {
           handlers_.event(type, obj);
         }
       } catch (const std::exception& e) {
-        spdlog::warn("watch event skipped resource={} error={}", resource_, Quote(e.what()));
+        LogWarn("watch event skipped", {{"resource", resource_}, Quoted("error", e.what())});
       }
     });
     return ok && !gone && !stop_.load();
@@ -181,10 +181,10 @@ ListWatcher::WatchEnd ListWatcher::Watch() {
   if (gone || r.status == 410) return WatchEnd::kRelist;  // expected: history compacted
   if (stop_.load()) return WatchEnd::kResume;
   if (r.status == 200) {
-    spdlog::debug("watch ended resource={} events={}", resource_, events);
+    LogDebug("watch ended", {{"resource", resource_}, {"events", events}});
     return WatchEnd::kResume;
   }
-  spdlog::warn("watch resource={} error={}", resource_, Quote(r.Describe()));
+  LogWarn("watch", {{"resource", resource_}, Quoted("error", r.Describe())});
   return WatchEnd::kFailed;
 }
 

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "operator/leader/lease.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstdlib>
 
@@ -10,6 +8,14 @@
 #include "operator/base/micro_time.h"
 
 namespace akrobateo::leader {
+namespace {
+
+// "namespace/name", as the log lines name the Lease.
+std::string LeaseName(const LeaseOptions& o) {
+  return o.ns + "/" + o.name;
+}
+
+}  // namespace
 
 Status CheckTimings(const LeaseOptions& o) {
   using std::chrono::milliseconds;
@@ -63,8 +69,10 @@ void LeaderElector::Stop() {
 
 void LeaderElector::Lost(const char* why) {
   fence_->Set(Clock::time_point::min());
-  spdlog::error("leader lost lease={}/{} identity={} reason=\"{}\"; writes stopped", opts_.ns,
-                opts_.name, opts_.identity, why);
+  LogError("leader lost", {{"lease", LeaseName(opts_)},
+                           {"identity", opts_.identity},
+                           Quoted("reason", why),
+                           {"writes", "stopped"}});
 }
 
 LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadline, bool renewing) {
@@ -94,12 +102,12 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
     if (created) return granted();
     // Someone else was faster: look again.
     if (!created.Is(ErrorKind::kAlreadyExists) && !created.Is(ErrorKind::kConflict)) {
-      spdlog::warn("lease create failed error={}", Quote(created.error()));
+      LogWarn("lease create failed", {Quoted("error", created.error())});
     }
     return Outcome::kError;
   }
   if (!lease) {
-    spdlog::warn("lease get failed error={}", Quote(lease.error()));
+    LogWarn("lease get failed", {Quoted("error", lease.error())});
     return Outcome::kError;
   }
   auto steady = clock_->Now();
@@ -135,27 +143,27 @@ LeaderElector::Outcome LeaderElector::TryAcquireOrRenew(Clock::time_point deadli
   if (updated) return granted();
   // Changed under us: look again.
   if (!updated.Is(ErrorKind::kConflict)) {
-    spdlog::warn("lease update failed error={}", Quote(updated.error()));
+    LogWarn("lease update failed", {Quoted("error", updated.error())});
   }
   return Outcome::kError;
 }
 
 bool LeaderElector::Acquire() {
-  spdlog::info(
-      "leader election started lease={}/{} identity={} duration_ms={} "
-      "renew_deadline_ms={} retry_period_ms={}",
-      opts_.ns, opts_.name, opts_.identity, opts_.lease_duration.count(),
-      opts_.renew_deadline.count(), opts_.retry_period.count());
+  LogInfo("leader election started", {{"lease", LeaseName(opts_)},
+                                      {"identity", opts_.identity},
+                                      {"duration_ms", opts_.lease_duration.count()},
+                                      {"renew_deadline_ms", opts_.renew_deadline.count()},
+                                      {"retry_period_ms", opts_.retry_period.count()}});
   fence_->Set(Clock::time_point::min());
   bool logged_other = false;
   while (!stop_.load()) {
     Outcome o = TryAcquireOrRenew(clock_->After(opts_.renew_deadline), /*renewing=*/false);
     if (o == Outcome::kLeader) {
-      spdlog::info("leader elected lease={}/{} identity={}", opts_.ns, opts_.name, opts_.identity);
+      LogInfo("leader elected", {{"lease", LeaseName(opts_)}, {"identity", opts_.identity}});
       return true;
     }
     if (o == Outcome::kHeldByOther && !logged_other) {
-      spdlog::info("leader is another instance holder={}", observed_holder_);
+      LogInfo("leader is another instance", {{"holder", observed_holder_}});
       logged_other = true;
     }
     Sleep(opts_.retry_period);
@@ -205,7 +213,7 @@ void LeaderElector::Release() {
   released.transitions = lease->transitions;
   Status updated = leases.Update(opts_.name, released, now, deadline);
   fence_->Set(Clock::time_point::min());
-  spdlog::info("leader lease released lease={}/{} ok={}", opts_.ns, opts_.name, updated.ok());
+  LogInfo("leader lease released", {{"lease", LeaseName(opts_)}, {"ok", updated.ok()}});
 }
 
 }  // namespace akrobateo::leader

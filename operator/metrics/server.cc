@@ -2,11 +2,12 @@
 #include "operator/metrics/server.h"
 
 #include <httplib.h>
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include "operator/base/log.h"
 
 namespace akrobateo::metrics {
 
@@ -62,7 +63,9 @@ Result<httplib::Server*> HttpServers::Serve(const Endpoint& ep, bool metrics, bo
   httplib::Server* raw = server.get();
   servers_.push_back(std::move(server));
   threads_.emplace_back([raw] { raw->listen_after_bind(); });
-  spdlog::info("serving address={}:{} metrics={} health={}", ep.host, ep.port, metrics, health);
+  LogInfo("serving", {{"address", ep.host + ":" + std::to_string(ep.port)},
+                      {"metrics", metrics},
+                      {"health", health}});
   return raw;
 }
 

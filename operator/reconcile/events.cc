@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "operator/reconcile/events.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -10,18 +8,17 @@
 #include "operator/api/decode.h"
 #include "operator/base/log.h"
 #include "operator/base/micro_time.h"
+#include "operator/cache/caches.h"
 
 namespace akrobateo::reconcile {
 
 void EventRecorder::Emit(const api::Service& svc, const std::string& type,
                          const std::string& reason, const std::string& note) {
-  if (type == "Warning") {
-    spdlog::warn("event service={}/{} type={} reason={} note={}", svc.ns, svc.name, type, reason,
-                 Quote(note));
-  } else {
-    spdlog::info("event service={}/{} type={} reason={} note={}", svc.ns, svc.name, type, reason,
-                 Quote(note));
-  }
+  Log(type == "Warning" ? LogLevel::kWarn : LogLevel::kInfo, "event",
+      {{"service", cache::ServiceKey(svc)},
+       {"type", type},
+       {"reason", reason},
+       Quoted("note", note)});
   auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
@@ -41,8 +38,9 @@ void EventRecorder::Emit(const api::Service& svc, const std::string& type,
   ev.service_resource_version = svc.resource_version;
   std::lock_guard lock(mu_);
   if (stop_ || pending_.size() >= kMaxPending) {
-    spdlog::warn("event dropped service={}/{} reason={} pending={}", svc.ns, svc.name, reason,
-                 pending_.size());
+    LogWarn(
+        "event dropped",
+        {{"service", cache::ServiceKey(svc)}, {"reason", reason}, {"pending", pending_.size()}});
     return;
   }
   pending_.push_back(std::move(ev));
@@ -81,7 +79,7 @@ void EventRecorder::Run() {
     lock.unlock();
     Status s = client_->Events(event.ns).Create(event);
     if (!s) {
-      spdlog::warn("event not recorded namespace={} error={}", event.ns, Quote(s.error()));
+      LogWarn("event not recorded", {{"namespace", event.ns}, Quoted("error", s.error())});
     }
     lock.lock();
     posting_ = false;

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "operator/reconcile/executor.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
 #include "operator/base/log.h"
@@ -83,7 +81,7 @@ Status Executor::ClearStatus(ReconcilePlan* plan) {
     return Context("clear status", written.status());
   }
   if (written && written->has_value()) Adopt(&svc, std::move(**written));
-  spdlog::info("cleared status service={}", plan->key);
+  LogInfo("cleared status", {{"service", plan->key}});
   return Ok();
 }
 
@@ -94,9 +92,8 @@ Status Executor::WriteFinalizers(ReconcilePlan* plan) {
   if (written.Is(ErrorKind::kNotFound)) return Ok();  // gone: nothing holds it any more
   if (!written) return Context("patch finalizers", written.status());
   if (written->has_value()) Adopt(&svc, std::move(**written));
-  spdlog::info("{} finalizer={} service={}",
-               plan->finalizer == ReconcilePlan::FinalizerStep::kAdd ? "added" : "removed",
-               names::kCleanupFinalizer, plan->key);
+  LogInfo(plan->finalizer == ReconcilePlan::FinalizerStep::kAdd ? "added" : "removed",
+          {{"finalizer", names::kCleanupFinalizer}, {"service", plan->key}});
   return Ok();
 }
 
@@ -105,8 +102,9 @@ Status Executor::Delete(const ReconcilePlan& plan, const DaemonSetDeletion& d) {
   if (!s && !s.Is(ErrorKind::kNotFound)) {
     return Context("delete daemonset " + d.name, s.status());
   }
-  spdlog::info("deleted daemonset={}/{} service={} reason={}", d.ns, d.name, plan.key,
-               Quote(d.why));
+  LogInfo(
+      "deleted",
+      {{"daemonset", cache::NsName(d.ns, d.name)}, {"service", plan.key}, Quoted("reason", d.why)});
   if (s) Notify(plan, d.on_deleted);
   return Ok();
 }
@@ -116,7 +114,9 @@ Status Executor::Apply(const ReconcilePlan& plan, const DaemonSetApply& a) {
   const api::DaemonSet& ds = a.desired;
   kube::TypedClient::DaemonSetClient daemonsets = client_->DaemonSets(ds.ns);
   auto applied = [&](const std::string& verb) {
-    spdlog::info("{} daemonset={}/{} service={} hash={}", verb, ds.ns, ds.name, plan.key, a.hash);
+    LogInfo(
+        verb,
+        {{"daemonset", cache::NsName(ds.ns, ds.name)}, {"service", plan.key}, {"hash", a.hash}});
     events_->Emit(svc, "Normal", "AppliedDaemonSet", verb + " DaemonSet " + ds.ns + "/" + ds.name);
     return Ok();
   };
@@ -174,16 +174,17 @@ Status Executor::WriteStatus(ReconcilePlan* planp, const StatusWrite& w) {
   if (!written) return Context("patch status", written.status());
   std::string previous = JoinAddresses(svc.ingress);
   if (written->has_value()) Adopt(&svc, std::move(**written));
-  spdlog::info("status service={} ingress={} previous={}", plan.key, JoinAddresses(w.ingress),
-               previous);
+  LogInfo("status",
+          {{"service", plan.key}, {"ingress", JoinAddresses(w.ingress)}, {"previous", previous}});
   Notify(plan, w.on_written);
   return Ok();
 }
 
 Status Executor::DeleteOrphan(const api::DaemonSetInfo& ds) {
   Status s = client_->DaemonSets(ds.ns).Delete(ds.name);
-  spdlog::info("deleted daemonset={}/{} reason=orphan result={}", ds.ns, ds.name,
-               s ? std::string("ok") : Quote(s.error()));
+  LogInfo("deleted", {{"daemonset", cache::DaemonSetKey(ds)},
+                      {"reason", "orphan"},
+                      s ? LogField("result", "ok") : Quoted("result", s.error())});
   if (!s && !s.Is(ErrorKind::kNotFound)) return Context("delete daemonset " + ds.name, s.status());
   return Ok();
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "operator/reconcile/reconciler.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <optional>
 #include <unordered_map>
@@ -100,8 +98,9 @@ std::vector<std::string> Reconciler::ResyncKeys() {
   std::vector<api::DaemonSetInfo> all =
       listers_.daemonsets->Select([](const api::DaemonSetInfo&) { return true; });
   for (const api::DaemonSetInfo& o : SelectOrphans(all, wanted)) {
-    spdlog::info("orphan daemonset={}/{} service={}/{} uid={}", o.ns, o.name, o.service_ns,
-                 o.service_name, o.service_uid);
+    LogInfo("orphan", {{"daemonset", cache::DaemonSetKey(o)},
+                       {"service", cache::NsName(o.service_ns, o.service_name)},
+                       {"uid", o.service_uid}});
     if (!o.service_ns.empty() && !o.service_name.empty()) {
       keys.push_back(cache::NsName(o.service_ns, o.service_name));
     } else {
@@ -163,8 +162,8 @@ Status Reconciler::Reconcile(const std::string& key) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->ReconcileDone(result ? "success" : "error", secs);
   if (!result) {
-    spdlog::warn("reconcile service={} error={}", key,
-                 Quote(api::Capped(result.error(), names::kMaxLoggedError)));
+    LogWarn("reconcile", {{"service", key},
+                          Quoted("error", api::Capped(result.error(), names::kMaxLoggedError))});
   }
   return result;
 }
@@ -185,7 +184,7 @@ void Reconciler::NoteApplyOutcome(const std::string& key, const ReconcilePlan& p
     if (is == was) return;
     if (is) {
       refused_.insert(key);
-      spdlog::warn("service={} holds no port claim: the API refused its DaemonSet", key);
+      LogWarn("holds no port claim: the API refused its DaemonSet", {{"service", key}});
     } else {
       refused_.erase(key);
     }

@@ -35,7 +35,7 @@ YAML
 kubeconfig "$tmp/exec" "" ", exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}"
 kubeconfig "$tmp/auth" "" ", auth-provider: {name: oidc}"
 kubeconfig "$tmp/proxy" ", proxy-url: 'http://proxy:3128'" ""
-# The message is one quoted log field (Quote(): its own quotes escaped), so that a log parser
+# The message is one quoted log field (Quoted(): its own quotes escaped), so that a log parser
 # gets it back whole.
 expect "--kubeconfig with a user using exec: exit 2, names it" 2 'config error="[^"]*user \\"u\\" uses exec' -- \
   "$op" --kubeconfig "$tmp/exec" --metrics-bind-address=0 --health-probe-bind-address=0

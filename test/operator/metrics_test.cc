@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The /metrics exposition: the names docs/operator.md "Observability" promises, the controller
-// metrics, the bind address parser, log escaping and the JSON log format.
+// metrics, the bind address parser, and the log lines (text and JSON) rendered from an event.
 #include "operator/metrics/metrics.h"
 
 #include <doctest/doctest.h>
@@ -12,7 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "operator/base/log.h"
 #include "operator/metrics/server.h"
@@ -167,129 +171,170 @@ TEST_CASE("The documented metrics keep their names and types next to the new one
 
 namespace {
 
-// What `emit` logs through the formatter of `format`, as text.
-template <class F>
-std::string Logged(const std::string& format, F emit) {
-  std::ostringstream out;
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
-  spdlog::logger logger("test", sink);
-  logger.set_formatter(akrobateo::MakeLogFormatter(format));
-  logger.set_level(spdlog::level::trace);
-  emit(logger);
-  logger.flush();
-  return out.str();
+using akrobateo::LogFormat;
+using akrobateo::LogLevel;
+
+// 2026-12-03T07:12:40.104165Z
+std::chrono::system_clock::time_point SampleTime() {
+  std::tm tm{};
+  tm.tm_year = 2026 - 1900;
+  tm.tm_mon = 11;
+  tm.tm_mday = 3;
+  tm.tm_hour = 7;
+  tm.tm_min = 12;
+  tm.tm_sec = 40;
+  return std::chrono::system_clock::from_time_t(timegm(&tm)) + std::chrono::microseconds(104165);
+}
+
+// The text and the JSON line of one event.
+std::pair<std::string, std::string> Lines(LogLevel level, std::string_view msg,
+                                          std::initializer_list<akrobateo::LogField> fields) {
+  return {akrobateo::FormatLogLine(LogFormat::kText, SampleTime(), level, msg, fields),
+          akrobateo::FormatLogLine(LogFormat::kJson, SampleTime(), level, msg, fields)};
 }
 
 }  // namespace
 
-TEST_CASE("JSON logs: one object per line, the fields as members") {
-  std::string out = Logged("json", [](spdlog::logger& l) {
-    l.info("watch started resource={} resourceVersion={}", "services", 42);
-    l.warn("event service={}/{} type={} reason={} note={}", "default", "web", "Warning",
-           "PortConflict", akrobateo::Quote("tcp/80 is held by \"default/a\""));
-    l.debug("watch ended resource=pods events=3");
-    l.trace("trace line");
-    l.error("leader election disabled; this instance writes");
-  });
-  std::istringstream in(out);
-  std::vector<nlohmann::json> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-  REQUIRE(lines.size() == 5);
+TEST_CASE("Log lines: the text and the JSON line of one event") {
+  auto [text, json] = Lines(LogLevel::kWarn, "event",
+                            {{"service", "default/web"},
+                             {"type", "Warning"},
+                             {"reason", "PortConflict"},
+                             akrobateo::Quoted("note", "tcp/80 is held by \"default/a\"")});
+  CHECK(text ==
+        "2026-12-03T07:12:40.104165Z warning event service=default/web type=Warning "
+        "reason=PortConflict note=\"tcp/80 is held by \\\"default/a\\\"\"");
+  CHECK(json ==
+        "{\"ts\":\"2026-12-03T07:12:40.104165Z\",\"level\":\"warn\",\"msg\":\"event\","
+        "\"service\":\"default/web\",\"type\":\"Warning\",\"reason\":\"PortConflict\","
+        "\"note\":\"tcp/80 is held by \\\"default/a\\\"\"}");
 
-  const nlohmann::json& first = lines[0];
-  CHECK(first["level"] == "info");
-  CHECK(first["msg"] == "watch started");
-  CHECK(first["resource"] == "services");
-  CHECK(first["resourceVersion"] == "42");
-  CHECK(first.size() == 5);
-  // ts: RFC 3339 UTC with microseconds, e.g. 2026-12-03T07:12:40.104165Z
-  std::string ts = first["ts"];
-  REQUIRE(ts.size() == 27);
-  CHECK(ts[4] == '-');
-  CHECK(ts[10] == 'T');
-  CHECK(ts[19] == '.');
-  CHECK(ts.back() == 'Z');
-  std::tm tm{};
-  CHECK(strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == ts.c_str() + 19);
-  // ts, level and msg lead, in that order.
-  std::string raw = out.substr(0, out.find('\n'));
-  CHECK(raw.rfind("{\"ts\":\"", 0) == 0);
-  CHECK(raw.find("\"level\"") < raw.find("\"msg\""));
-
-  CHECK(lines[1]["level"] == "warn");
-  CHECK(lines[1]["msg"] == "event");
-  CHECK(lines[1]["service"] == "default/web");
-  CHECK(lines[1]["type"] == "Warning");
-  CHECK(lines[1]["reason"] == "PortConflict");
-  CHECK(lines[1]["note"] == "tcp/80 is held by \"default/a\"");
-  CHECK(lines[2]["level"] == "debug");
-  CHECK(lines[2]["events"] == "3");
-  CHECK(lines[3]["level"] == "debug");
-  CHECK(lines[4]["level"] == "error");
-  CHECK(lines[4]["msg"] == "leader election disabled; this instance writes");
+  // No fields; the level names: spdlog's in the text line, klog's and zap's in the JSON one.
+  std::tie(text, json) =
+      Lines(LogLevel::kInfo, "leader election disabled; this instance writes", {});
+  CHECK(text == "2026-12-03T07:12:40.104165Z info leader election disabled; this instance writes");
+  CHECK(json ==
+        "{\"ts\":\"2026-12-03T07:12:40.104165Z\",\"level\":\"info\","
+        "\"msg\":\"leader election disabled; this instance writes\"}");
+  const std::pair<LogLevel, std::pair<const char*, const char*>> levels[] = {
+      {LogLevel::kDebug, {"debug", "debug"}},
+      {LogLevel::kInfo, {"info", "info"}},
+      {LogLevel::kWarn, {"warning", "warn"}},
+      {LogLevel::kError, {"error", "error"}}};
+  for (const auto& [level, names] : levels) {
+    std::tie(text, json) = Lines(level, "x", {});
+    CHECK(text.substr(27) == std::string(" ") + names.first + " x");
+    CHECK(nlohmann::json::parse(json)["level"] == names.second);
+  }
 }
 
-TEST_CASE("JSON logs: quotes, backslashes, newlines, control and non-ASCII characters round-trip") {
+TEST_CASE("Log lines: numbers and bools are converted once, as fmt prints them") {
+  auto [text, json] = Lines(LogLevel::kInfo, "n",
+                            {{"int", -3},
+                             {"size", size_t{42}},
+                             {"ms", std::chrono::milliseconds(15000).count()},
+                             {"qps", 20.0},
+                             {"half", 0.5},
+                             {"yes", true},
+                             {"no", false}});
+  CHECK(text.substr(27) == " info n int=-3 size=42 ms=15000 qps=20 half=0.5 yes=true no=false");
+  nlohmann::json j = nlohmann::json::parse(json);
+  CHECK(j["int"] == "-3");
+  CHECK(j["qps"] == "20");
+  CHECK(j["half"] == "0.5");
+  CHECK(j["yes"] == "true");
+  CHECK(j.size() == 10);
+}
+
+TEST_CASE("Log lines: quotes, backslashes, newlines, control and non-ASCII characters") {
   const std::string nasty =
       "say \"hi\"\\n\nline two\ttab \x01 caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x9a\x80";
-  std::string out = Logged("json", [&](spdlog::logger& l) {
-    l.warn("reconcile service={} error={} after={}", "default/x", akrobateo::Quote(nasty),
-           akrobateo::Quote(""));
-  });
-  // One line, whatever the value held.
-  CHECK(out.find('\n') == out.size() - 1);
-  nlohmann::json j = nlohmann::json::parse(out);
+  auto [text, json] = Lines(LogLevel::kWarn, "reconcile",
+                            {{"service", "default/x"},
+                             akrobateo::Quoted("error", nasty),
+                             akrobateo::Quoted("after", ""),
+                             {"bare", ""},
+                             {"spaced", "a b"}});
+  // The text line: the quoted values as JSON string literals (non-ASCII stays UTF-8), the
+  // others as they are.
+  CHECK(text.substr(27) ==
+        " warning reconcile service=default/x error=\"say \\\"hi\\\"\\\\n\\nline two\\ttab "
+        "\\u0001 caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x9a\x80\" after=\"\" bare= spaced=a b");
+  // One line each, whatever the values held.
+  CHECK(text.find('\n') == std::string::npos);
+  CHECK(json.find('\n') == std::string::npos);
+  // The JSON line: every value exactly, quoted in the text line or not.
+  nlohmann::json j = nlohmann::json::parse(json);
   CHECK(j["msg"] == "reconcile");
   CHECK(j["service"] == "default/x");
   CHECK(j["error"] == nasty);
   CHECK(j["after"] == "");
-  // Non-ASCII stays UTF-8 in the line itself.
-  CHECK(out.find("caf\xc3\xa9") != std::string::npos);
+  CHECK(j["bare"] == "");
+  CHECK(j["spaced"] == "a b");
+  CHECK(json.find("caf\xc3\xa9") != std::string::npos);
+  CHECK(json.find("\\u0001") != std::string::npos);
 
-  // Bytes that are not UTF-8 do not break the line.
-  std::string bad = Logged("json", [](spdlog::logger& l) { l.info("x v={}", "\xff\xfe"); });
-  CHECK(nlohmann::json::parse(bad)["msg"] == "x");
+  // Bytes that are not UTF-8 do not break the JSON line.
+  std::tie(text, json) = Lines(LogLevel::kInfo, "x", {{"v", "\xff\xfe"}});
+  CHECK(text.substr(27) == " info x v=\xff\xfe");
+  CHECK(nlohmann::json::parse(json)["v"] == "\xef\xbf\xbd\xef\xbf\xbd");
 }
 
-TEST_CASE("JSON logs: fields that were not written with Quote()") {
-  // A quoted value holding unescaped quotes ends where the next field or the line ends.
-  auto l = akrobateo::ParseLogLine(
-      "lease get failed error=\"Operation cannot be fulfilled on leases \"x\": conflict\" ok=1");
-  CHECK(l.msg == "lease get failed");
-  REQUIRE(l.fields.size() == 2);
-  CHECK(l.fields[0].second == "Operation cannot be fulfilled on leases \"x\": conflict");
-  CHECK(l.fields[1] == std::pair<std::string, std::string>{"ok", "1"});
-  // A bare value runs to the next space and may hold '='; words after the fields join msg.
-  l = akrobateo::ParseLogLine("starting server=https://h:6443/x?a=b config=\"a b\" trailing words");
-  CHECK(l.msg == "starting trailing words");
-  REQUIRE(l.fields.size() == 2);
-  CHECK(l.fields[0].second == "https://h:6443/x?a=b");
-  CHECK(l.fields[1].second == "a b");
-  // No field at all, and an unterminated quote.
-  CHECK(akrobateo::ParseLogLine("caches synced").msg == "caches synced");
-  CHECK(akrobateo::ParseLogLine("caches synced").fields.empty());
-  l = akrobateo::ParseLogLine("x e=\"open");
-  CHECK(l.fields.at(0).second == "open");
-  // A field named like ts, level or msg does not replace them.
-  std::string out = Logged("json", [](spdlog::logger& lg) { lg.info("hello msg=other level=9"); });
-  nlohmann::json j = nlohmann::json::parse(out);
-  CHECK(j["msg"] == "hello");
-  CHECK(j["level"] == "info");
-  CHECK(j["_msg"] == "other");
-  CHECK(j["_level"] == "9");
+TEST_CASE("Log lines: a field named like ts, level, msg or an earlier field") {
+  auto [text, json] =
+      Lines(LogLevel::kInfo, "hello", {{"msg", "other"}, {"level", 9}, {"a", 1}, {"a", 2}});
+  CHECK(text.substr(27) == " info hello msg=other level=9 a=1 a=2");
+  CHECK(json ==
+        "{\"ts\":\"2026-12-03T07:12:40.104165Z\",\"level\":\"info\",\"msg\":\"hello\","
+        "\"_msg\":\"other\",\"_level\":\"9\",\"a\":\"1\",\"_a\":\"2\"}");
 }
 
-TEST_CASE("Text logs stay `<ts> <level> <msg key=value ...>`") {
-  std::string out = Logged("text", [](spdlog::logger& l) {
-    l.info("watch started resource={}", "services");
-    l.warn("event service=default/web note={}", akrobateo::Quote("a \"b\""));
-  });
-  std::istringstream in(out);
-  std::string first, second;
-  std::getline(in, first);
-  std::getline(in, second);
-  REQUIRE(first.size() > 28);
-  CHECK(first[26] == 'Z');
-  CHECK(first.substr(27) == " info watch started resource=services");
-  CHECK(second.substr(27) == " warning event service=default/web note=\"a \\\"b\\\"\"");
+TEST_CASE("Log() writes one line through the default logger, at its level") {
+  std::shared_ptr<spdlog::logger> saved = spdlog::default_logger();
+  auto logged = [](LogFormat format, int verbosity) {
+    std::ostringstream out;
+    spdlog::set_default_logger(akrobateo::MakeLogger(
+        format, verbosity, std::make_shared<spdlog::sinks::ostream_sink_mt>(out)));
+    akrobateo::LogInfo("watch started", {{"resource", "services"}, {"resourceVersion", 42}});
+    akrobateo::LogDebug("watch ended", {{"resource", "pods"}, {"events", 3}});
+    akrobateo::Log(LogLevel::kError, "serve", {akrobateo::Quoted("error", "a \"b\"")});
+    return out.str();
+  };
+  std::string text = logged(LogFormat::kText, 0);
+  std::istringstream in(text);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 2);  // -v 0: no debug line
+  REQUIRE(lines[0].size() > 27);
+  CHECK(lines[0][26] == 'Z');
+  CHECK(lines[0].substr(27) == " info watch started resource=services resourceVersion=42");
+  CHECK(lines[1].substr(27) == " error serve error=\"a \\\"b\\\"\"");
+
+  std::string json = logged(LogFormat::kJson, 1);
+  in = std::istringstream(json);
+  std::vector<nlohmann::json> objects;
+  for (std::string line; std::getline(in, line);) objects.push_back(nlohmann::json::parse(line));
+  REQUIRE(objects.size() == 3);  // -v 1: the debug line too
+  CHECK(objects[0]["msg"] == "watch started");
+  CHECK(objects[0]["resourceVersion"] == "42");
+  CHECK(objects[1]["level"] == "debug");
+  CHECK(objects[1]["events"] == "3");
+  CHECK(objects[2]["error"] == "a \"b\"");
+  // ts: RFC 3339 UTC with microseconds, as the text line's.
+  std::string ts = objects[0]["ts"];
+  REQUIRE(ts.size() == 27);
+  std::tm tm{};
+  CHECK(strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == ts.c_str() + 19);
+  CHECK(json.rfind("{\"ts\":\"", 0) == 0);
+
+  // Another default logger (SetupLogging not called): the text line's message and fields,
+  // that logger's own prefix.
+  std::ostringstream other;
+  auto plain = std::make_shared<spdlog::logger>(
+      "plain", std::make_shared<spdlog::sinks::ostream_sink_mt>(other));
+  plain->set_pattern("[%l] %v");
+  spdlog::set_default_logger(plain);
+  akrobateo::LogWarn("event", {akrobateo::Quoted("note", "a b")});
+  CHECK(other.str() == "[warning] event note=\"a b\"\n");
+  spdlog::set_default_logger(saved);
 }
