@@ -26,7 +26,9 @@ TIMEOUT="${K3D_TIMEOUT:-180}"
 KUBECONFIG="$PWD/build/k3d/kubeconfig"
 export KUBECONFIG
 version=$(sed -nE 's/^project\(akrobateo .*VERSION ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p' CMakeLists.txt)
-log() { echo "k3d.sh: $*" >&2; }
+log_name=k3d.sh
+# shellcheck source=test/lib/log.sh
+source test/lib/log.sh
 helm_bin() { if command -v helm >/dev/null; then command -v helm; else bash hack/gotool.sh helm; fi; }
 
 up() {

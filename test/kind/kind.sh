@@ -45,11 +45,9 @@ cache="${AKROBATEO_CACHE:-$HOME/.cache/akrobateo}"
 # The checks' own containers on the kind network (source-range clients) carry this label.
 CLIENT_LABEL="akrobateo.test/kind-cluster=$CLUSTER"
 
-log() { echo "kind.sh: $*" >&2; }
-die() {
-  echo "kind.sh: error: $*" >&2
-  exit 1
-}
+log_name=kind.sh
+# shellcheck source=test/lib/log.sh
+source test/lib/log.sh
 
 # --- tools and the node image ------------------------------------------------------------------
 tools() {

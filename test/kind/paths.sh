@@ -24,7 +24,9 @@ NODE="$CLUSTER-worker"
 . test/cluster/versions.env
 PATH="$(bash test/cluster/build.sh node):$PATH"
 
-log() { echo "paths.sh: $*" >&2; }
+log_name=paths.sh
+# shellcheck source=test/lib/log.sh
+source test/lib/log.sh
 
 node_ip() { kubectl get node "$NODE" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1; }
 balancer_ip() {
