@@ -31,7 +31,7 @@ void Controller::Register() {
   caches_->pods.SetHandler(
       [this](const api::Pod* old, const api::Pod* now) { OnChangePod(old, now); });
   caches_->daemonsets.SetHandler(
-      [this](const api::DaemonSetInfo* old, const api::DaemonSetInfo* now) {
+      [this](const api::ObservedDaemonSet* old, const api::ObservedDaemonSet* now) {
         OnChangeDaemonSet(old, now);
       });
   caches_->slices.SetHandler([this](const api::EndpointSlice* old, const api::EndpointSlice* now) {
@@ -63,8 +63,9 @@ void Controller::OnChangePod(const api::Pod* old, const api::Pod* now) {
   }
 }
 
-void Controller::OnChangeDaemonSet(const api::DaemonSetInfo* old, const api::DaemonSetInfo* now) {
-  const api::DaemonSetInfo& d = now != nullptr ? *now : *old;
+void Controller::OnChangeDaemonSet(const api::ObservedDaemonSet* old,
+                                   const api::ObservedDaemonSet* now) {
+  const api::ObservedDaemonSet& d = now != nullptr ? *now : *old;
   if (!d.service_ns.empty() && reconcile::DaemonSetChangeMatters(old, now)) {
     queue_.AddAfter(cache::NsName(d.service_ns, d.service_name), kCoalesce);
   }
@@ -75,7 +76,7 @@ void Controller::OnChangePodCreateFailure(const api::PodCreateFailure* old,
   // A new or repeated refusal (the Event's message or time moved); an Event that expires
   // changes nothing.
   if (now == nullptr || (old != nullptr && old->message == now->message)) return;
-  caches_->daemonsets.store().ForEach([&](const std::string&, const api::DaemonSetInfo& d) {
+  caches_->daemonsets.store().ForEach([&](const std::string&, const api::ObservedDaemonSet& d) {
     if (d.uid == now->daemonset_uid && !d.service_ns.empty()) {
       queue_.AddAfter(cache::NsName(d.service_ns, d.service_name), kCoalesce);
     }

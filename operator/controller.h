@@ -72,7 +72,7 @@ class Controller {
   void OnChangeService(const api::Service* old, const api::Service* now);
   void OnChangeNode(const api::Node* old, const api::Node* now);
   void OnChangePod(const api::Pod* old, const api::Pod* now);
-  void OnChangeDaemonSet(const api::DaemonSetInfo* old, const api::DaemonSetInfo* now);
+  void OnChangeDaemonSet(const api::ObservedDaemonSet* old, const api::ObservedDaemonSet* now);
   void OnChangeEndpointSlice(const api::EndpointSlice* old, const api::EndpointSlice* now);
   void OnChangePodCreateFailure(const api::PodCreateFailure* old, const api::PodCreateFailure* now);
   void RunWorker();

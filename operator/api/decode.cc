@@ -304,11 +304,11 @@ Result<EndpointSlice> DecodeEndpointSlice(const json& j) {
   return e;
 }
 
-Result<DaemonSetInfo> DecodeDaemonSet(const json& j) {
+Result<ObservedDaemonSet> DecodeDaemonSet(const json& j) {
   auto meta = Metadata(j, "DaemonSet");
   if (!meta) return Error{meta.error()};
   const json& m = **meta;
-  DaemonSetInfo d;
+  ObservedDaemonSet d;
   d.ns = Str(m, "namespace");
   d.name = Str(m, "name");
   d.uid = Str(m, "uid");

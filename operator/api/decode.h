@@ -19,7 +19,7 @@ Result<Service> DecodeService(const nlohmann::json& j);
 Result<Node> DecodeNode(const nlohmann::json& j);
 Result<Pod> DecodePod(const nlohmann::json& j);
 Result<EndpointSlice> DecodeEndpointSlice(const nlohmann::json& j);
-Result<DaemonSetInfo> DecodeDaemonSet(const nlohmann::json& j);
+Result<ObservedDaemonSet> DecodeDaemonSet(const nlohmann::json& j);
 Result<PodCreateFailure> DecodePodCreateFailure(const nlohmann::json& j);
 Result<Lease> DecodeLease(const nlohmann::json& j);
 

@@ -113,7 +113,7 @@ struct EndpointSlice {
 };
 
 // A DaemonSet the operator manages, as seen in the API.
-struct DaemonSetInfo {
+struct ObservedDaemonSet {
   std::string ns;
   std::string name;
   std::string uid;
@@ -127,7 +127,7 @@ struct DaemonSetInfo {
   int64_t desired_scheduled = 0;
   int64_t current_scheduled = 0;  // nodes that run a pod of it (created, any phase)
   int64_t number_ready = 0;
-  bool operator==(const DaemonSetInfo&) const = default;
+  bool operator==(const ObservedDaemonSet&) const = default;
 };
 
 // Why the DaemonSet controller could not create a balancer pod: its Event of reason FailedCreate

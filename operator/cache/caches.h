@@ -29,7 +29,7 @@ inline std::string PodKey(const api::Pod& p) {
 inline std::string SliceKey(const api::EndpointSlice& e) {
   return NsName(e.ns, e.name);
 }
-inline std::string DaemonSetKey(const api::DaemonSetInfo& d) {
+inline std::string DaemonSetKey(const api::ObservedDaemonSet& d) {
   return NsName(d.ns, d.name);
 }
 inline std::string PodCreateFailureKey(const api::PodCreateFailure& f) {
@@ -43,7 +43,7 @@ inline std::string PodServiceUid(const api::Pod& p) {
 }
 // Balancer DaemonSets by "namespace/name" of their Service (labels akrobateo.dev/service-*), so
 // that those of an older Service of the same name are found too.
-inline std::string DaemonSetService(const api::DaemonSetInfo& d) {
+inline std::string DaemonSetService(const api::ObservedDaemonSet& d) {
   return d.service_ns.empty() || d.service_name.empty() ? std::string()
                                                         : NsName(d.service_ns, d.service_name);
 }
@@ -101,7 +101,7 @@ class Caches {
   Informer<api::Service> services;
   Informer<api::Node> nodes;
   Informer<api::EndpointSlice> slices;
-  Informer<api::DaemonSetInfo> daemonsets;
+  Informer<api::ObservedDaemonSet> daemonsets;
   Informer<api::Pod> pods;
   Informer<api::PodCreateFailure> create_failures;
 };

@@ -67,8 +67,8 @@ Error ErrorOf(const Response& r) {
   return Error{r.Describe(), kind};
 }
 
-Result<api::DaemonSetInfo> RestTypedClient::GetDaemonSet(const std::string& ns,
-                                                         const std::string& name) {
+Result<api::ObservedDaemonSet> RestTypedClient::GetDaemonSet(const std::string& ns,
+                                                             const std::string& name) {
   Response r = client_->Request("get", "GET", DaemonSetPath(ns, name));
   if (!r.ok()) return ErrorOf(r);
   return api::DecodeDaemonSet(json::parse(r.body, nullptr, false));

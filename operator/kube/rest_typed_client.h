@@ -24,7 +24,8 @@ class RestTypedClient : public TypedClient {
   explicit RestTypedClient(Client* client) : client_(client) {}
 
  protected:
-  Result<api::DaemonSetInfo> GetDaemonSet(const std::string& ns, const std::string& name) override;
+  Result<api::ObservedDaemonSet> GetDaemonSet(const std::string& ns,
+                                              const std::string& name) override;
   Status CreateDaemonSet(const std::string& ns, const api::DaemonSet& ds) override;
   Status UpdateDaemonSet(const std::string& ns, const api::DaemonSet& ds,
                          const std::string& resource_version) override;

@@ -32,7 +32,7 @@ class TypedClient {
   // The balancer DaemonSets of one namespace (apps/v1).
   class DaemonSetClient {
    public:
-    Result<api::DaemonSetInfo> Get(const std::string& name) const {
+    Result<api::ObservedDaemonSet> Get(const std::string& name) const {
       return c_->GetDaemonSet(ns_, name);
     }
     // Create and Update write `ds` (whose namespace must be this one) as EncodeDaemonSet does.
@@ -140,8 +140,8 @@ class TypedClient {
 
  protected:
   // What an implementation provides; callers use the per-resource handles above.
-  virtual Result<api::DaemonSetInfo> GetDaemonSet(const std::string& ns,
-                                                  const std::string& name) = 0;
+  virtual Result<api::ObservedDaemonSet> GetDaemonSet(const std::string& ns,
+                                                      const std::string& name) = 0;
   virtual Status CreateDaemonSet(const std::string& ns, const api::DaemonSet& ds) = 0;
   virtual Status UpdateDaemonSet(const std::string& ns, const api::DaemonSet& ds,
                                  const std::string& resource_version) = 0;

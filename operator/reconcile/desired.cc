@@ -8,7 +8,7 @@
 
 #include "operator/api/decode.h"
 #include "operator/names.h"
-#include "operator/reconcile/status.h"
+#include "operator/reconcile/ingress.h"
 
 namespace akrobateo::reconcile {
 namespace {

@@ -142,7 +142,7 @@ Status Executor::Apply(const ReconcilePlan& plan, const DaemonSetApply& a) {
   }
   for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
     if (rv.empty()) {
-      Result<api::DaemonSetInfo> got = daemonsets.Get(ds.name);
+      Result<api::ObservedDaemonSet> got = daemonsets.Get(ds.name);
       if (!got) return Context("get daemonset " + ds.name, got.status());
       if (got->service_uid != svc.uid) {
         return Error{"DaemonSet " + ds.name + " exists but belongs to Service UID \"" +
@@ -180,7 +180,7 @@ Status Executor::WriteStatus(ReconcilePlan* planp, const StatusWrite& w) {
   return Ok();
 }
 
-Status Executor::DeleteOrphan(const api::DaemonSetInfo& ds) {
+Status Executor::DeleteOrphan(const api::ObservedDaemonSet& ds) {
   Status s = client_->DaemonSets(ds.ns).Delete(ds.name);
   LogInfo("deleted", {{"daemonset", cache::DaemonSetKey(ds)},
                       {"reason", "orphan"},

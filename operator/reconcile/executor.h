@@ -31,7 +31,7 @@ class Executor {
   Status Execute(const ReconcilePlan& plan, bool* apply_refused = nullptr);
 
   // A managed DaemonSet that names no Service at all (orphan sweep): deleted right away.
-  Status DeleteOrphan(const api::DaemonSetInfo& ds);
+  Status DeleteOrphan(const api::ObservedDaemonSet& ds);
 
   // Update attempts on Conflict before the reconcile gives up (and the queue retries later).
   static constexpr int kUpdateAttempts = 3;

@@ -3,11 +3,11 @@
 
 namespace akrobateo::reconcile {
 
-std::vector<api::DaemonSetInfo> SelectOrphans(
-    const std::vector<api::DaemonSetInfo>& daemonsets,
+std::vector<api::ObservedDaemonSet> SelectOrphans(
+    const std::vector<api::ObservedDaemonSet>& daemonsets,
     const std::unordered_map<std::string, std::string>& wanted) {
-  std::vector<api::DaemonSetInfo> out;
-  for (const api::DaemonSetInfo& ds : daemonsets) {
+  std::vector<api::ObservedDaemonSet> out;
+  for (const api::ObservedDaemonSet& ds : daemonsets) {
     auto it = wanted.find(ds.service_uid);
     if (ds.service_uid.empty() || it == wanted.end() || it->second != ds.name) out.push_back(ds);
   }

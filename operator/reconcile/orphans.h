@@ -13,8 +13,8 @@ namespace akrobateo::reconcile {
 
 // `wanted`: Service UID -> the DaemonSet name it should have, for every handled, unblocked
 // Service. Every other managed DaemonSet is an orphan.
-std::vector<api::DaemonSetInfo> SelectOrphans(
-    const std::vector<api::DaemonSetInfo>& daemonsets,
+std::vector<api::ObservedDaemonSet> SelectOrphans(
+    const std::vector<api::ObservedDaemonSet>& daemonsets,
     const std::unordered_map<std::string, std::string>& wanted);
 
 }  // namespace akrobateo::reconcile

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "operator/names.h"
+#include "operator/reconcile/ingress.h"
 #include "operator/reconcile/pod_create_failure.h"
-#include "operator/reconcile/status.h"
 #include "operator/reconcile/unschedulable.h"
 
 namespace akrobateo::reconcile {
@@ -25,11 +25,11 @@ constexpr const char* kFailedCreatePod = "FailedCreatePod";
 // Every DaemonSet in `daemonsets` goes. For a Service no longer handled, its status is cleared
 // first (only then: while it is handled, the status step below writes it).
 void PlanAbsent(ReconcilePlan* p, const api::Service* svc,
-                const std::vector<api::DaemonSetInfo>& daemonsets, const std::string& why,
+                const std::vector<api::ObservedDaemonSet>& daemonsets, const std::string& why,
                 const ClassOptions& classes) {
   if (daemonsets.empty()) return;
   if (svc != nullptr && !svc->ingress.empty() && !IsHandled(*svc, classes)) p->clear_status = true;
-  for (const api::DaemonSetInfo& ds : daemonsets) {
+  for (const api::ObservedDaemonSet& ds : daemonsets) {
     DaemonSetDeletion d{ds.ns, ds.name, why, {}};
     if (svc != nullptr) {
       d.on_deleted.push_back(Notice::Event(
@@ -238,9 +238,9 @@ ReconcilePlan Plan(const PlanInput& in, const PlanOptions& opts) {
   // DaemonSets of this Service name with an older UID or another name go; the one that
   // matches is updated only when its spec hash differs.
   const api::DaemonSet& ds = desired->ds;
-  std::vector<api::DaemonSetInfo> stale;
-  const api::DaemonSetInfo* current = nullptr;
-  for (const api::DaemonSetInfo& d : in.daemonsets) {
+  std::vector<api::ObservedDaemonSet> stale;
+  const api::ObservedDaemonSet* current = nullptr;
+  for (const api::ObservedDaemonSet& d : in.daemonsets) {
     if (d.name == ds.name && d.service_uid == svc->uid) {
       current = &d;
     } else {

@@ -21,9 +21,9 @@ namespace akrobateo::reconcile {
 
 // What a reconcile of one Service reads.
 struct PlanInput {
-  std::string key;                             // "namespace/name"
-  std::optional<api::Service> service;         // absent: deleted
-  std::vector<api::DaemonSetInfo> daemonsets;  // labelled with this namespace/name (any UID)
+  std::string key;                                 // "namespace/name"
+  std::optional<api::Service> service;             // absent: deleted
+  std::vector<api::ObservedDaemonSet> daemonsets;  // labelled with this namespace/name (any UID)
   // Read only for a handled Service: its balancer pods, the nodes they run on, and (for
   // externalTrafficPolicy Local) its EndpointSlices.
   std::vector<api::Pod> pods;

@@ -6,7 +6,7 @@
 namespace akrobateo::reconcile {
 
 std::optional<std::string> PodCreateFailureWarning(
-    const api::DaemonSetInfo& ds, const std::vector<api::PodCreateFailure>& failures,
+    const api::ObservedDaemonSet& ds, const std::vector<api::PodCreateFailure>& failures,
     std::chrono::system_clock::time_point now) {
   if (ds.current_scheduled >= ds.desired_scheduled) return std::nullopt;
   const api::PodCreateFailure* newest = nullptr;

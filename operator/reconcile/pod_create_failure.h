@@ -25,7 +25,7 @@ inline constexpr std::chrono::minutes kCreateFailureFreshness{20};
 // how many nodes lack a pod and quoting the newest Event's message. Deterministic for the same
 // Events, so that the caller can emit it once per change.
 std::optional<std::string> PodCreateFailureWarning(
-    const api::DaemonSetInfo& ds, const std::vector<api::PodCreateFailure>& failures,
+    const api::ObservedDaemonSet& ds, const std::vector<api::PodCreateFailure>& failures,
     std::chrono::system_clock::time_point now);
 
 }  // namespace akrobateo::reconcile

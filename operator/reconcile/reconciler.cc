@@ -95,9 +95,9 @@ std::vector<std::string> Reconciler::ResyncKeys() {
       wanted[s.uid] = DaemonSetName(s.ns, s.name, s.uid);
     }
   });
-  std::vector<api::DaemonSetInfo> all =
-      listers_.daemonsets->Select([](const api::DaemonSetInfo&) { return true; });
-  for (const api::DaemonSetInfo& o : SelectOrphans(all, wanted)) {
+  std::vector<api::ObservedDaemonSet> all =
+      listers_.daemonsets->Select([](const api::ObservedDaemonSet&) { return true; });
+  for (const api::ObservedDaemonSet& o : SelectOrphans(all, wanted)) {
     LogInfo("orphan", {{"daemonset", cache::DaemonSetKey(o)},
                        {"service", cache::NsName(o.service_ns, o.service_name)},
                        {"uid", o.service_uid}});
@@ -137,7 +137,7 @@ PlanInput Reconciler::Gather(const std::string& key) {
   if (in.blocked) return in;
   in.pods = listers_.pods->ByIndex(in.service->uid);
   if (listers_.create_failures != nullptr) {
-    for (const api::DaemonSetInfo& d : in.daemonsets) {
+    for (const api::ObservedDaemonSet& d : in.daemonsets) {
       for (api::PodCreateFailure& f : listers_.create_failures->ByIndex(d.uid)) {
         in.create_failures.push_back(std::move(f));
       }

@@ -46,7 +46,7 @@ struct Listers {
   cache::Store<api::Service>* services = nullptr;
   const cache::Store<api::Node>* nodes = nullptr;
   const cache::Store<api::EndpointSlice>* slices = nullptr;
-  const cache::Store<api::DaemonSetInfo>* daemonsets = nullptr;
+  const cache::Store<api::ObservedDaemonSet>* daemonsets = nullptr;
   const cache::Store<api::Pod>* pods = nullptr;
   // Indexed by DaemonSet UID (cache::PodCreateFailureDaemonSet); may be null.
   const cache::Store<api::PodCreateFailure>* create_failures = nullptr;

@@ -16,10 +16,10 @@ bool PodChangeMatters(const api::Pod* old, const api::Pod* now) {
   return read(*old) != read(*now);
 }
 
-bool DaemonSetChangeMatters(const api::DaemonSetInfo* old, const api::DaemonSetInfo* now) {
+bool DaemonSetChangeMatters(const api::ObservedDaemonSet* old, const api::ObservedDaemonSet* now) {
   if (old == nullptr || now == nullptr) return true;
-  api::DaemonSetInfo a = *old;
-  api::DaemonSetInfo b = *now;
+  api::ObservedDaemonSet a = *old;
+  api::ObservedDaemonSet b = *now;
   a.resource_version.clear();
   b.resource_version.clear();
   a.number_ready = b.number_ready = 0;

@@ -18,7 +18,7 @@ bool PodChangeMatters(const api::Pod* old, const api::Pod* now);
 
 // An update matters unless it only moves the resourceVersion or counters that no reconcile
 // reads (numberReady): the spec hash, the generation and desiredNumberScheduled are read.
-bool DaemonSetChangeMatters(const api::DaemonSetInfo* old, const api::DaemonSetInfo* now);
+bool DaemonSetChangeMatters(const api::ObservedDaemonSet* old, const api::ObservedDaemonSet* now);
 
 }  // namespace akrobateo::reconcile
 

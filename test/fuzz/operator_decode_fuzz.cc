@@ -12,7 +12,7 @@
 #include "operator/api/decode.h"
 #include "operator/reconcile/conflict.h"
 #include "operator/reconcile/desired.h"
-#include "operator/reconcile/status.h"
+#include "operator/reconcile/ingress.h"
 
 namespace api = akrobateo::api;
 namespace rec = akrobateo::reconcile;

@@ -152,7 +152,7 @@ TEST_CASE("Port conflicts: PortClaims kept change by change gives FindPortConfli
 
 TEST_CASE("Orphan sweep: DaemonSets whose Service UID is not a wanted, handled Service") {
   auto ds = [](const std::string& name, const std::string& uid) {
-    api::DaemonSetInfo d;
+    api::ObservedDaemonSet d;
     d.ns = "akrobateo-system";
     d.name = name;
     d.service_ns = "default";

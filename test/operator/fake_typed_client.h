@@ -42,7 +42,7 @@ class FakeTypedClient : public kube::TypedClient {
     failures_[verb].push_back(std::move(e));
   }
   // State as the API server has it.
-  void PutDaemonSet(const api::DaemonSetInfo& ds) {
+  void PutDaemonSet(const api::ObservedDaemonSet& ds) {
     std::lock_guard lock(mu_);
     daemonsets_[ds.ns + "/" + ds.name] = ds;
   }
@@ -50,15 +50,15 @@ class FakeTypedClient : public kube::TypedClient {
     std::lock_guard lock(mu_);
     services_[svc.ns + "/" + svc.name] = svc;
   }
-  std::optional<api::DaemonSetInfo> DaemonSet(const std::string& key) {
+  std::optional<api::ObservedDaemonSet> DaemonSet(const std::string& key) {
     std::lock_guard lock(mu_);
     auto it = daemonsets_.find(key);
     if (it == daemonsets_.end()) return std::nullopt;
     return it->second;
   }
-  std::vector<api::DaemonSetInfo> DaemonSets() {
+  std::vector<api::ObservedDaemonSet> DaemonSets() {
     std::lock_guard lock(mu_);
-    std::vector<api::DaemonSetInfo> out;
+    std::vector<api::ObservedDaemonSet> out;
     for (const auto& [k, ds] : daemonsets_) out.push_back(ds);
     return out;
   }
@@ -125,7 +125,8 @@ class FakeTypedClient : public kube::TypedClient {
   // --- end of Leases ---
 
  protected:
-  Result<api::DaemonSetInfo> GetDaemonSet(const std::string& ns, const std::string& name) override {
+  Result<api::ObservedDaemonSet> GetDaemonSet(const std::string& ns,
+                                              const std::string& name) override {
     std::lock_guard lock(mu_);
     calls_.push_back("get " + ns + "/" + name);
     if (auto e = Failure("get")) return *e;
@@ -279,7 +280,7 @@ class FakeTypedClient : public kube::TypedClient {
     nlohmann::json j = api::EncodeDaemonSet(ds, NextVersion());
     j["metadata"]["namespace"] = ns;
     j["metadata"]["uid"] = "uid-" + ds.name;
-    Result<api::DaemonSetInfo> info = api::DecodeDaemonSet(j);
+    Result<api::ObservedDaemonSet> info = api::DecodeDaemonSet(j);
     if (!info) return Error{info.error(), ErrorKind::kInvalid};
     daemonsets_[ns + "/" + ds.name] = *info;
     return Ok();
@@ -287,7 +288,7 @@ class FakeTypedClient : public kube::TypedClient {
 
   std::mutex mu_;
   int version_ = 100;
-  std::map<std::string, api::DaemonSetInfo> daemonsets_;
+  std::map<std::string, api::ObservedDaemonSet> daemonsets_;
   std::map<std::string, api::Service> services_;
   std::map<std::string, std::deque<Error>> failures_;
   std::set<std::string> missing_priority_classes_;

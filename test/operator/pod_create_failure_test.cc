@@ -23,8 +23,8 @@ const char* kPodSecurity =
     "Error creating: pods \"akrobateo-echo-y\" is forbidden: violates PodSecurity "
     "\"baseline:latest\": hostPort (container \"nftlb\" uses hostPort 80)";
 
-api::DaemonSetInfo Ds(int64_t desired, int64_t current) {
-  api::DaemonSetInfo d;
+api::ObservedDaemonSet Ds(int64_t desired, int64_t current) {
+  api::ObservedDaemonSet d;
   d.ns = "akrobateo-system";
   d.name = "akrobateo-echo";
   d.uid = "ds-uid";
@@ -44,7 +44,7 @@ api::PodCreateFailure Failure(const std::string& name, const std::string& messag
 TEST_CASE("PodCreateFailureWarning: table") {
   struct Case {
     const char* name;
-    api::DaemonSetInfo ds;
+    api::ObservedDaemonSet ds;
     std::vector<api::PodCreateFailure> events;
     std::optional<std::string> want;
   };

@@ -14,8 +14,8 @@
 #include "operator/cache/caches.h"
 #include "operator/metrics/metrics.h"
 #include "operator/reconcile/desired.h"
+#include "operator/reconcile/ingress.h"
 #include "operator/reconcile/plan.h"
-#include "operator/reconcile/status.h"
 #include "test/operator/fake_typed_client.h"
 #include "test/operator/service_builder.h"
 
@@ -55,7 +55,7 @@ struct World {
   cache::Store<api::Service> services;
   cache::Store<api::Node> nodes;
   cache::Store<api::EndpointSlice> slices{&cache::SliceService};
-  cache::Store<api::DaemonSetInfo> daemonsets{&cache::DaemonSetService};
+  cache::Store<api::ObservedDaemonSet> daemonsets{&cache::DaemonSetService};
   cache::Store<api::Pod> pods{&cache::PodServiceUid};
   cache::Store<api::PodCreateFailure> create_failures{&cache::PodCreateFailureDaemonSet};
   akrobateo::metrics::Metrics metrics;
@@ -78,14 +78,14 @@ struct World {
     api.PutService(svc);
   }
   // The DaemonSet in the cache and in the API server.
-  void PutDaemonSet(const api::DaemonSetInfo& ds) {
+  void PutDaemonSet(const api::ObservedDaemonSet& ds) {
     daemonsets.Upsert(cache::DaemonSetKey(ds), ds);
     api.PutDaemonSet(ds);
   }
   // What the DaemonSet watch delivers once it has caught up with the fake.
   void WatchCatchesUp() {
-    std::unordered_map<std::string, api::DaemonSetInfo> all;
-    for (const api::DaemonSetInfo& ds : api.DaemonSets()) all[cache::DaemonSetKey(ds)] = ds;
+    std::unordered_map<std::string, api::ObservedDaemonSet> all;
+    for (const api::ObservedDaemonSet& ds : api.DaemonSets()) all[cache::DaemonSetKey(ds)] = ds;
     daemonsets.Replace(std::move(all));
   }
   akrobateo::Status Reconcile(const std::string& key = kKey) {
@@ -108,10 +108,10 @@ api::DaemonSet Desired(const api::Service& svc) {
 
 // The cached view of the DaemonSet the operator would write for `svc`, with another hash when
 // `hash` is given.
-api::DaemonSetInfo Existing(const api::Service& svc, const std::string& rv,
-                            const std::string& hash = "") {
+api::ObservedDaemonSet Existing(const api::Service& svc, const std::string& rv,
+                                const std::string& hash = "") {
   api::DaemonSet ds = Desired(svc);
-  api::DaemonSetInfo info;
+  api::ObservedDaemonSet info;
   info.ns = kNs;
   info.name = ds.name;
   info.uid = "ds-uid";
@@ -305,9 +305,9 @@ TEST_CASE("Reconciler: a Conflict on update re-reads the DaemonSet and retries")
   World w;
   api::Service svc = LbService();
   w.PutService(svc);
-  api::DaemonSetInfo cached = Existing(svc, "7", "an-older-hash");
+  api::ObservedDaemonSet cached = Existing(svc, "7", "an-older-hash");
   w.daemonsets.Upsert(cache::DaemonSetKey(cached), cached);
-  api::DaemonSetInfo server = cached;
+  api::ObservedDaemonSet server = cached;
   server.resource_version = "8";  // someone wrote it since the cache saw it
   w.api.PutDaemonSet(server);
   REQUIRE(w.Reconcile().ok());
@@ -320,7 +320,7 @@ TEST_CASE("Reconciler: a Conflict on update re-reads the DaemonSet and retries")
     World v;
     v.PutService(svc);
     v.daemonsets.Upsert(cache::DaemonSetKey(cached), cached);
-    api::DaemonSetInfo done = Existing(svc, "9");
+    api::ObservedDaemonSet done = Existing(svc, "9");
     v.api.PutDaemonSet(done);
     REQUIRE(v.Reconcile().ok());
     CHECK(v.api.Calls() == Strings{"update " + path + " rv=7", "get " + path});
@@ -352,7 +352,7 @@ TEST_CASE("Reconciler: errors have kinds; a DaemonSet already gone counts as del
   api::Service svc = LbService();
   svc.type = "ClusterIP";
   w.PutService(svc);
-  api::DaemonSetInfo ds = Existing(LbService(), "7");
+  api::ObservedDaemonSet ds = Existing(LbService(), "7");
   w.daemonsets.Upsert(cache::DaemonSetKey(ds), ds);  // the API server has it no more
   REQUIRE(w.Reconcile().ok());
   CHECK(w.Reasons().empty());  // no DeletedDaemonSet for what someone else deleted
@@ -374,7 +374,7 @@ TEST_CASE("Reconciler: the orphan sweep") {
   api::Service gone = LbService("default", "gone", "uid-gone");
   w.PutDaemonSet(Existing(gone, "8"));
   // One that names no Service at all.
-  api::DaemonSetInfo nameless = Existing(LbService("default", "x", "uid-x"), "9");
+  api::ObservedDaemonSet nameless = Existing(LbService("default", "x", "uid-x"), "9");
   nameless.name = "akrobateo-nameless";
   nameless.service_ns.clear();
   nameless.service_name.clear();
@@ -600,7 +600,7 @@ TEST_CASE("Reconciler: pods the DaemonSet controller cannot create are the Servi
   World w;
   api::Service svc = LbService("team-a", "web");
   w.PutService(svc);
-  api::DaemonSetInfo ds = Existing(svc, "7");
+  api::ObservedDaemonSet ds = Existing(svc, "7");
   ds.desired_scheduled = 3;
   ds.current_scheduled = 1;
   w.PutDaemonSet(ds);

@@ -8,7 +8,7 @@
 #include "operator/api/daemonset.h"
 #include "operator/api/decode.h"
 #include "operator/reconcile/desired.h"
-#include "operator/reconcile/status.h"
+#include "operator/reconcile/ingress.h"
 #include "test/operator/testdata.h"
 
 using akrobateo::testing::Fixture;

@@ -134,7 +134,7 @@ TEST_CASE("Refused ports are in the status of every published address, with thei
   // One Ready pod on a node: the address is published.
   rec::ReconcilePlan first = rec::Plan(in, opts);
   REQUIRE(first.apply);
-  api::DaemonSetInfo ds;
+  api::ObservedDaemonSet ds;
   ds.ns = "akrobateo-system";
   ds.name = first.apply->desired.name;
   ds.service_ns = svc.ns;
@@ -198,7 +198,7 @@ TEST_CASE("A Service whose every port is refused gets no DaemonSet, a reason, an
   api::Service svc = LbService("tenant-x", "fake");
   svc.ports = {{"kubelet", "TCP", 10250, 31001}};
   svc.ingress = {"172.18.0.3"};
-  api::DaemonSetInfo old;
+  api::ObservedDaemonSet old;
   old.ns = "akrobateo-system";
   old.name = "akrobateo-old";
   old.service_ns = svc.ns;

@@ -121,7 +121,7 @@ TEST_CASE("Store without an index function: ByIndex finds nothing") {
 }
 
 TEST_CASE("The caches' index values: what a reconcile of one Service looks up") {
-  api::DaemonSetInfo ds;
+  api::ObservedDaemonSet ds;
   ds.service_ns = "default";
   ds.service_name = "echo";
   CHECK(cache::DaemonSetService(ds) == "default/echo");

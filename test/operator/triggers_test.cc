@@ -7,7 +7,7 @@
 
 #include <random>
 
-#include "operator/reconcile/status.h"
+#include "operator/reconcile/ingress.h"
 #include "operator/reconcile/unschedulable.h"
 #include "test/operator/service_builder.h"
 
@@ -28,8 +28,8 @@ api::Pod BalancerPod(const std::string& name) {
   return p;
 }
 
-api::DaemonSetInfo Managed() {
-  api::DaemonSetInfo d;
+api::ObservedDaemonSet Managed() {
+  api::ObservedDaemonSet d;
   d.ns = "akrobateo-system";
   d.name = "akrobateo-default-echo-5f0c3f7a9b";
   d.uid = "d1";
@@ -70,21 +70,21 @@ TEST_CASE("Triggers: a balancer pod's way to Ready") {
 }
 
 TEST_CASE("Triggers: the DaemonSet controller's status counters") {
-  api::DaemonSetInfo before = Managed();
-  api::DaemonSetInfo counted = before;
+  api::ObservedDaemonSet before = Managed();
+  api::ObservedDaemonSet counted = before;
   counted.resource_version = "101";
   counted.number_ready = 2;
   CHECK_FALSE(rec::DaemonSetChangeMatters(&before, &counted));
   CHECK(rec::DaemonSetChangeMatters(nullptr, &before));
   CHECK(rec::DaemonSetChangeMatters(&before, nullptr));
 
-  api::DaemonSetInfo none_may_run = counted;
+  api::ObservedDaemonSet none_may_run = counted;
   none_may_run.desired_scheduled = 0;  // "no node may run the balancer DaemonSet"
   CHECK(rec::DaemonSetChangeMatters(&counted, &none_may_run));
-  api::DaemonSetInfo edited = counted;
+  api::ObservedDaemonSet edited = counted;
   edited.spec_hash = "def";  // someone changed the annotation: re-apply
   CHECK(rec::DaemonSetChangeMatters(&counted, &edited));
-  api::DaemonSetInfo observed = counted;
+  api::ObservedDaemonSet observed = counted;
   observed.generation = 2;
   CHECK(rec::DaemonSetChangeMatters(&counted, &observed));
 }

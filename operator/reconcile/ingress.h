@@ -4,8 +4,8 @@
 // "Reconcile", step 5): a short hold for a listed node whose balancer is restarting or being
 // replaced by a DaemonSet update, and an order in which the first address stays first
 // (docs/design.md, "The order of the addresses").
-#ifndef AKROBATEO_OPERATOR_RECONCILE_STATUS_H_
-#define AKROBATEO_OPERATOR_RECONCILE_STATUS_H_
+#ifndef AKROBATEO_OPERATOR_RECONCILE_INGRESS_H_
+#define AKROBATEO_OPERATOR_RECONCILE_INGRESS_H_
 
 #include <chrono>
 #include <string>
@@ -49,4 +49,4 @@ std::vector<int> RequestedFamilies(const api::Service& svc);
 
 }  // namespace akrobateo::reconcile
 
-#endif  // AKROBATEO_OPERATOR_RECONCILE_STATUS_H_
+#endif  // AKROBATEO_OPERATOR_RECONCILE_INGRESS_H_

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "operator/reconcile/status.h"
+#include "operator/reconcile/ingress.h"
 
 #include <arpa/inet.h>
 

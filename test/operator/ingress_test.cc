@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The ingress list (docs/operator.md "Reconcile", step 5) and the address bugs of klipper-lb and
 // Akrobateo (README.md, "Compared with klipper-lb and MetalLB").
-#include "operator/reconcile/status.h"
+#include "operator/reconcile/ingress.h"
 
 #include <doctest/doctest.h>
 
@@ -48,7 +48,7 @@ api::Pod NotReadyPod(const std::string& node, std::chrono::seconds ago) {
 
 }  // namespace
 
-TEST_CASE("Status: table of the documented behaviours") {
+TEST_CASE("Ingress: table of the documented behaviours") {
   api::Service v4 = LbService();
   api::Service dual = LbService();
   dual.cluster_ips = {"10.96.0.5", "fd00::5"};
@@ -100,7 +100,7 @@ TEST_CASE("Status: table of the documented behaviours") {
   }
 }
 
-TEST_CASE("Status: families default from the cluster IPs, then IPv4") {
+TEST_CASE("Ingress: families default from the cluster IPs, then IPv4") {
   api::Service s = LbService();
   s.ip_families.clear();
   s.cluster_ips = {"fd00::1"};
@@ -109,7 +109,7 @@ TEST_CASE("Status: families default from the cluster IPs, then IPv4") {
   CHECK(rec::RequestedFamilies(s) == std::vector<int>{4});
 }
 
-TEST_CASE("Status: externalTrafficPolicy Local keeps nodes with a ready endpoint only") {
+TEST_CASE("Ingress: externalTrafficPolicy Local keeps nodes with a ready endpoint only") {
   api::Service s = LbService();
   s.external_traffic_local = true;
   std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3"}), MakeNode("n2", {"172.18.0.4"})};
@@ -129,13 +129,13 @@ TEST_CASE("Status: externalTrafficPolicy Local keeps nodes with a ready endpoint
   CHECK(Ingress(s, pods, nodes) == Ips{"172.18.0.3", "172.18.0.4"});
 }
 
-TEST_CASE("Status: garbage node addresses are dropped") {
+TEST_CASE("Ingress: garbage node addresses are dropped") {
   api::Service s = LbService();
   std::vector<api::Node> nodes = {MakeNode("n1", {"not-an-ip", "", "172.18.0.3", "999.1.1.1"})};
   CHECK(Ingress(s, {ReadyPod("n1")}, nodes) == Ips{"172.18.0.3"});
 }
 
-TEST_CASE("Status: a listed node stays through a short balancer restart, then goes") {
+TEST_CASE("Ingress: a listed node stays through a short balancer restart, then goes") {
   using std::chrono::seconds;
   api::Service s = LbService();
   s.ingress = {"172.18.0.3", "172.18.0.4"};
@@ -188,7 +188,7 @@ api::Pod DeletingPod(const std::string& node, int64_t generation, std::chrono::s
 
 }  // namespace
 
-TEST_CASE("Status: a listed node stays while a DaemonSet update replaces its pod, then goes") {
+TEST_CASE("Ingress: a listed node stays while a DaemonSet update replaces its pod, then goes") {
   using std::chrono::seconds;
   api::Service s = LbService();
   s.ingress = {"172.18.0.3", "172.18.0.4"};
@@ -222,7 +222,7 @@ TEST_CASE("Status: a listed node stays while a DaemonSet update replaces its pod
           .ingress == Ips{"172.18.0.4"});
 }
 
-TEST_CASE("Status: the first address stays first when a lower one joins; the rest are sorted") {
+TEST_CASE("Ingress: the first address stays first when a lower one joins; the rest are sorted") {
   api::Service s = LbService();
   std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3", "fc00::3"}),
                                   MakeNode("n2", {"172.18.0.4", "fc00::4"}),
@@ -247,7 +247,7 @@ TEST_CASE("Status: the first address stays first when a lower one joins; the res
         Ips{"fc00::4", "fc00::3", "fc00::10", "172.18.0.10", "172.18.0.3", "172.18.0.4"});
 }
 
-TEST_CASE("Status: externalTrafficPolicy Local lists the node with the most endpoints first") {
+TEST_CASE("Ingress: externalTrafficPolicy Local lists the node with the most endpoints first") {
   api::Service s = LbService();
   s.external_traffic_local = true;
   std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3"}), MakeNode("n2", {"172.18.0.4"}),
