@@ -36,3 +36,24 @@ family_sorted() {
 }
 # has_ingress NS NAME: the Service has at least one ingress address.
 has_ingress() { [ -n "$(ingress_of "$1" "$2")" ]; }
+
+# refuse_writes NAME GROUP RESOURCE SERVICE MESSAGE: a ValidatingAdmissionPolicy and its binding,
+# both named NAME, that deny CREATE and UPDATE of GROUP/RESOURCE (GROUP "" for the core group)
+# when the object is labelled akrobateo.dev/service-name=SERVICE, with MESSAGE. How the tests make
+# the API refuse one Service's DaemonSet or balancer pods, as a quota, Pod Security or a webhook
+# would. `allow_writes NAME` removes them.
+refuse_writes() {
+  jq -n --arg name "$1" --arg group "$2" --arg res "$3" --arg svc "$4" --arg msg "$5" '
+    {apiVersion: "v1", kind: "List", items: [
+      {apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy",
+       metadata: {name: $name},
+       spec: {failurePolicy: "Fail",
+              matchConstraints: {resourceRules: [{apiGroups: [$group], apiVersions: ["v1"],
+                                                  operations: ["CREATE", "UPDATE"], resources: [$res]}]},
+              validations: [{expression: ("!has(object.metadata.labels) || !(\u0027akrobateo.dev/service-name\u0027 in object.metadata.labels) || object.metadata.labels[\u0027akrobateo.dev/service-name\u0027] != \u0027" + $svc + "\u0027"),
+                             message: $msg}]}},
+      {apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding",
+       metadata: {name: $name}, spec: {policyName: $name, validationActions: ["Deny"]}}]}' |
+    kc apply -f - >/dev/null
+}
+allow_writes() { kc delete validatingadmissionpolicybinding,validatingadmissionpolicy "$1" >/dev/null; }

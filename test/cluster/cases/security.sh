@@ -24,24 +24,8 @@ kc delete svc sec-kubelet >/dev/null
 check "sec-kubelet deleted: DaemonSet gone" until_ok 30 ds_gone default sec-kubelet
 
 # The API refuses one Service's DaemonSet.
-kc apply -f - >/dev/null <<'YAML'
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicy
-metadata: {name: akrobateo-test-refuse}
-spec:
-  failurePolicy: Fail
-  matchConstraints:
-    resourceRules:
-      - {apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["daemonsets"]}
-  validations:
-    - expression: "!has(object.metadata.labels) || !('akrobateo.dev/service-name' in object.metadata.labels) || object.metadata.labels['akrobateo.dev/service-name'] != 'sec-refused'"
-      message: "the test's admission policy refuses the DaemonSet of Service sec-refused"
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicyBinding
-metadata: {name: akrobateo-test-refuse}
-spec: {policyName: akrobateo-test-refuse, validationActions: [Deny]}
-YAML
+refuse_writes akrobateo-test-refuse apps daemonsets sec-refused \
+  "the test's admission policy refuses the DaemonSet of Service sec-refused"
 sec_policy_denies() {
   local probe
   probe=$(jq -n '{apiVersion: "apps/v1", kind: "DaemonSet", metadata: {name: "probe", namespace: "default",
@@ -63,31 +47,15 @@ check "sec-later: addresses published" until_ok 60 has_ingress default sec-later
 if has_event default sec-later PortConflict; then bad "sec-later: no PortConflict"; else ok "sec-later: no PortConflict"; fi
 check_eq "sec-refused: one Warning for the repeated refusal (the queue backs off)" \
   "$(kc get events --field-selector involvedObject.name=sec-refused,reason=FailedApplyDaemonSet -o name | wc -l)" 1
-kc delete validatingadmissionpolicybinding,validatingadmissionpolicy akrobateo-test-refuse >/dev/null
+allow_writes akrobateo-test-refuse
 kc delete svc sec-refused sec-later >/dev/null
 check "sec-refused, sec-later deleted: DaemonSets gone" until_ok 30 ds_gone default sec-later
 
 # The DaemonSet controller cannot create one Service's balancer pods (an admission policy of the
 # test's on pods, refusing them as a ResourceQuota or Pod Security would): the Service hears the
 # API's message, and is served once the refusal goes.
-kc apply -f - >/dev/null <<'YAML'
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicy
-metadata: {name: akrobateo-test-refuse-pods}
-spec:
-  failurePolicy: Fail
-  matchConstraints:
-    resourceRules:
-      - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"]}
-  validations:
-    - expression: "!has(object.metadata.labels) || !('akrobateo.dev/service-name' in object.metadata.labels) || object.metadata.labels['akrobateo.dev/service-name'] != 'sec-nopods'"
-      message: "the test's admission policy refuses the balancer pods of Service sec-nopods"
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicyBinding
-metadata: {name: akrobateo-test-refuse-pods}
-spec: {policyName: akrobateo-test-refuse-pods, validationActions: [Deny]}
-YAML
+refuse_writes akrobateo-test-refuse-pods "" pods sec-nopods \
+  "the test's admission policy refuses the balancer pods of Service sec-nopods"
 sec_pod_policy_denies() {
   local probe
   probe=$(jq -n '{apiVersion: "v1", kind: "Pod", metadata: {name: "probe", namespace: "default",
@@ -102,7 +70,7 @@ nopods_named() {
 }
 check "sec-nopods: Warning FailedCreatePod with the API's message" until_ok 60 nopods_named
 echo "# sec-nopods: $(kc get events --field-selector involvedObject.name=sec-nopods,reason=FailedCreatePod -o jsonpath='{.items[0].message}')"
-kc delete validatingadmissionpolicybinding,validatingadmissionpolicy akrobateo-test-refuse-pods >/dev/null
+allow_writes akrobateo-test-refuse-pods
 check "sec-nopods: served once the refusal is gone (addresses published)" until_ok 120 has_ingress default sec-nopods
 kc delete svc sec-nopods >/dev/null
 check "sec-nopods deleted: DaemonSet gone" until_ok 30 ds_gone default sec-nopods

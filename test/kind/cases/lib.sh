@@ -2,6 +2,10 @@
 # shellcheck shell=bash
 # The kind end to end's helpers (sourced by kind.sh before the cases): what a user would run to
 # look at a Service, its addresses and the balancer pods, as functions that succeed or fail.
+# The shared kubectl helpers (kc, refuse_writes, ...); the kind cases define their own
+# ingress helpers below, which take a Service name in the default namespace.
+# shellcheck source=test/lib/kube.sh
+source test/lib/kube.sh
 # ingress [SVC]: the Service's EXTERNAL-IPs, one a line.
 ingress() { kubectl get svc "${1:-echoserver}" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{"\n"}{end}'; }
 has_ingress() { [ -n "$(ingress "${1:-echoserver}")" ]; }

@@ -95,24 +95,8 @@ e2e_security() {
   check "kubectl logs and exec reach pods on every node" logs_and_exec_everywhere
 
   # A Service whose DaemonSet the API refuses: an admission policy of the test denies it.
-  kubectl apply -f - >/dev/null <<'YAML'
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicy
-metadata: {name: akrobateo-test-refuse-broken}
-spec:
-  failurePolicy: Fail
-  matchConstraints:
-    resourceRules:
-      - {apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["daemonsets"]}
-  validations:
-    - expression: "!has(object.metadata.labels) || !('akrobateo.dev/service-name' in object.metadata.labels) || object.metadata.labels['akrobateo.dev/service-name'] != 'broken'"
-      message: "the test's admission policy refuses the DaemonSet of Service broken"
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingAdmissionPolicyBinding
-metadata: {name: akrobateo-test-refuse-broken}
-spec: {policyName: akrobateo-test-refuse-broken, validationActions: [Deny]}
-YAML
+  refuse_writes akrobateo-test-refuse-broken apps daemonsets broken \
+    "the test's admission policy refuses the DaemonSet of Service broken"
   check "the admission policy is in force" until_ok 60 policy_denies
   kubectl create namespace tenant-y >/dev/null
   tenant_app tenant-y broken
@@ -125,7 +109,7 @@ YAML
   for ip in $(kubectl -n tenant-x get svc later -o jsonpath='{.status.loadBalancer.ingress[*].ip}'); do
     check "refused DaemonSet: $ip:8150 answers for the newer Service" until_ok 60 answers "$ip" 8150 fake-
   done
-  kubectl delete validatingadmissionpolicybinding,validatingadmissionpolicy akrobateo-test-refuse-broken >/dev/null
+  allow_writes akrobateo-test-refuse-broken
   kubectl delete svc np --wait >/dev/null
   kubectl delete namespace tenant-x tenant-y --wait=false >/dev/null
 }
