@@ -4,6 +4,27 @@
 #include <tuple>
 
 namespace akrobateo::reconcile {
+namespace {
+
+// The DaemonSet controller names each pod it tries `<daemonset>-<random suffix>`, and the API
+// quotes that name, so every retry's message differs: "<daemonset>-*" in its place keeps one
+// refusal one note.
+std::string WithoutPodSuffix(std::string message, const std::string& daemonset) {
+  const std::string prefix = daemonset + "-";
+  size_t at = 0;
+  while ((at = message.find(prefix, at)) != std::string::npos) {
+    size_t end = at + prefix.size();
+    while (end < message.size() && ((message[end] >= 'a' && message[end] <= 'z') ||
+                                    (message[end] >= '0' && message[end] <= '9'))) {
+      ++end;
+    }
+    message.replace(at + prefix.size(), end - at - prefix.size(), "*");
+    at += prefix.size() + 1;
+  }
+  return message;
+}
+
+}  // namespace
 
 std::optional<std::string> PodCreateFailureWarning(
     const api::ObservedDaemonSet& ds, const std::vector<api::PodCreateFailure>& failures,
@@ -23,7 +44,8 @@ std::optional<std::string> PodCreateFailureWarning(
   return "the DaemonSet controller cannot create the balancer pod" +
          std::string(missing == 1 ? "" : "s") + " for " + std::to_string(missing) + " of " +
          std::to_string(ds.desired_scheduled) + " node" + (ds.desired_scheduled == 1 ? "" : "s") +
-         " (DaemonSet " + ds.ns + "/" + ds.name + "): " + newest->message;
+         " (DaemonSet " + ds.ns + "/" + ds.name +
+         "): " + WithoutPodSuffix(newest->message, ds.name);
 }
 
 }  // namespace akrobateo::reconcile

@@ -22,8 +22,9 @@ inline constexpr std::chrono::minutes kCreateFailureFreshness{20};
 
 // Nothing while `ds` runs a pod on every node it should (currentNumberScheduled is
 // desiredNumberScheduled), or no Event about it is fresh at `now`. Otherwise one note naming
-// how many nodes lack a pod and quoting the newest Event's message. Deterministic for the same
-// Events, so that the caller can emit it once per change.
+// how many nodes lack a pod and quoting the newest Event's message, with the generated pod name
+// as "<daemonset>-*" (each retry names another pod). Deterministic for the same refusal, so that
+// the caller can emit it once per change.
 std::optional<std::string> PodCreateFailureWarning(
     const api::ObservedDaemonSet& ds, const std::vector<api::PodCreateFailure>& failures,
     std::chrono::system_clock::time_point now);

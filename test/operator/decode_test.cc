@@ -290,6 +290,30 @@ TEST_CASE("DaemonSet and Lease") {
   CHECK(l->resource_version == "900");
 }
 
+TEST_CASE("PodCreateFailure: the DaemonSet controller's FailedCreate Event") {
+  // Recorded from kube-apiserver v1.36.3: an admission policy refused the balancer pods.
+  json j = Fixture("recorded/event-failedcreate.json");
+  auto f = api::DecodePodCreateFailure(j);
+  REQUIRE(f.ok());
+  CHECK(f->ns == "akrobateo-system");
+  CHECK(f->daemonset_uid == "4e025d72-bb9a-4f68-99e2-d8601dcf9fd8");
+  CHECK(f->message.rfind("Error creating: pods \"akrobateo-default-sec-nopods-bd26a6f9eb-", 0) ==
+        0);
+  CHECK(f->message.find("refuses the balancer pods of Service sec-nopods") != std::string::npos);
+  CHECK(std::chrono::system_clock::to_time_t(f->last_seen) == 1796626449);  // 06:54:09Z
+  // eventTime when there is no lastTimestamp (events.k8s.io writers).
+  j["lastTimestamp"] = nullptr;
+  j["eventTime"] = "2026-12-07T06:54:10.250000Z";
+  CHECK(std::chrono::system_clock::to_time_t(api::DecodePodCreateFailure(j)->last_seen) ==
+        1796626450);
+  // The message is capped.
+  j["message"] = std::string(5000, 'x');
+  CHECK(api::DecodePodCreateFailure(j)->message.size() <= api::kMaxCreateFailureMessage);
+  // Another reason or kind is no pod create failure.
+  j["reason"] = "SuccessfulCreate";
+  CHECK(!api::DecodePodCreateFailure(j).ok());
+}
+
 TEST_CASE("Decoders reject what is not an object and name the kind") {
   for (const json& bad : {json(), json(3), json("s"), json::array(), json::object(),
                           json{{"metadata", 5}}, json{{"metadata", {{"name", 7}}}}}) {

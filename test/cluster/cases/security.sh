@@ -70,6 +70,13 @@ nopods_named() {
 }
 check "sec-nopods: Warning FailedCreatePod with the API's message" until_ok 60 nopods_named
 echo "# sec-nopods: $(kc get events --field-selector involvedObject.name=sec-nopods,reason=FailedCreatePod -o jsonpath='{.items[0].message}')"
+# The controller retries with another generated pod name each time; the Service hears it once.
+nopods_retried() {
+  [ "$(kc -n "$OPNS" get events --field-selector reason=FailedCreate,involvedObject.kind=DaemonSet -o name | wc -l)" -ge 2 ]
+}
+check "sec-nopods: the DaemonSet controller retried (several FailedCreate Events)" until_ok 30 nopods_retried
+check_eq "sec-nopods: one Warning FailedCreatePod for the repeated refusal" \
+  "$(kc get events --field-selector involvedObject.name=sec-nopods,reason=FailedCreatePod -o name | wc -l)" 1
 allow_writes akrobateo-test-refuse-pods
 check "sec-nopods: served once the refusal is gone (addresses published)" until_ok 120 has_ingress default sec-nopods
 kc delete svc sec-nopods >/dev/null
