@@ -6,9 +6,10 @@
 #   - renders deploy/ into build/release/akrobateo.yaml with those version tags (the operator
 #     image and its --nftlb-image), for `kubectl apply -f akrobateo.yaml` (or its URL once
 #     published); `kubectl delete -f akrobateo.yaml` removes everything again;
-#   - writes an SBOM of each image, akrobateo-{operator,nftlb}-VERSION.spdx.json
-#     (SPDX 2.3 JSON from syft, hack/sbom.sh: the Debian packages each image holds, glibc and
-#     OpenSSL among them, with their versions and licenses);
+#   - writes an SBOM of each image, akrobateo-{operator,nftlb}-VERSION.spdx.json, and of its
+#     linux/arm64 side, akrobateo-{operator,nftlb}-VERSION-arm64.spdx.json (SPDX 2.3 JSON from
+#     syft, hack/sbom.sh: the Debian packages each image holds, glibc and OpenSSL among them,
+#     with their versions and licenses);
 #   - packages the Helm chart (deploy/helm/akrobateo) as akrobateo-VERSION.tgz, its default
 #     images those of the release;
 #   - writes each image for linux/amd64 and linux/arm64 under one name, as an OCI image index in
@@ -75,6 +76,13 @@ if [ "${RELEASE_OCI:-1}" != 0 ]; then
       { rm -f "$save"; exit 1; }
     rm -f "$save"
     echo "release: $dir/akrobateo-$name-$VERSION.oci.tar (OCI image index: linux/amd64, linux/arm64)"
+    if [ "${RELEASE_SBOM:-1}" != 0 ]; then
+      sbom=$dir/akrobateo-$name-$VERSION-arm64.spdx.json
+      bash hack/sbom.sh "build/arm64/rootfs/$name" spdx-json "akrobateo/$name:$VERSION" >"$sbom.tmp" ||
+        { rm -f "$sbom.tmp"; exit 1; }
+      mv "$sbom.tmp" "$sbom"
+      echo "release: $sbom (SBOM of the linux/arm64 akrobateo/$name:$VERSION, $(jq '[.packages[] | select(.name | startswith("akrobateo") | not)] | length' "$sbom") packages)"
+    fi
   done
 fi
 

@@ -152,6 +152,13 @@ if RELEASE_IMAGES=0 RELEASE_SBOM=$sbom bash hack/release.sh >build/images/releas
     want=$(package_version "akrobateo/$name:$version" "$pkg")
     check "make release's SBOM $file ($(jq -r .spdxVersion "$file" 2>/dev/null)) lists $pkg ${got:-(nothing)}; the image declares ${want:-(nothing)}" \
       test -n "$want" -a "$got" = "$want"
+    # The linux/arm64 side: the same packages, as the arm64 root file system's dpkg status has them.
+    file=build/release/akrobateo-$name-$version-arm64.spdx.json
+    got=$(jq -r --arg p "$pkg" '[.packages[] | select(.name == $p) | .versionInfo] | join(" ")' "$file" 2>/dev/null)
+    want=$(sed -n 's/^Version: //p' "build/arm64/rootfs/$name/var/lib/dpkg/status.d/$pkg" 2>/dev/null)
+    arch=$(jq -r --arg p "$pkg" '[.packages[] | select(.name == $p) | .externalRefs[]?.referenceLocator | select(startswith("pkg:deb/")) | capture("arch=(?<a>[a-z0-9]+)").a] | unique | join(" ")' "$file" 2>/dev/null)
+    check "make release's arm64 SBOM $file lists $pkg ${got:-(nothing)} (arch ${arch:-none}); the arm64 root file system declares ${want:-(nothing)}" \
+      test -n "$want" -a "$got" = "$want" -a "$arch" = arm64
   done
 else
   bad "make release renders build/release/akrobateo.yaml and the SBOMs" "$(tail -3 build/images/release.log)"
