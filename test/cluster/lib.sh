@@ -19,9 +19,6 @@ export PATH="$kbin:$PATH"
 kube_kubectl="$kbin/kubectl"
 kube_config="$dir/admin.kubeconfig"
 
-# The name the cases still use for until_ok (test/lib/poll.sh).
-wait_until() { until_ok "$@"; }
-
 # deploy/ as kubectl renders it, minus the operator Deployment: the tests run the binary
 # themselves (kwok would only pretend to run its pod).
 deploy_json() { kc kustomize "$root/deploy" | kc create --dry-run=client -o json -f - ; }

@@ -55,20 +55,15 @@ down() {
 
 # shellcheck source=test/lib/check.sh
 source test/lib/check.sh
-ingress() { kubectl get svc echoserver -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{"\n"}{end}'; }
+# shellcheck source=test/lib/kube.sh
+source test/lib/kube.sh
+# shellcheck source=test/lib/echo.sh
+source test/lib/echo.sh
 node_ips() {
   kubectl get nodes -o jsonpath='{range .items[*]}{range .status.addresses[?(@.type=="InternalIP")]}{.address}{"\n"}{end}{end}' |
     grep -v ':' | sort
 }
-ingress_is_nodes() { [ "$(ingress | sort)" = "$(node_ips)" ]; }
-http_hostname() { curl -fsS --max-time 3 "http://$1:$2/hostname" | grep -q '^echoserver-'; }
-http_fails() { ! curl -fsS --max-time 3 "http://$1:$2/hostname" >/dev/null 2>&1; }
-udp_hostname() {
-  local reply
-  reply="$(timeout 3 bash -c "exec 3<>/dev/udp/$1/$2; printf hostname >&3; dd bs=512 count=1 status=none <&3")" ||
-    return 1
-  [[ "$reply" == echoserver-* ]]
-}
+ingress_is_nodes() { ingress_set_is default echoserver "$(node_ips)"; }
 no_servicelb() { [ -z "$(kubectl -n kube-system get ds -o name | grep svclb || true)" ]; }
 no_daemonsets() { [ -z "$(kubectl -n akrobateo-system get ds -l app.kubernetes.io/managed-by=akrobateo -o name)" ]; }
 namespace_gone() { ! kubectl get namespace akrobateo-system >/dev/null 2>&1; }
@@ -79,13 +74,13 @@ checks() {
   kubectl rollout status deployment/echoserver --timeout="${TIMEOUT}s" >/dev/null
   check "echoserver: EXTERNAL-IP = every node's InternalIP" until_ok "$TIMEOUT" ingress_is_nodes
   kubectl get svc echoserver
-  for ip in $(ingress); do
+  for ip in $(ingress_of default echoserver); do
     check "$ip:8080 (TCP) answers from the host" until_ok 30 http_hostname "$ip" 8080
     check "$ip:8081 (UDP) answers from the host" until_ok 30 udp_hostname "$ip" 8081
   done
   check "k3d's load balancer: localhost:18080 reaches the echoserver" until_ok 60 http_hostname 127.0.0.1 18080
   kubectl patch svc echoserver --type=json -p '[{"op":"replace","path":"/spec/ports/0/port","value":8090}]' >/dev/null
-  for ip in $(ingress); do
+  for ip in $(ingress_of default echoserver); do
     check "port changed: $ip:8090 answers" until_ok 90 http_hostname "$ip" 8090
     check "port changed: $ip:8080 no longer answers" until_ok 30 http_fails "$ip" 8080
   done

@@ -260,10 +260,10 @@ e2e() {
   kubectl patch svc echoserver -p '{"spec": {"type": "LoadBalancer"}}'
   check "each EXTERNAL-IP answers the first request sent the moment it is listed" \
     watch_publication echoserver 8080 "$(node_ips 4 | wc -l)"
-  check "EXTERNAL-IPs are the nodes' IPv4 InternalIPs" until_ok 30 ingress_is echoserver "$(node_ips 4)"
+  check "EXTERNAL-IPs are the nodes' IPv4 InternalIPs" until_ok 30 ingress_set_is default echoserver "$(node_ips 4)"
   kubectl get svc echoserver
   local ip
-  for ip in $(ingress); do
+  for ip in $(ingress_of default echoserver); do
     check "host -> $ip:8080 (TCP, HTTP /hostname)" until_ok 30 http_hostname "$ip" 8080
     check "host -> $ip:8081 (UDP)" until_ok 30 udp_hostname "$ip" 8081
     check "pod -> $ip:8080 (TCP)" from_pod "$ip" 8080
@@ -277,7 +277,7 @@ e2e() {
   e2e_balancer_killed
 
   kubectl patch svc echoserver --type=json -p '[{"op":"replace","path":"/spec/ports/0/port","value":8090}]'
-  for ip in $(ingress); do
+  for ip in $(ingress_of default echoserver); do
     check "port changed: $ip:8090 answers" until_ok 90 http_hostname "$ip" 8090
     check "port changed: $ip:8080 no longer answers" until_ok 30 http_fails "$ip" 8080
   done

@@ -36,6 +36,8 @@ family_sorted() {
 }
 # has_ingress NS NAME: the Service has at least one ingress address.
 has_ingress() { [ -n "$(ingress_of "$1" "$2")" ]; }
+# ingress_count_is NS NAME N: the Service lists exactly N ingress addresses.
+ingress_count_is() { [ "$(wc -w <<<"$(ingress_of "$1" "$2")")" -eq "$3" ]; }
 
 # refuse_writes NAME GROUP RESOURCE SERVICE MESSAGE: a ValidatingAdmissionPolicy and its binding,
 # both named NAME, that deny CREATE and UPDATE of GROUP/RESOURCE (GROUP "" for the core group)

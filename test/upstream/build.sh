@@ -20,7 +20,9 @@ cache=${AKROBATEO_CACHE:-$HOME/.cache/akrobateo}
 out="$cache/e2e-test-$K8S_VERSION/e2e.test"
 if [ -x "$out" ]; then echo "$out"; exit 0; fi
 
-log() { echo "upstream/build.sh: $*" >&2; }
+# shellcheck source=test/lib/log.sh
+log_name=upstream/build.sh
+. "$here/../lib/log.sh"
 start=$SECONDS
 minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
 staging_version="v0.${K8S_VERSION#v1.}"

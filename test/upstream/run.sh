@@ -34,7 +34,9 @@ out="${UPSTREAM_OUT:-$root/build/upstream}"
 KUBECONFIG="$root/build/kind/kubeconfig"
 export KUBECONFIG
 
-log() { echo "upstream: $*" >&2; }
+# shellcheck source=test/lib/log.sh
+log_name=upstream
+. test/lib/log.sh
 
 if [ "${AKROBATEO_SKIP_WITHOUT_DOCKER:-0}" = 1 ] && ! docker info >/dev/null 2>&1; then
   echo "SKIP Kubernetes' LoadBalancer specs: no Docker engine answers here (docker info failed)"

@@ -51,8 +51,8 @@ t0=$(date +%s.%N)
 op_stop "$leader" KILL
 lb_svc leader-2 9301
 holder_changed() { local h; h=$(lease_holder); [ -n "$h" ] && [ "$h" != "$holder" ]; }
-# The time is measured: wait_until (lib.sh) polls every 0.25 s.
-if wait_until $((dur * 3)) holder_changed; then
+# The time is measured: until_ok (test/lib/poll.sh) polls every 0.25 s.
+if until_ok $((dur * 3)) holder_changed; then
   t1=$(date +%s.%N)
   took=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
   echo "# leader $leader killed; $follower holds the Lease after ${took}s (lease duration ${dur}s, holder was '$holder', now '$(lease_holder)')"

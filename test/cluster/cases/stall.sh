@@ -40,17 +40,17 @@ sleep 1
 t_stall=$(date +%s.%N)
 kill -USR1 "$proxy_pid"
 since() { awk -v a="$t_stall" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}'; }
-# The times are measured: wait_until (lib.sh) polls every 0.25 s.
+# The times are measured: until_ok (test/lib/poll.sh) polls every 0.25 s.
 pid_d=$(op_pid d)
 exited() { ! kill -0 "$1" 2>/dev/null; }
-if wait_until 15 exited "$pid_d"; then
+if until_ok 15 exited "$pid_d"; then
   t_exit=$(since)
   if awk -v t="$t_exit" 'BEGIN {exit !(t <= 5 + 1)}'; then ok "stall: d stops and exits by itself ${t_exit}s after the stall (renew deadline 5s)"
   else bad "stall: d exits by its renew deadline" "took ${t_exit}s > 5s + 1s"; fi
 else t_exit=99; bad "stall: d exits by itself" "still running 15s after the stall"; fi
 check_eq "stall: d's log says why" "$(grep -c 'leader lost .*reason="renew deadline passed' "$dir/operator-d.log")/$(grep -c 'exit=1 leadership lost' "$dir/operator-d.log")" 1/1
 e_leads() { [ -n "$id_e" ] && [ "$(lease_holder)" = "$id_e" ]; }
-if wait_until 30 e_leads; then
+if until_ok 30 e_leads; then
   t_take=$(since)
   echo "# stalled at 0s: d exited at ${t_exit}s, e holds the Lease at ${t_take}s (lease duration 8s)"
   if awk -v x="$t_exit" -v t="$t_take" 'BEGIN {exit !(x < t)}'; then ok "stall: e takes over only after d stopped (${t_exit}s < ${t_take}s)"

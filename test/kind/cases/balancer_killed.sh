@@ -10,7 +10,7 @@ e2e_balancer_killed() {
   local node="$CLUSTER-worker2" before pod node_ip ip unanswered="" deadline=$((SECONDS + 90))
   # shellcheck disable=SC2154  # root: set by kind.sh, which sources this file
   local seen="$root/build/kind/killed-status" watcher missing
-  before=$(ingress | sort)
+  before=$(ingress_of default echoserver)
   node_ip=$(kubectl get node "$node" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
   pod=$(kubectl -n akrobateo-system get pods -l akrobateo.dev/service-name=echoserver \
     --field-selector "spec.nodeName=$node" -o jsonpath='{.items[0].metadata.name}')
@@ -28,7 +28,7 @@ e2e_balancer_killed() {
   check "balancer killed on $node: the kubelet restarts it and it is Ready again" restarted_ready "$pod"
   check "balancer killed on $node: its table is back" until_ok 60 table_present "$node"
   check "balancer killed on $node: every address answered throughout${unanswered:+ (not:$unanswered)}" test -z "$unanswered"
-  check "balancer killed on $node: all addresses listed" until_ok 30 ingress_is echoserver "$before"
+  check "balancer killed on $node: all addresses listed" until_ok 30 ingress_set_is default echoserver "$before"
   sleep 2 # a late removal would show up here
   kill "$watcher" 2>/dev/null || true
   wait "$watcher" 2>/dev/null || true

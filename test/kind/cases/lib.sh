@@ -2,30 +2,15 @@
 # shellcheck shell=bash
 # The kind end to end's helpers (sourced by kind.sh before the cases): what a user would run to
 # look at a Service, its addresses and the balancer pods, as functions that succeed or fail.
-# The shared kubectl helpers (kc, refuse_writes, ...); the kind cases define their own
-# ingress helpers below, which take a Service name in the default namespace.
+# The shared kubectl helpers (kc, ingress_of, ingress_set_is, refuse_writes, ...).
 # shellcheck source=test/lib/kube.sh
 source test/lib/kube.sh
-# ingress [SVC]: the Service's EXTERNAL-IPs, one a line.
-ingress() { kubectl get svc "${1:-echoserver}" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{"\n"}{end}'; }
-has_ingress() { [ -n "$(ingress "${1:-echoserver}")" ]; }
-# ingress_is SVC WANT: the Service's EXTERNAL-IPs, sorted, are the lines of WANT.
-ingress_is() { [ "$(ingress "$1" | sort)" = "$2" ]; }
-ingress_count_is() { [ "$(ingress "$1" | wc -l)" = "$2" ]; }
+# shellcheck source=test/lib/echo.sh
+source test/lib/echo.sh
 # node_ips FAMILY: the nodes' InternalIPs of that family (4 or 6), sorted.
 node_ips() {
   kubectl get nodes -o jsonpath='{range .items[*]}{range .status.addresses[?(@.type=="InternalIP")]}{.address}{"\n"}{end}{end}' |
     if [ "$1" = 6 ]; then grep ':'; else grep -v ':'; fi | sort
-}
-url_host() { case "$1" in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
-http_hostname() { curl -fsS --max-time 3 "http://$(url_host "$1"):$2/hostname" | grep -q '^echoserver-'; }
-http_fails() { ! curl -fsS --max-time 3 "http://$(url_host "$1"):$2/hostname" >/dev/null 2>&1; }
-udp_hostname() { # bash's /dev/udp: no extra tool on the host
-  local reply
-  # dd reads once: exactly one datagram, the reply.
-  reply="$(timeout 3 bash -c "exec 3<>/dev/udp/$1/$2; printf hostname >&3; dd bs=512 count=1 status=none <&3")" ||
-    return 1
-  [[ "$reply" == echoserver-* ]]
 }
 agnhost_image() { kubectl get deployment echoserver -o jsonpath='{.spec.template.spec.containers[0].image}'; }
 from_pod() { # from_pod IP PORT: a client pod connects to the address over TCP
@@ -73,7 +58,7 @@ from_client() { docker exec "$1" curl -fsS --max-time 3 "http://$2:$3/hostname" 
 watch_publication() {
   local seen=" " ip unanswered="" deadline=$((SECONDS + TIMEOUT))
   while [ "$(wc -w <<<"$seen")" -lt "$3" ] && [ "$SECONDS" -lt "$deadline" ]; do
-    for ip in $(ingress "$1"); do
+    for ip in $(ingress_of default "$1"); do
       [[ "$seen" != *" $ip "* ]] || continue
       seen="$seen$ip "
       http_hostname "$ip" "$2" || unanswered="$unanswered $ip"

@@ -11,7 +11,7 @@ e2e_local_policy() {
   node=$(kubectl get pods -l app=echoserver --field-selector=status.phase=Running -o jsonpath='{.items[0].spec.nodeName}')
   node_ip=$(kubectl get node "$node" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
   lb_service echo-local 8110 '{"externalTrafficPolicy": "Local"}'
-  check "Local: the only EXTERNAL-IP is $node's ($node_ip)" until_ok "$TIMEOUT" ingress_is echo-local "$node_ip"
+  check "Local: the only EXTERNAL-IP is $node's ($node_ip)" until_ok "$TIMEOUT" ingress_is default echo-local "$node_ip"
   check "Local: $node_ip:8110 answers" until_ok 30 http_hostname "$node_ip" 8110
   kubectl delete svc echo-local --wait >/dev/null
   kubectl scale deployment echoserver --replicas=2 >/dev/null

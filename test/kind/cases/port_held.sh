@@ -24,8 +24,8 @@ e2e_port_held() {
   check "port held on $node: Warning UnavailableLoadBalancer names it" \
     until_ok "$TIMEOUT" warning_names echo-held UnavailableLoadBalancer "$node"
   check "port held on $node: the other two nodes are the EXTERNAL-IPs" \
-    until_ok "$TIMEOUT" ingress_count_is echo-held 2
-  for ip in $(ingress echo-held); do
+    until_ok "$TIMEOUT" ingress_count_is default echo-held 2
+  for ip in $(ingress_of default echo-held); do
     check "port held on $node: $ip:8130 answers" until_ok 30 http_hostname "$ip" 8130
   done
   check "port held on $node: the holder (another namespace, priority 0) was not preempted" \

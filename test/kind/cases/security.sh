@@ -30,9 +30,6 @@ ns_warning() { # NS SVC REASON TEXT
   kubectl -n "$1" get events --field-selector "involvedObject.name=$2,reason=$3,type=Warning" \
     -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep -qF "$4"
 }
-ns_ingress_count_is() {
-  [ "$(kubectl -n "$1" get svc "$2" -o jsonpath='{range .status.loadBalancer.ingress[*]}{.ip}{"\n"}{end}' | grep -c .)" = "$3" ]
-}
 answers() { curl -fsS --max-time 3 "http://$(url_host "$1"):$2/hostname" | grep -q "^$3"; }
 # The kubelet answers on IP:10250 over TLS and refuses an anonymous request (401/403); the
 # tenant's plain-HTTP pod would fail the TLS handshake instead (status 000).
@@ -74,7 +71,7 @@ e2e_security() {
     until_ok 10 ns_warning tenant-x fake ReservedPort "TCP/31234"
   check "tenant: Warning AnnotationNotAllowed for tolerations and priority-class" \
     until_ok 10 ns_warning tenant-x fake AnnotationNotAllowed "tenant-x is not one"
-  check "tenant: every node is an EXTERNAL-IP (the other port is served)" until_ok "$TIMEOUT" ns_ingress_count_is tenant-x fake "$nodes"
+  check "tenant: every node is an EXTERNAL-IP (the other port is served)" until_ok "$TIMEOUT" ingress_count_is tenant-x fake "$nodes"
   kubectl -n tenant-x get svc fake
   status=$(kubectl -n tenant-x get svc fake -o json | jq -c '.status.loadBalancer.ingress[0]')
   echo "# status.loadBalancer.ingress[0]: $status"
@@ -104,7 +101,7 @@ e2e_security() {
   check "refused DaemonSet: Warning FailedApplyDaemonSet on the Service, with the API's message" \
     until_ok 60 ns_warning tenant-y broken FailedApplyDaemonSet "the test's admission policy refuses the DaemonSet of Service broken"
   tenant_service tenant-x later fake '[{"name": "web", "port": 8150, "targetPort": 8080}]'
-  check "refused DaemonSet: a newer Service on the same port is served" until_ok "$TIMEOUT" ns_ingress_count_is tenant-x later "$nodes"
+  check "refused DaemonSet: a newer Service on the same port is served" until_ok "$TIMEOUT" ingress_count_is tenant-x later "$nodes"
   check "refused DaemonSet: no PortConflict on the newer Service" bash -c "! kubectl -n tenant-x get events --field-selector involvedObject.name=later,reason=PortConflict -o name | grep -q ."
   for ip in $(kubectl -n tenant-x get svc later -o jsonpath='{.status.loadBalancer.ingress[*].ip}'); do
     check "refused DaemonSet: $ip:8150 answers for the newer Service" until_ok 60 answers "$ip" 8150 fake-

@@ -8,8 +8,8 @@ e2e_source_ranges() {
   allowed=$(client_container "$CLUSTER-client-allowed")
   denied=$(client_container "$CLUSTER-client-denied")
   lb_service echo-ranges 8120 "$(jq -nc --arg r "$allowed/32" '{loadBalancerSourceRanges: [$r]}')"
-  until_ok "$TIMEOUT" ingress_count_is echo-ranges "$(node_ips 4 | wc -l)" || true
-  for target in $(ingress echo-ranges); do
+  until_ok "$TIMEOUT" ingress_count_is default echo-ranges "$(node_ips 4 | wc -l)" || true
+  for target in $(ingress_of default echo-ranges); do
     check "source ranges: $allowed -> $target:8120 answers" until_ok 30 from_client "$CLUSTER-client-allowed" "$target" 8120
     check "source ranges: $denied -> $target:8120 is dropped" bash -c "! docker exec $CLUSTER-client-denied curl -fsS --max-time 3 http://$target:8120/hostname 2>/dev/null"
   done
