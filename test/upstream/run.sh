@@ -7,7 +7,8 @@
 # For each mode: a fresh kind cluster (test/kind/kind.sh up, with KIND_PROXY_MODE), akrobateo
 # installed from the release file (kind.sh deploy), then e2e.test (test/upstream/build.sh) run
 # from this host, not from a pod (a client in the cluster takes kube-proxy's shortcut to the
-# Service), with --provider=local. Per spec one PASS/FAIL/SKIP line with its duration (a skip
+# Service), in a network namespace of its own with a routed address outside the nodes' network, as
+# an external client would be (test/upstream/runner.sh), with --provider=local. Per spec one PASS/FAIL/SKIP line with its duration (a skip
 # with its reason), then `N passed, N failed, N skipped` for the mode; the JUnit report, the
 # ginkgo JSON report, e2e.test's log and a results table go to build/upstream/. The cluster is
 # deleted on exit, also on a failure or Ctrl-C (KIND_KEEP=1 keeps the last one).
@@ -19,6 +20,7 @@
 #   KIND_CLUSTER     the kind cluster's name (default akrobateo-upstream)
 #   UPSTREAM_OUT     where the reports go (default build/upstream), for runs side by side
 #   KIND_NODE_IMAGE  kind's own node image instead of the one built here (as for kind.sh)
+#   UPSTREAM_RUNNER  netns (default: the runner's own namespace) or host (the host's network)
 # test/upstream/skips.txt names the specs that are not run, each with the reason, printed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,6 +39,9 @@ export KUBECONFIG
 # shellcheck source=test/lib/log.sh
 log_name=upstream
 . test/lib/log.sh
+# shellcheck source=test/upstream/runner.sh
+. test/upstream/runner.sh
+RUNNER="${UPSTREAM_RUNNER:-netns}"
 
 if [ "${AKROBATEO_SKIP_WITHOUT_DOCKER:-0}" = 1 ] && ! docker info >/dev/null 2>&1; then
   echo "SKIP Kubernetes' LoadBalancer specs: no Docker engine answers here (docker info failed)"
@@ -51,6 +56,7 @@ skip_regex() {
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   local status=$?
+  [ "$RUNNER" != netns ] || runner_down
   [ "${KIND_KEEP:-0}" = 1 ] || bash test/kind/kind.sh down || true
   exit "$status"
 }
@@ -83,10 +89,19 @@ for mode in "${modes[@]}"; do
   # e2e.test (and the kubectl it execs) keep to this cluster's own copy of the kubeconfig.
   cp "$KUBECONFIG" "$out/kubeconfig-$mode"
   rm -f "$out/junit-$mode.xml" "$out/report-$mode.json"
+  run=()
+  kubeconfig="$out/kubeconfig-$mode"
+  if [ "$RUNNER" = netns ]; then
+    runner_up || { log "could not make the runner's network namespace"; exit 1; }
+    runner_kubeconfig "$kubeconfig" "$out/kubeconfig-$mode-runner"
+    kubeconfig="$out/kubeconfig-$mode-runner"
+    run=(ip netns exec "$RUNNER_NS")
+    log "kube-proxy $mode: e2e.test runs in network namespace $RUNNER_NS, from $RUNNER_ADDR"
+  fi
   log "kube-proxy $mode: e2e.test --ginkgo.focus='$FOCUS' (log: build/upstream/e2e-$mode.log)"
   start=$SECONDS
   e2e_status=0
-  "$e2e" --provider=local --kubeconfig="$out/kubeconfig-$mode" --kubectl-path="$(command -v kubectl)" \
+  "${run[@]}" "$e2e" --provider=local --kubeconfig="$kubeconfig" --kubectl-path="$(command -v kubectl)" \
     --repo-root="$kmod" --disable-log-dump --ginkgo.no-color --ginkgo.v --ginkgo.timeout=4h \
     --ginkgo.focus="$FOCUS" --ginkgo.skip="$(skip_regex)" \
     --ginkgo.junit-report="$out/junit-$mode.xml" --ginkgo.json-report="$out/report-$mode.json" \
