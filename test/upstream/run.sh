@@ -47,6 +47,11 @@ if [ "${AKROBATEO_SKIP_WITHOUT_DOCKER:-0}" = 1 ] && ! docker info >/dev/null 2>&
   echo "SKIP Kubernetes' LoadBalancer specs: no Docker engine answers here (docker info failed)"
   exit 0
 fi
+case $RUNNER in
+  netns) [ "$(id -u)" = 0 ] || die "the runner's network namespace needs root (ip netns, iptables): run as root, or UPSTREAM_RUNNER=host" ;;
+  host) ;;
+  *) die "UPSTREAM_RUNNER=$RUNNER: netns or host" ;;
+esac
 
 # The skip list: `PATTERN :: REASON` a line; PATTERN is a regex on the spec's full name.
 skip_regex() {
