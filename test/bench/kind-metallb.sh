@@ -82,16 +82,20 @@ recovered() {
   kubectl -n "$ns" get pods -l "$sel" --field-selector "spec.nodeName=$3" -o json |
     jq -e '[.items[] | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length == 1' >/dev/null ||
     return 1
-  if [ "$1" = metallb ]; then
-    [ -n "$(announcer)" ]
-  else
+  [ "$1" = metallb ] ||
     [ "$(kubectl get svc bench -o jsonpath='{.status.loadBalancer.ingress[*].ip}' | tr ' ' '\n' | grep -vc :)" -eq "$n_nodes" ]
-  fi
 }
-# announcer: the node whose speaker announces bench-metallb's VIP (its ServiceL2Status).
+# announcer: the node whose speaker answers ARP for bench-metallb's VIP, as the host sees it: the
+# MAC address of its neighbour entry after a request, matched to a node container's. (Not MetalLB's
+# ServiceL2Status: owned by the speaker pod, it goes with it, and v0.15.2 does not re-create it.)
 announcer() {
-  kubectl -n metallb-system get servicel2statuses -o json |
-    jq -r '.items[] | select(.status.serviceName == "bench-metallb") | .status.node' | head -1
+  local mac n
+  answers "$mlb_vip" 7000 || return 1
+  mac=$(ip neigh show "$mlb_vip" | awk '/lladdr/ {print $5}')
+  [ -n "$mac" ] || return 1
+  for n in $(kubectl get nodes -o name | sed 's#^node/##'); do
+    [ "$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.MacAddress}}{{end}}' "$n")" != "$mac" ] || echo "$n"
+  done
 }
 # kill_round KIND: a steady loop of requests from the host to every address of the bench Service
 # (akrobateo: every node's; MetalLB: the VIP), then the balancer pod on $client_node (akrobateo) or
@@ -100,7 +104,7 @@ announcer() {
 kill_round() {
   local ns pod node targets="" ip dir t0 prober out
   if [ "$1" = metallb ]; then
-    ns=metallb-system node=$(announcer)
+    ns=metallb-system node=$(announcer) || log "kill metallb: no node answers ARP for $mlb_vip"
     pod=$(kubectl -n "$ns" get pods -l component=speaker --field-selector "spec.nodeName=$node" -o jsonpath='{.items[0].metadata.name}')
     targets="$mlb_vip:7000"
   else
@@ -135,6 +139,7 @@ only_bench_balancers() { [ "$(kubectl -n akrobateo-system get ds -o name | wc -l
 print_memory() {
   local parts=("operator" "balancer")
   [ "$2" != metallb ] || parts=("controller" "speaker")
+  local tot cm cn bm bn
   read -r tot cm cn bm bn <<<"$3"
   printf '%-28s %8s MiB   (%s: %s MiB in %s pods; %s: %s MiB in %s pods)\n' "$1" "$tot" \
     "${parts[0]}" "$cm" "$cn" "${parts[1]}" "$bm" "$bn"
@@ -143,7 +148,12 @@ print_memory() {
 # mem1_a, mem1_m, memn_a, memn_m (memory_mib's fields).
 part_batch_memory() {
   until_ok 300 only_bench_balancers || log "part 3: the earlier Services' balancers are still there"
-  mem1_a=$(memory_mib akrobateo) mem1_m=$(memory_mib metallb)
+  mem1_a=$(memory_mib akrobateo) mem1_m=$(memory_mib metallb) batch_a="" batch_m="" memn_a="" memn_m=""
+  if [ "$batch" -eq 0 ]; then
+    print_memory "akrobateo, 1 Service" akrobateo "$mem1_a"
+    print_memory "MetalLB, 1 Service" metallb "$mem1_m"
+    return 0
+  fi
   echo
   echo "## 3. $batch Services created at once -> every address of every one answers (MetalLB's, then akrobateo's)"
   batch_m=$(batch_publish metallb "$batch")
@@ -195,9 +205,9 @@ metallb_json() {
     --argjson batch "$batch" --arg ba "$batch_a" --arg bm "$batch_m" \
     --arg m1a "$mem1_a" --arg m1m "$mem1_m" --arg mna "$memn_a" --arg mnm "$memn_m" \
     --arg ka "$(printf '%s\n' "${kill_a[@]}")" --arg km "$(printf '%s\n' "${kill_m[@]}")" '
-    def mem: split(" ") | {total_mib: (.[0] | tonumber), control_mib: (.[1] | tonumber), control_pods: (.[2] | tonumber),
-                           per_node_mib: (.[3] | tonumber), per_node_pods: (.[4] | tonumber)};
-    def batch: split(" ") | {all_published_s: .[0], all_node_ports_s: .[1]};
+    def mem: if . == "" then null else split(" ") | {total_mib: (.[0] | tonumber), control_mib: (.[1] | tonumber), control_pods: (.[2] | tonumber),
+                           per_node_mib: (.[3] | tonumber), per_node_pods: (.[4] | tonumber)} end;
+    def batch: if . == "" then null else split(" ") | {all_published_s: .[0], all_node_ports_s: .[1]} end;
     def kills: split("\n") | map(select(. != "") | split(" ") | {recovered_s: .[0], lost: (.[1] | tonumber),
                                                               requests: (.[2] | tonumber), node: .[3]});
     {metallb: {version: $version, class: $class, bench_vip: $vip},
