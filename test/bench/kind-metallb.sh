@@ -212,7 +212,7 @@ metallb_json() {
                                                               requests: (.[2] | tonumber), node: .[3]});
     {metallb: {version: $version, class: $class, bench_vip: $vip},
      batch: {services: $batch, akrobateo: ($ba | batch), metallb: ($bm | batch)},
-     memory: {"1": {akrobateo: ($m1a | mem), metallb: ($m1m | mem)},
-              ($batch + 1 | tostring): {akrobateo: ($mna | mem), metallb: ($mnm | mem)}},
+     memory: ({"1": {akrobateo: ($m1a | mem), metallb: ($m1m | mem)}}
+              + if $batch > 0 then {($batch + 1 | tostring): {akrobateo: ($mna | mem), metallb: ($mnm | mem)}} else {} end),
      killed: {akrobateo: ($ka | kills), metallb: ($km | kills)}}'
 }
