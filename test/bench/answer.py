@@ -13,9 +13,9 @@
 #   answer.py steady TARGETS T0_FILE STOP_FILE TIMEOUT
 #     Asks every IP:PORT of TARGETS (comma-separated) until STOP_FILE exists and every target has
 #     then answered for 2 s in a row (or TIMEOUT seconds have passed). Of the requests sent at or
-#     after the epoch time in T0_FILE, prints "REQUESTS LOST RECOVERED_S": RECOVERED_S is the time
-#     from T0 until, for every target, the first answered request after its last lost one (0 when
-#     none was lost).
+#     after the epoch time in T0_FILE, prints "REQUESTS LOST RECOVERED_S BY_TARGET": RECOVERED_S is
+#     the time from T0 until, for every target, the first answered request after its last lost one
+#     (0 when none was lost); BY_TARGET the lost ones per target, IP:PORT=N comma-separated.
 import ipaddress
 import json
 import os
@@ -173,7 +173,8 @@ def steady(targets, t0_file, stop_file, timeout):
         last = max(r[1] for r in lost if r[0] == t)
         after = [r[1] for r in res if r[0] == t and r[2] and r[1] > last]
         recovered = max(recovered, (min(after) if after else time.time()) - t0)
-    print(len(res), len(lost), "%.2f" % recovered)
+    by = ",".join("%s:%d=%d" % (t[0], t[1], sum(1 for r in lost if r[0] == t)) for t in tl)
+    print(len(res), len(lost), "%.2f" % recovered, by)
 
 
 if __name__ == "__main__":

@@ -99,8 +99,8 @@ announcer() {
 }
 # kill_round KIND: a steady loop of requests from the host to every address of the bench Service
 # (akrobateo: every node's; MetalLB: the VIP), then the balancer pod on $client_node (akrobateo) or
-# the speaker announcing the VIP (MetalLB) is deleted; prints "RECOVERED_S LOST REQUESTS NODE"
-# (answer.py steady: until every address answers again; the requests lost meanwhile).
+# the speaker announcing the VIP (MetalLB) is deleted; prints "RECOVERED_S LOST REQUESTS NODE
+# LOST_BY_ADDRESS" (answer.py steady: until every address answers again; the requests lost meanwhile).
 kill_round() {
   local ns pod node targets="" ip dir t0 prober out
   if [ "$1" = metallb ]; then
@@ -125,7 +125,7 @@ kill_round() {
   wait "$prober" || true
   out=$(cat "$dir/out")
   rm -rf "$dir"
-  echo "${out:-0 0 timeout}" | awk -v n="$node" '{print $3, $2, $1, n}'
+  echo "${out:-0 0 timeout -}" | awk -v n="$node" '{print $3, $2, $1, n, $4}'
 }
 all_answer() {
   local t
@@ -178,7 +178,7 @@ part_batch_memory() {
   kubectl delete svc -l bench-batch --wait=false >/dev/null
   until_ok 300 only_bench_balancers || log "part 3: the batch's balancers are still there"
 }
-# part_killed: prints part 4; sets the arrays kill_a, kill_m ("RECOVERED_S LOST REQUESTS NODE" each).
+# part_killed: prints part 4; sets the arrays kill_a, kill_m (kill_round's lines).
 part_killed() {
   local r k
   kill_a=() kill_m=()
@@ -195,7 +195,7 @@ part_killed() {
   m_rec=$(printf '%s\n' "${kill_m[@]}" | awk '{print $1}' | grep -v timeout | median)
   a_lost=$(printf '%s\n' "${kill_a[@]}" | awk '{print $2}' | median)
   m_lost=$(printf '%s\n' "${kill_m[@]}" | awk '{print $2}' | median)
-  printf '%-40s %8s s, %s requests lost   (each: s/lost/sent/node %s)\n' \
+  printf '%-40s %8s s, %s requests lost   (each: s lost sent node lost-by-address: %s)\n' \
     "akrobateo: every address answers again" "$a_rec" "$a_lost" "$(printf '%s, ' "${kill_a[@]}" | sed 's/, $//')" \
     "MetalLB: its VIP answers again" "$m_rec" "$m_lost" "$(printf '%s, ' "${kill_m[@]}" | sed 's/, $//')"
 }
@@ -209,7 +209,8 @@ metallb_json() {
                            per_node_mib: (.[3] | tonumber), per_node_pods: (.[4] | tonumber)} end;
     def batch: if . == "" then null else split(" ") | {all_published_s: .[0], all_node_ports_s: .[1]} end;
     def kills: split("\n") | map(select(. != "") | split(" ") | {recovered_s: .[0], lost: (.[1] | tonumber),
-                                                              requests: (.[2] | tonumber), node: .[3]});
+                                                              requests: (.[2] | tonumber), node: .[3],
+                                                              lost_by_address: .[4]});
     {metallb: {version: $version, class: $class, bench_vip: $vip},
      batch: {services: $batch, akrobateo: ($ba | batch), metallb: ($bm | batch)},
      memory: ({"1": {akrobateo: ($m1a | mem), metallb: ($m1m | mem)}}
