@@ -133,8 +133,11 @@ all_answer() {
 }
 
 # --- 3. and 4. of test/bench/kind.sh ------------------------------------------------------------
-# only_bench_balancers: no akrobateo DaemonSet left but the bench Service's.
-only_bench_balancers() { [ "$(kubectl -n akrobateo-system get ds -o name | wc -l)" -eq 1 ]; }
+# only_bench_balancers: no akrobateo DaemonSet left but the bench Service's, nor any other pod of one.
+only_bench_balancers() {
+  [ "$(kubectl -n akrobateo-system get ds -o name | wc -l)" -eq 1 ] &&
+    [ "$(kubectl -n akrobateo-system get pods -l app.kubernetes.io/managed-by=akrobateo -o name | wc -l)" -eq "$n_nodes" ]
+}
 # print_memory LABEL KIND "TOTAL CONTROL_MIB CONTROL_PODS PER_NODE_MIB PER_NODE_PODS"
 print_memory() {
   local parts=("operator" "balancer")

@@ -188,6 +188,8 @@ for ((r = 0; r < rounds; r++)); do
     if [ "$path" = hostPort+nftlb ]; then
       set_ipmode VIP
       kubectl -n akrobateo-system scale deployment/akrobateo-operator --replicas=2 >/dev/null
+      # The operator's start is not charged to the next path.
+      kubectl -n akrobateo-system rollout status deployment/akrobateo-operator --timeout=180s >/dev/null
     fi
   done
 done
