@@ -9,7 +9,7 @@
 #     against the same wait for its nodePort on every node: kube-proxy's programming of a new
 #     Service, which any address has to wait for too;
 #  2. from a client pod on one worker to a server pod on the other, TCP throughput (iperf3) and
-#     new connections/s (test/bench/connect.py against accept.py) over four paths, in ROUNDS
+#     new connections/s (test/bench/connect.py against accept.py) over five paths, in ROUNDS
 #     rounds with the paths interleaved (order rotated each round):
 #       pod direct       the server pod's own address (the CNI's route, no NAT)
 #       nodePort         the server's node address and the Service's nodePort (kube-proxy)
