@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # `make bench-kind`: akrobateo on the real kind cluster (test/kind/kind.sh; created and deleted
-# here unless one is running, KIND_KEEP=1 keeps it), each measure side by side with its peer in
-# the same run:
+# here unless one is running, KIND_KEEP=1 keeps it), with MetalLB (L2 mode, its own
+# loadBalancerClass; test/bench/metallb.sh) beside it on the same cluster, each measure side by
+# side with its peers in the same run:
 #  1. time from a Service's creation to the first answered request through every EXTERNAL-IP
-#     (polling from the host), against the same wait for its nodePort on every node: kube-proxy's
-#     programming of a new Service, which any address has to wait for too;
+#     (from the host, test/bench/answer.py), for an akrobateo and a MetalLB Service in turn,
+#     against the same wait for its nodePort on every node: kube-proxy's programming of a new
+#     Service, which any address has to wait for too;
 #  2. from a client pod on one worker to a server pod on the other, TCP throughput (iperf3) and
-#     new connections/s (test/bench/connect.py against accept.py) over four paths, in ROUNDS
+#     new connections/s (test/bench/connect.py against accept.py) over five paths, in ROUNDS
 #     rounds with the paths interleaved (order rotated each round):
 #       pod direct       the server pod's own address (the CNI's route, no NAT)
 #       nodePort         the server's node address and the Service's nodePort (kube-proxy)
@@ -16,16 +18,29 @@
 #       hostPort+nftlb   the same address with ipMode Proxy (the operator stopped meanwhile):
 #                        portmap's DNAT to the balancer pod, nftlb's DNAT + masquerade to the
 #                        ClusterIP, kube-proxy to the server
+#       MetalLB-VIP      MetalLB's address for the Service (kube-proxy's LoadBalancer-IP rules)
 #     docs/design.md says which path a real cluster takes and why.
-# Env: ROUNDS (3), SECONDS_PER_RUN (3), SERVICES (5, part 1's Services).
+#  3. BATCH Services created at once, for each; the memory of akrobateo (operator and balancer
+#     pods) and MetalLB (controller and speakers) at 1 and at BATCH Services (test/bench/kind-metallb.sh);
+#  4. a balancer pod (akrobateo) or the speaker announcing the VIP (MetalLB) deleted: the time until
+#     every address answers again and the requests lost meanwhile, KILL_ROUNDS times each.
+# Env: ROUNDS (3), SECONDS_PER_RUN (3), SERVICES (5, part 1's Services), BATCH (50), KILL_ROUNDS (3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 # shellcheck source=test/lib/bench.sh
 source test/lib/bench.sh
+# shellcheck source=test/lib/poll.sh
+source test/lib/poll.sh
+# shellcheck source=test/lib/log.sh
+source test/lib/log.sh
+# shellcheck source=test/bench/kind-metallb.sh
+source test/bench/kind-metallb.sh
 rounds=${ROUNDS:-3}
 secs=${SECONDS_PER_RUN:-3}
 services=${SERVICES:-5}
+batch=${BATCH:-50}
+kill_rounds=${KILL_ROUNDS:-3}
 CLUSTER="${KIND_CLUSTER:-akrobateo}"
 export KUBECONFIG="$root/build/kind/kubeconfig"
 TOOLS_IMAGE=akrobateo-bench/tools:dev
@@ -46,6 +61,8 @@ docker build -q -f test/bench/kind-tools.Dockerfile \
   -t "$TOOLS_IMAGE" test/bench >/dev/null
 # kind load runs `docker exec --privileged`: through test/kind/kind.sh's choice of docker.
 KIND_LOAD_IMAGES="$TOOLS_IMAGE" bash test/kind/kind.sh load >/dev/null
+# --- MetalLB beside akrobateo ------------------------------------------------------------------
+bash test/bench/metallb.sh deploy
 
 # --- the server, its Service and the client ----------------------------------------------------
 kubectl apply -f - >/dev/null <<EOF
@@ -81,8 +98,19 @@ spec:
   ports:
     - {name: iperf, port: 5201, protocol: TCP}
     - {name: accept, port: 7000, protocol: TCP}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: bench-metallb, namespace: default}
+spec:
+  type: LoadBalancer
+  loadBalancerClass: $MLB_CLASS
+  selector: {app: bench-server}
+  ports:
+    - {name: iperf, port: 5201, protocol: TCP}
+    - {name: accept, port: 7000, protocol: TCP}
 EOF
-cleanup_objects() { kubectl delete deployment/bench-server pod/bench-client svc/bench --ignore-not-found --wait=false >/dev/null 2>&1 || true; }
+cleanup_objects() { kubectl delete deployment/bench-server pod/bench-client svc/bench svc/bench-metallb --ignore-not-found --wait=false >/dev/null 2>&1 || true; }
 kubectl rollout status deployment/bench-server --timeout=180s >/dev/null
 kubectl wait --for=condition=Ready pod/bench-client --timeout=180s >/dev/null
 server_ip=$(kubectl get node "$server_node" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' | tr ' ' '\n' | grep -v : | head -1)
@@ -93,46 +121,33 @@ done
 pod_ip=$(kubectl get pods -l app=bench-server -o jsonpath='{.items[0].status.podIP}')
 np_iperf=$(kubectl get svc bench -o jsonpath='{.spec.ports[0].nodePort}')
 np_accept=$(kubectl get svc bench -o jsonpath='{.spec.ports[1].nodePort}')
+mlb_vip() { kubectl get svc bench-metallb -o jsonpath='{.status.loadBalancer.ingress[0].ip}' | grep .; }
+until_ok 120 mlb_vip || die "MetalLB gave bench-metallb no address"
+mlb_vip=$(mlb_vip)
 
 # --- 1. time to the first answer ---------------------------------------------------------------
 answers() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2 && head -c1 <&3" 2>/dev/null | grep -q x; }
 node_ips=$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}' | tr ' ' '\n' | grep -v : | sort)
 n_nodes=$(wc -l <<<"$node_ips")
-echo "## 1. Service created -> the first answered request through every address ($services Services, $n_nodes nodes)"
-ext_times=() np_times=()
+echo "## 1. Service created -> the first answered request through every address ($services Services each, $n_nodes nodes)"
+# In turn (the order swapped each round): an akrobateo Service (every node's address) and a MetalLB
+# one (its VIP); the floor is each one's nodePort answering on every node.
+ext_times=() np_times=() mlb_times=() mlb_np_times=()
 for ((i = 0; i < services; i++)); do
-  name="bench-ttfa-$i" port=$((7300 + i))
-  t0=$(date +%s.%N)
-  jq -n --arg n "$name" --argjson p "$port" '{apiVersion: "v1", kind: "Service", metadata: {name: $n, namespace: "default"},
-      spec: {type: "LoadBalancer", selector: {app: "bench-server"},
-             ports: [{name: "accept", port: $p, targetPort: 7000, protocol: "TCP"}]}}' | kubectl apply -f - >/dev/null
-  np=$(kubectl get svc "$name" -o jsonpath='{.spec.ports[0].nodePort}')
-  ext_done="" np_done="" deadline=$((SECONDS + 120))
-  declare -A np_ok=() ext_ok=()
-  while { [ -z "$ext_done" ] || [ -z "$np_done" ]; } && [ "$SECONDS" -lt "$deadline" ]; do
-    now=$(date +%s.%N)
-    if [ -z "$np_done" ]; then
-      for ip in $node_ips; do [ -n "${np_ok[$ip]:-}" ] || ! answers "$ip" "$np" || np_ok[$ip]=1; done
-      [ "${#np_ok[@]}" -lt "$n_nodes" ] || np_done=$(awk -v a="$now" -v b="$t0" 'BEGIN {printf "%.2f", a - b}')
-    fi
-    if [ -z "$ext_done" ]; then
-      ingress=$(kubectl get svc "$name" -o jsonpath='{.status.loadBalancer.ingress[*].ip}' | tr ' ' '\n' | grep -v : || true)
-      if [ "$(wc -w <<<"$ingress")" -eq "$n_nodes" ]; then
-        for ip in $ingress; do [ -n "${ext_ok[$ip]:-}" ] || ! answers "$ip" "$port" || ext_ok[$ip]=1; done
-        [ "${#ext_ok[@]}" -lt "$n_nodes" ] || ext_done=$(awk -v a="$now" -v b="$t0" 'BEGIN {printf "%.2f", a - b}')
-      fi
-    fi
-    sleep 0.1
+  for kind in $(if ((i % 2)); then echo metallb akrobateo; else echo akrobateo metallb; fi); do
+    read -r t_pub t_np <<<"$(publish_time "$kind" "bench-ttfa-$kind-$i" $((7300 + i)))"
+    if [ "$kind" = akrobateo ]; then ext_times+=("$t_pub") np_times+=("$t_np"); else mlb_times+=("$t_pub") mlb_np_times+=("$t_np"); fi
+    kubectl delete svc "bench-ttfa-$kind-$i" --wait=false >/dev/null
   done
-  unset np_ok ext_ok
-  ext_times+=("${ext_done:-timeout}") np_times+=("${np_done:-timeout}")
-  kubectl delete svc "$name" --wait=false >/dev/null
 done
 ext_med=$(printf '%s\n' "${ext_times[@]}" | grep -v timeout | median)
-np_med=$(printf '%s\n' "${np_times[@]}" | grep -v timeout | median)
-printf '%-40s %8s s   (each: %s)\n' "every EXTERNAL-IP answers" "$ext_med" "${ext_times[*]}"
-printf '%-40s %8s s   (each: %s)\n' "peer: every node's nodePort answers" "$np_med" "${np_times[*]}"
-printf '%-40s %8sx\n' "EXTERNAL-IP / nodePort" "$(ratio "$ext_med" "$np_med")"
+mlb_med=$(printf '%s\n' "${mlb_times[@]}" | grep -v timeout | median)
+np_med=$(printf '%s\n' "${np_times[@]}" "${mlb_np_times[@]}" | grep -v timeout | median)
+printf '%-40s %8s s   (each: %s)\n' "every EXTERNAL-IP answers (akrobateo)" "$ext_med" "${ext_times[*]}" \
+  "its VIP answers (MetalLB)" "$mlb_med" "${mlb_times[*]}" \
+  "floor: every node's nodePort answers" "$np_med" "${np_times[*]} | ${mlb_np_times[*]}"
+printf '%-40s %8sx\n' "akrobateo / MetalLB" "$(ratio "$ext_med" "$mlb_med")" \
+  "akrobateo / nodePort" "$(ratio "$ext_med" "$np_med")" "MetalLB / nodePort" "$(ratio "$mlb_med" "$np_med")"
 
 # --- 2. the data path --------------------------------------------------------------------------
 set_ipmode() {
@@ -147,10 +162,11 @@ target() {
   case $1 in
     direct) echo "$pod_ip 5201 7000" ;;
     nodePort) echo "$server_ip $np_iperf $np_accept" ;;
+    MetalLB-VIP) echo "$mlb_vip 5201 7000" ;;
     *) echo "$server_ip 5201 7000" ;;
   esac
 }
-paths=(direct nodePort EXTERNAL-IP hostPort+nftlb)
+paths=(direct nodePort EXTERNAL-IP hostPort+nftlb MetalLB-VIP)
 declare -A bw cr
 failed=0
 echo
@@ -172,6 +188,8 @@ for ((r = 0; r < rounds; r++)); do
     if [ "$path" = hostPort+nftlb ]; then
       set_ipmode VIP
       kubectl -n akrobateo-system scale deployment/akrobateo-operator --replicas=2 >/dev/null
+      # The operator's start is not charged to the next path.
+      kubectl -n akrobateo-system rollout status deployment/akrobateo-operator --timeout=180s >/dev/null
     fi
   done
 done
@@ -183,11 +201,17 @@ done
 echo
 echo "## ratios of the medians"
 printf '%-34s %-12s %s\n' "" "TCP Gbit/s" "new conn/s"
-for pair in "EXTERNAL-IP direct" "EXTERNAL-IP nodePort" "hostPort+nftlb direct" "hostPort+nftlb EXTERNAL-IP"; do
+for pair in "EXTERNAL-IP direct" "EXTERNAL-IP nodePort" "hostPort+nftlb direct" "hostPort+nftlb EXTERNAL-IP" \
+  "MetalLB-VIP direct" "MetalLB-VIP nodePort" "EXTERNAL-IP MetalLB-VIP" "hostPort+nftlb MetalLB-VIP"; do
   read -r a b <<<"$pair"
   printf '%-34s %-12s %s\n' "$a / $b" "$(ratio "$(med bw "$a")" "$(med bw "$b")")x" "$(ratio "$(med cr "$a")" "$(med cr "$b")")x"
 done
 echo "failed connections: $failed"
+
+# --- 3. and 4.: many Services, memory; a balancer killed (test/bench/kind-metallb.sh) ----------
+kubectl -n akrobateo-system rollout status deployment/akrobateo-operator --timeout=180s >/dev/null
+part_batch_memory
+part_killed
 cleanup_objects
 
 # The raw results, for comparing runs: build/bench/kind-<UTC time>.json.
@@ -199,8 +223,10 @@ json="build/bench/kind-$(date -u +%Y%m%dT%H%M%SZ).json"
       '{path: $path, tcp_gbps: ($bw | split(" ") | map(tonumber)), conn_per_s: ($cr | split(" ") | map(tonumber))}'
   done
 } | jq -s --arg rev "$(git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)" \
-  --arg ext "${ext_times[*]}" --arg np "${np_times[*]}" --argjson secs "$secs" '{
+  --arg ext "${ext_times[*]}" --arg np "${np_times[*]}" --argjson secs "$secs" \
+  --arg mlb "${mlb_times[*]}" --arg mlb_np "${mlb_np_times[*]}" --argjson more "$(metallb_json)" '{
     benchmark: "kind", revision: $rev, date: (now | todate), seconds_per_run: $secs,
-    time_to_answer_s: {external_ip: ($ext | split(" ")), node_port: ($np | split(" "))},
-    data_path: .}' >"$json"
+    time_to_answer_s: {external_ip: ($ext | split(" ")), node_port: ($np | split(" ")),
+                       metallb_vip: ($mlb | split(" ")), metallb_node_port: ($mlb_np | split(" "))},
+    data_path: .} + $more' >"$json"
 echo "raw results: $json"
