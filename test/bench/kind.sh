@@ -204,3 +204,6 @@ json="build/bench/kind-$(date -u +%Y%m%dT%H%M%SZ).json"
     time_to_answer_s: {external_ip: ($ext | split(" ")), node_port: ($np | split(" "))},
     data_path: .}' >"$json"
 echo "raw results: $json"
+
+# --- 3. where a new Service's seconds go: test/bench/timeline.sh (its own raw results file) -----
+KIND_CLUSTER="$CLUSTER" bash test/bench/timeline.sh
