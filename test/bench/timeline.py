@@ -10,7 +10,7 @@ events arrive; TCP probes from the host ask every node's address:port every 50 m
 rules, a balancer pod's through portmap + nftlb); kube-proxy's rules are read in each node's
 network namespace (nsenter into the node container's process; iptables-save or nft, as its mode
 is) every 50 ms once the Service's status lists that node. After the round, the precise
-sandbox and container times come from containerd (crictl, nanoseconds), nftlb's own first lines
+sandbox and container times come from containerd (ctr, nanoseconds) and /proc, nftlb's own first lines
 from the CRI log (kubectl logs --timestamps), the operator's writes from its log (microsecond
 timestamps, docs/operator.md "Observability").
 
@@ -262,31 +262,50 @@ def rfc3339(s):
     return base + frac
 
 
+def node_exec(node, *cmd):
+    return subprocess.check_output(["docker", "exec", node] + list(cmd), text=True,
+                                   stderr=subprocess.DEVNULL)
+
+
+BOOT = None
+
+
+def boot_time():
+    global BOOT
+    if BOOT is None:
+        with open("/proc/stat") as f:
+            BOOT = next(int(l.split()[1]) for l in f if l.startswith("btime "))
+    return BOOT
+
+
 def containerd_times(node, pod_uid):
-    """Sandbox and container creation/start from containerd in the node (ns precision)."""
+    """From containerd in the node (ctr; the node image has no crictl): the sandbox's and the
+    container's creation (nanoseconds), and the container process's start (its /proc start time,
+    10 ms ticks since boot; the nodes share the host's kernel, so its boot time too)."""
     out = {}
     try:
-        pods = json.loads(subprocess.check_output(
-            ["docker", "exec", node, "crictl", "pods", "-o", "json",
-             "--label", "io.kubernetes.pod.uid=" + pod_uid], stderr=subprocess.DEVNULL))
-        items = pods.get("items") or []
-        if not items:
-            return out
-        sb = items[0]
-        out["sandbox_created"] = int(sb["createdAt"]) / 1e9
-        ctrs = json.loads(subprocess.check_output(
-            ["docker", "exec", node, "crictl", "ps", "-a", "-o", "json", "--pod", sb["id"]],
-            stderr=subprocess.DEVNULL)).get("containers") or []
-        if ctrs:
-            c = sorted(ctrs, key=lambda c: int(c["createdAt"]))[0]
-            out["container_created"] = int(c["createdAt"]) / 1e9
-            info = json.loads(subprocess.check_output(
-                ["docker", "exec", node, "crictl", "inspect", "-o", "json", c["id"]],
-                stderr=subprocess.DEVNULL))
-            started = info.get("status", {}).get("startedAt")
-            if started:
-                out["container_started"] = rfc3339(started)
-    except (subprocess.CalledProcessError, ValueError, KeyError):
+        ids = node_exec(node, "ctr", "-n", "k8s.io", "containers", "ls", "-q",
+                        'labels."io.kubernetes.pod.uid"==' + pod_uid).split()
+        tasks = {}
+        for line in node_exec(node, "ctr", "-n", "k8s.io", "tasks", "ls").splitlines()[1:]:
+            f = line.split()
+            if len(f) >= 2:
+                tasks[f[0]] = f[1]
+        for cid in ids:
+            info = json.loads(node_exec(node, "ctr", "-n", "k8s.io", "containers", "info", cid))
+            labels = info.get("Labels") or {}
+            kind = labels.get("io.cri-containerd.kind")
+            created = rfc3339(info.get("CreatedAt", ""))
+            if kind == "sandbox":
+                out["sandbox_created"] = created
+            elif kind == "container" and (out.get("container_created") is None or created < out["container_created"]):
+                out["container_created"] = created
+                pid = tasks.get(cid)
+                if pid and pid != "0":
+                    stat = node_exec(node, "cat", "/proc/%s/stat" % pid)
+                    ticks = int(stat.rsplit(")", 1)[1].split()[19])
+                    out["container_started"] = boot_time() + ticks / os.sysconf("SC_CLK_TCK")
+    except (subprocess.CalledProcessError, ValueError, KeyError, IndexError):
         pass
     return out
 
@@ -462,9 +481,9 @@ STEPS = [
     ("operator_daemonset_created", "  operator logged its create", "operator log"),
     ("pod_created", "pod created (DaemonSet controller)", "watch"),
     ("pod_scheduled", "pod scheduled (bound to its node)", "watch"),
-    ("sandbox_created", "sandbox created (containerd)", "crictl"),
-    ("container_created", "container created (containerd)", "crictl"),
-    ("container_started", "container started (containerd)", "crictl"),
+    ("sandbox_created", "sandbox created (containerd)", "ctr"),
+    ("container_created", "container created (containerd)", "ctr"),
+    ("container_started", "nftlb process started", "/proc, 10 ms"),
     ("nftlb_backend_chosen", "nftlb: backend chosen (1st log line)", "CRI log"),
     ("nftlb_table_installed", "nftlb: table installed", "CRI log"),
     ("sandbox_reported", "sandbox reported (PodReadyToStartContainers)", "watch"),

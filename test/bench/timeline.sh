@@ -45,10 +45,10 @@ cleanup() {
 trap cleanup EXIT
 bench_begin timeline rounds="$rounds" cluster="$CLUSTER"
 
-# The backend: agnhost netexec (its /clientip tells which path a request took).
-agnhost=$(docker exec "$CLUSTER-control-plane" crictl images -o json |
-  jq -r '[.images[].repoTags[] | select(test("e2e-test-images/agnhost:"))][0] // empty')
-[ -n "$agnhost" ] || die "no agnhost image on the nodes"
+# The backend: agnhost netexec, the image the kind e2e uses (every node carries it), whose
+# /clientip tells which path a request took.
+agnhost=$(awk '$1 == "image:" {print $2; exit}' test/kind/echoserver.yaml)
+[ -n "$agnhost" ] || die "no agnhost image named in test/kind/echoserver.yaml"
 kubectl apply -f - >/dev/null <<EOF
 apiVersion: apps/v1
 kind: Deployment
@@ -102,7 +102,7 @@ jq -r '.containers[0] as $c |
   "  hostPorts \([$c.ports[].hostPort] | tostring), priorityClassName \(.priorityClassName // "none"), terminationGracePeriodSeconds \(.terminationGracePeriodSeconds // 30)",
   "  resources \($c.resources | tostring)"' <<<"$spec"
 img=$(jq -r '.containers[0].image' <<<"$spec")
-present=$(docker exec "$CLUSTER-control-plane" crictl images -o json | jq --arg i "$img" '[.images[].repoTags[] | select(. == $i or . == "docker.io/" + $i)] | length')
+present=$(docker exec "$CLUSTER-control-plane" ctr -n k8s.io images ls -q | grep -c -Fx -e "$img" -e "docker.io/$img" || true)
 echo "  image on the nodes before the pod starts: $([ "$present" -gt 0 ] && echo "yes (kind load): no pull" || echo no)"
 jq -r '"DaemonSet: updateStrategy \(.spec.updateStrategy | tostring)"' "$work/round-0.json" 2>/dev/null || true
 docker exec "$CLUSTER-control-plane" cat /var/lib/kubelet/config.yaml >"$work/kubelet.yaml"
