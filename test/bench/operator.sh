@@ -189,9 +189,9 @@ done
 samples=$(grep -c . "$rss_tsv" || true)
 rm -f "$rss_tsv"
 # shellcheck disable=SC2154  # etcd_port comes from test/cluster/profile.sh, through lib.sh
-etcd_db=$(curl -fsS "http://127.0.0.1:$((etcd_port + 2))/metrics" |
-  awk '$1 == "etcd_mvcc_db_total_size_in_bytes" {printf "%.0f", $2 / 1048576}')
-stored_pods=$(kc get --raw /metrics | awk '$1 ~ /^apiserver_(storage|resource)_objects\{/ && $1 ~ /resource="pods"/ {n = $2} END {printf "%d", n}')
+etcd_metrics=$(curl -fsS "http://127.0.0.1:$((etcd_port + 2))/metrics")
+etcd_db=$(awk '$1 == "etcd_mvcc_db_total_size_in_bytes" {printf "%.0f", $2 / 1048576}' <<<"$etcd_metrics")
+etcd_keys=$(awk '$1 == "etcd_debugging_mvcc_keys_total" {printf "%d", $2}' <<<"$etcd_metrics")
 dss=$(kc -n "$OPNS" get ds -l app.kubernetes.io/managed-by=akrobateo -o name | grep -c . || true)
 pods=$(kc -n "$OPNS" get pods -l app.kubernetes.io/managed-by=akrobateo --field-selector=status.phase=Running -o name 2>/dev/null | grep -c . || true)
 audited=$(audit_completed | audit_count)
@@ -219,7 +219,7 @@ printf '| %-42s | %s |\n' "Services" "$n" \
   "  every balancer pod Ready (KCM, scheduler, kwok)" "${t_pods} s" \
   "floor: same 2N writes, bare client" "${floor_total} s ($(echo "$floor" | awk '{print $3 " s creates + " $5 " s patches"}'))" \
   "convergence / floor (target <= 1.5)" "$ratio" \
-  "pipeline floor: perfect operator, same cluster" "${pipe_conv:-skipped} s (every pod Ready at ${pipe_pods:-?} s)" \
+  "pipeline floor: perfect operator, same cluster" "$([ -n "$pipe_conv" ] && echo "${pipe_conv} s (every pod Ready at ${pipe_pods} s)" || echo skipped)" \
   "convergence / pipeline floor" "$([ -n "$pipe_conv" ] && awk -v c="$conv" -v f="$pipe_conv" 'BEGIN {printf "%.2f", c / f}')" \
   "operator peak RSS (VmHWM; target <= 25 MiB)" "$hwm_mib MiB (now $(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}') MiB)" \
   "operator CPU seconds during the run" "$cpus" \
@@ -234,7 +234,7 @@ printf '  %-24s %12s %12s %14s\n' component "peak RSS" "VmHWM" "CPU seconds"
 for c in "${components[@]}"; do
   printf '  %-24s %8s MiB %8s MiB %14s\n' "$c" "${comp_peak[$c]}" "${comp_hwm[$c]}" "${comp_cpu[$c]}"
 done
-echo "  etcd database: ${etcd_db} MiB; pods stored: ${stored_pods}"
+echo "  etcd database: ${etcd_db} MiB, ${etcd_keys:-?} keys"
 echo "operator's API requests by verb, resource and HTTP code (audit log, whole run):"
 audit_completed | audit_requests | sort | uniq -c | sort -rn | sed 's/^/  /'
 echo "of them refused (first 5):"
@@ -269,6 +269,6 @@ for c in "${components[@]}"; do
   measure "$c CPU seconds during the run" "${comp_cpu[$c]}" s
 done
 measure "etcd database size" "$etcd_db" MiB "" "" "" "etcd_mvcc_db_total_size_in_bytes after convergence"
-measure "pods stored" "$stored_pods" pods "" "" "" "apiserver_storage_objects{resource=pods}"
+[ -z "$etcd_keys" ] || measure "etcd keys" "${etcd_keys:-}" keys "" "" "" "etcd_debugging_mvcc_keys_total after convergence"
 bench_write
 [ "$dss" = "$n" ] || { echo "bench: expected $n DaemonSets, found $dss" >&2; exit 1; }
