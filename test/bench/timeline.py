@@ -271,10 +271,11 @@ BOOT = None
 
 
 def boot_time():
+    """The kernel's boot as wall-clock seconds, to 10 ms (/proc/stat's btime is whole seconds)."""
     global BOOT
     if BOOT is None:
-        with open("/proc/stat") as f:
-            BOOT = next(int(l.split()[1]) for l in f if l.startswith("btime "))
+        with open("/proc/uptime") as f:
+            BOOT = now() - float(f.read().split()[0])
     return BOOT
 
 
@@ -298,8 +299,10 @@ def containerd_times(node, pod_uid):
             created = rfc3339(info.get("CreatedAt", ""))
             if kind == "sandbox":
                 out["sandbox_created"] = created
+                out["sandbox_id"] = cid
             elif kind == "container" and (out.get("container_created") is None or created < out["container_created"]):
                 out["container_created"] = created
+                out["container_id"] = cid
                 pid = tasks.get(cid)
                 if pid and pid != "0":
                     stat = node_exec(node, "cat", "/proc/%s/stat" % pid)
@@ -308,6 +311,42 @@ def containerd_times(node, pod_uid):
     except (subprocess.CalledProcessError, ValueError, KeyError, IndexError):
         pass
     return out
+
+
+def journal(node, unit, since):
+    """(time, line) of the unit's journal in the node since SINCE (journald's microseconds)."""
+    try:
+        out = node_exec(node, "journalctl", "-u", unit, "--since", "@%d" % int(since - 1),
+                        "-o", "short-iso-precise", "--no-pager")
+    except subprocess.CalledProcessError:
+        return []
+    lines = []
+    for line in out.splitlines():
+        ts, _, rest = line.partition(" ")
+        t = rfc3339(ts)
+        if t is not None:
+            lines.append((t, rest))
+    return lines
+
+
+def cri_times(node, pod, since, sandbox_id, container_id):
+    """The CRI calls for the pod, as containerd logs them (info level): when the kubelet asked
+    for the sandbox, when it was there (network set up by the CNI plugins), the container's
+    create and start."""
+    out = {}
+    for t, line in journal(node, "containerd", since):
+        if "RunPodSandbox for" in line and "Name:%s," % pod in line:
+            out.setdefault("cri_sandbox_returned" if "returns sandbox id" in line else "cri_sandbox_called", t)
+        elif sandbox_id and "CreateContainer within sandbox" in line and sandbox_id in line:
+            out.setdefault("cri_create_returned" if "returns container id" in line else "cri_create_called", t)
+        elif container_id and "StartContainer for" in line and container_id in line:
+            out.setdefault("cri_start_returned" if "returns successfully" in line else "cri_start_called", t)
+    return out
+
+
+def kubelet_lines(node, pod, since):
+    """The kubelet's own lines about the pod (whatever its verbosity logs), for reading."""
+    return [(t, l[:300]) for t, l in journal(node, "kubelet", since) if pod in l]
 
 
 def nftlb_log_times(pod):
@@ -427,7 +466,9 @@ def run_round(a):
     for name, rec in pods.items():
         if rec.get("node"):
             rec.update(containerd_times(rec["node"], rec["uid"]))
+            rec.update(cri_times(rec["node"], name, t0, rec.get("sandbox_id"), rec.get("container_id")))
             rec.update(nftlb_log_times(name))
+            rec["kubelet_log"] = kubelet_lines(rec["node"], name, t0)
     op = operator_log(a.name, t0)
     rel = lambda t: None if t is None else round((t - t0) * 1000, 1)
     per_node = {}
@@ -438,7 +479,12 @@ def run_round(a):
             "address": ip,
             "pod_created": rel(rec.get("created")),
             "pod_scheduled": rel(rec.get("scheduled")),
+            "cri_sandbox_called": rel(rec.get("cri_sandbox_called")),
             "sandbox_created": rel(rec.get("sandbox_created")),
+            "cri_sandbox_returned": rel(rec.get("cri_sandbox_returned")),
+            "cri_create_called": rel(rec.get("cri_create_called")),
+            "cri_start_called": rel(rec.get("cri_start_called")),
+            "cri_start_returned": rel(rec.get("cri_start_returned")),
             "sandbox_reported": rel(rec.get("sandbox_reported")),
             "container_created": rel(rec.get("container_created")),
             "container_started": rel(rec.get("container_started")),
@@ -457,6 +503,7 @@ def run_round(a):
             "first_answer_vip": rel(probers[n].via_kube_proxy(balancer_ips)),
             "answers": [{"at": rel(t), "client": c} for t, c in probers[n].answers],
             "probes": probers[n].tries,
+            "kubelet_log": [{"at": rel(t), "line": l} for t, l in rec.get("kubelet_log", [])],
             "rule_reads": rules[n].reads,
             "rule_read_ms_median": round(statistics.median(rules[n].read_ms), 1) if rules[n].read_ms else None,
         }
@@ -481,9 +528,14 @@ STEPS = [
     ("operator_daemonset_created", "  operator logged its create", "operator log"),
     ("pod_created", "pod created (DaemonSet controller)", "watch"),
     ("pod_scheduled", "pod scheduled (bound to its node)", "watch"),
-    ("sandbox_created", "sandbox created (containerd)", "ctr"),
+    ("cri_sandbox_called", "kubelet asks for the sandbox (RunPodSandbox)", "containerd log"),
+    ("sandbox_created", "sandbox container created (after the CNI)", "ctr"),
+    ("cri_sandbox_returned", "RunPodSandbox returned", "containerd log"),
+    ("cri_create_called", "CreateContainer called", "containerd log"),
     ("container_created", "container created (containerd)", "ctr"),
+    ("cri_start_called", "StartContainer called", "containerd log"),
     ("container_started", "nftlb process started", "/proc, 10 ms"),
+    ("cri_start_returned", "StartContainer returned", "containerd log"),
     ("nftlb_backend_chosen", "nftlb: backend chosen (1st log line)", "CRI log"),
     ("nftlb_table_installed", "nftlb: table installed", "CRI log"),
     ("sandbox_reported", "sandbox reported (PodReadyToStartContainers)", "watch"),
@@ -524,6 +576,15 @@ def summary(files):
         first = statistics.median(v[0] for v in vals)
         last = statistics.median(v[1] for v in vals)
         rows.append((key, label, src, first, last, [v[1] for v in vals]))
+    # Chronological by the last node's median; an indented row stays under its parent.
+    groups = []
+    for row in rows:
+        if row[1].startswith("  ") and groups:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    groups.sort(key=lambda g: float("inf") if g[0][4] is None else g[0][4])
+    rows = [r for g in groups for r in g]
     print("%-48s %-14s %10s %10s %10s  %s" % ("step (ms after the create request was sent)", "seen by",
                                             "first", "last node", "+ step", "last node, each round"))
     prev = 0.0

@@ -102,9 +102,9 @@ jq -r '.containers[0] as $c |
   "  hostPorts \([$c.ports[].hostPort] | tostring), priorityClassName \(.priorityClassName // "none"), terminationGracePeriodSeconds \(.terminationGracePeriodSeconds // 30)",
   "  resources \($c.resources | tostring)"' <<<"$spec"
 img=$(jq -r '.containers[0].image' <<<"$spec")
-present=$(docker exec "$CLUSTER-control-plane" ctr -n k8s.io images ls -q | grep -c -Fx -e "$img" -e "docker.io/$img" || true)
+present=$(docker exec "$CLUSTER-control-plane" ctr -n k8s.io images ls -q 2>/dev/null | grep -c -Fx -e "$img" -e "docker.io/$img" || true)
 echo "  image on the nodes before the pod starts: $([ "$present" -gt 0 ] && echo "yes (kind load): no pull" || echo no)"
-jq -r '"DaemonSet: updateStrategy \(.spec.updateStrategy | tostring)"' "$work/round-0.json" 2>/dev/null || true
+jq -r '"DaemonSet: updateStrategy \(.daemonset.spec.updateStrategy | tostring)"' "$work/round-0.json"
 docker exec "$CLUSTER-control-plane" cat /var/lib/kubelet/config.yaml >"$work/kubelet.yaml"
 echo "$proxy_conf" >"$work/kube-proxy.yaml"
 PROXY_MODE=$proxy_mode "$py" - "$work/kubelet.yaml" "$work/kube-proxy.yaml" <<'PY'
