@@ -250,14 +250,14 @@ def pod_steps(events):
 
 def rfc3339(s):
     """RFC 3339 with up to nanoseconds -> seconds since the epoch (float)."""
-    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", s)
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)", s)
     if not m:
         return None
     base = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
     frac = float(m.group(2)) if m.group(2) else 0.0
     if m.group(3) != "Z":
         sign = 1 if m.group(3)[0] == "+" else -1
-        hh, mm = m.group(3)[1:].split(":")
+        hh, mm = m.group(3)[1:3], m.group(3)[-2:]
         base -= sign * (int(hh) * 3600 + int(mm) * 60)
     return base + frac
 
@@ -318,7 +318,8 @@ def journal(node, unit, since):
     try:
         out = node_exec(node, "journalctl", "-u", unit, "--since", "@%d" % int(since - 1),
                         "-o", "short-iso-precise", "--no-pager")
-    except subprocess.CalledProcessError:
+    except subprocess.CalledProcessError as e:
+        print("timeline: journalctl -u %s in %s failed: %s" % (unit, node, e), file=sys.stderr)
         return []
     lines = []
     for line in out.splitlines():
@@ -326,6 +327,8 @@ def journal(node, unit, since):
         t = rfc3339(ts)
         if t is not None:
             lines.append((t, rest))
+    if not lines:
+        print("timeline: no %s journal lines read in %s (first: %r)" % (unit, node, out[:200]), file=sys.stderr)
     return lines
 
 
