@@ -338,7 +338,7 @@ def cri_times(node, pod, since, sandbox_id, container_id):
     create and start."""
     out = {}
     for t, line in journal(node, "containerd", since):
-        if "RunPodSandbox for" in line and "Name:%s," % pod in line:
+        if "RunPodSandbox for" in line and pod in line:
             out.setdefault("cri_sandbox_returned" if "returns sandbox id" in line else "cri_sandbox_called", t)
         elif sandbox_id and "CreateContainer within sandbox" in line and sandbox_id in line:
             out.setdefault("cri_create_returned" if "returns container id" in line else "cri_create_called", t)
