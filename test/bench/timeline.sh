@@ -77,6 +77,12 @@ proxy_conf=$(kubectl -n kube-system get configmap kube-proxy -o jsonpath='{.data
 proxy_mode=$(awk '$1 == "mode:" {gsub(/"/, "", $2); print $2}' <<<"$proxy_conf")
 proxy_mode=${proxy_mode:-iptables}
 
+# A probe worker started within one period of its kubelet's start first sleeps a random part of
+# that period: how long each kubelet has run says whether the first round can meet that.
+for n in $(kubectl get nodes -o jsonpath='{.items[*].metadata.name}'); do
+  since=$(docker exec "$n" systemctl show kubelet -p ActiveEnterTimestamp --value)
+  echo "kubelet on $n: running for $(($(date +%s) - $(date -d "$since" +%s))) s"
+done
 service_gone() { # NAME : no DaemonSet and no pod of the Service left
   [ -z "$(kubectl -n akrobateo-system get ds,pods -l "akrobateo.dev/service-name=$1" -o name)" ]
 }
