@@ -230,3 +230,6 @@ json="build/bench/kind-$(date -u +%Y%m%dT%H%M%SZ).json"
                        metallb_vip: ($mlb | split(" ")), metallb_node_port: ($mlb_np | split(" "))},
     data_path: .} + $more' >"$json"
 echo "raw results: $json"
+
+# --- 5. where a new Service's seconds go: test/bench/timeline.sh (its own raw results file) -----
+KIND_CLUSTER="$CLUSTER" bash test/bench/timeline.sh

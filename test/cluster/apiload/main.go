@@ -126,8 +126,10 @@ func service(ns string, i int, class string) []byte {
 	return b
 }
 
-// watchIngress counts Services of ns with a non-empty ingress; closes done when n have one.
-func watchIngress(c *client, ns string, n int, ready chan<- struct{}, done chan<- time.Time) {
+// watchIngress counts Services of ns with a non-empty ingress; sends on done when n have one.
+// With addresses > 0 it goes on until n Services list at least that many addresses each (every
+// node's balancer Ready and published) and then sends on complete.
+func watchIngress(c *client, ns string, n, addresses int, ready chan<- struct{}, done, complete chan<- time.Time) {
 	req, _ := http.NewRequest("GET", c.server+"/api/v1/namespaces/"+ns+"/services?watch=1&timeoutSeconds=3600", nil)
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -135,7 +137,8 @@ func watchIngress(c *client, ns string, n int, ready chan<- struct{}, done chan<
 		os.Exit(1)
 	}
 	close(ready)
-	have := map[string]bool{}
+	have, all := map[string]bool{}, map[string]bool{}
+	sentDone := false
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
@@ -151,16 +154,18 @@ func watchIngress(c *client, ns string, n int, ready chan<- struct{}, done chan<
 		if json.Unmarshal(sc.Bytes(), &ev) != nil {
 			continue
 		}
-		name := ev.Object.Metadata.Name
-		have[name] = ev.Type != "DELETED" && len(ev.Object.Status.LoadBalancer.Ingress) > 0
-		count := 0
-		for _, v := range have {
-			if v {
-				count++
+		name, listed := ev.Object.Metadata.Name, len(ev.Object.Status.LoadBalancer.Ingress)
+		have[name] = ev.Type != "DELETED" && listed > 0
+		all[name] = ev.Type != "DELETED" && addresses > 0 && listed >= addresses
+		if !sentDone && count(have) >= n {
+			done <- time.Now()
+			sentDone = true
+			if addresses <= 0 {
+				return
 			}
 		}
-		if count >= n {
-			done <- time.Now()
+		if addresses > 0 && count(all) >= n {
+			complete <- time.Now()
 			return
 		}
 	}
@@ -309,6 +314,7 @@ func main() {
 	n := sub.Int("n", 1000, "number of Services")
 	dsFile := sub.String("ds", "", "floor: a DaemonSet JSON to copy (as the operator wrote it)")
 	timeout := sub.Duration("timeout", 20*time.Minute, "services: give up after")
+	addresses := sub.Int("addresses", 0, "services: also wait until every Service lists this many addresses")
 	_ = sub.Parse(flag.Args()[1:])
 	c, err := newClient(*dir, *server, *workers)
 	if err != nil {
@@ -322,8 +328,8 @@ func main() {
 	switch flag.Arg(0) {
 	case "services": // create n LoadBalancer Services at once; wait until each has its ingress
 		ready := make(chan struct{})
-		done := make(chan time.Time, 1)
-		go watchIngress(c, *ns, *n, ready, done)
+		done, complete := make(chan time.Time, 1), make(chan time.Time, 1)
+		go watchIngress(c, *ns, *n, *addresses, ready, done, complete)
 		<-ready
 		dsReady := make(chan struct{})
 		created, podsReady := make(chan time.Time, 1), make(chan time.Time, 1)
@@ -335,21 +341,38 @@ func main() {
 			return expect(code, b, err, 201)
 		})
 		fmt.Printf("created %d Services in %.2fs (%d failed)\n", *n, took.Seconds(), failed)
+		deadline := start.Add(*timeout)
 		select {
 		case t := <-done:
+			// DaemonSet status (numberReady) may trail the pods the operator already saw Ready;
+			// with -addresses the pods are still coming (a DaemonSet's pods on many nodes), so
+			// the wait for them lasts as long as the run may.
+			grace := 60 * time.Second
+			if *addresses > 0 {
+				grace = time.Until(deadline)
+			}
+			stop := time.Now().Add(grace)
 			for _, ch := range []struct {
 				what string
 				c    chan time.Time
 			}{{"daemonsets", created}, {"pods-ready", podsReady}} {
-				// DaemonSet status (numberReady) may trail the pods the operator already saw Ready.
 				select {
 				case u := <-ch.c:
 					fmt.Printf("%s %.2f\n", ch.what, u.Sub(start).Seconds())
-				case <-time.After(60 * time.Second):
+				case <-time.After(time.Until(stop)):
 					fmt.Printf("%s unknown\n", ch.what)
 				}
 			}
 			fmt.Printf("converged %.2f\n", t.Sub(start).Seconds())
+			if *addresses > 0 {
+				select {
+				case u := <-complete:
+					fmt.Printf("complete %.2f\n", u.Sub(start).Seconds())
+				case <-time.After(time.Until(deadline)):
+					fmt.Println("complete timeout")
+					os.Exit(1)
+				}
+			}
 		case <-time.After(*timeout):
 			fmt.Println("converged timeout")
 			os.Exit(1)
