@@ -23,7 +23,8 @@
 #  3. BATCH Services created at once, for each; the memory of akrobateo (operator and balancer
 #     pods) and MetalLB (controller and speakers) at 1 and at BATCH Services (test/bench/kind-metallb.sh);
 #  4. a balancer pod (akrobateo) or the speaker announcing the VIP (MetalLB) deleted: the time until
-#     every address answers again and the requests lost meanwhile, KILL_ROUNDS times each.
+#     every address answers again and the requests lost meanwhile, KILL_ROUNDS times each;
+#  5. where one new Service's seconds go, step by step (test/bench/timeline.sh, TIMELINE_ROUNDS).
 # Env: ROUNDS (3), SECONDS_PER_RUN (3), SERVICES (5, part 1's Services), BATCH (50), KILL_ROUNDS (3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

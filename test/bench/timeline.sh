@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Where a new LoadBalancer Service's seconds go, on the kind cluster (part 3 of `make bench-kind`,
+# Where a new LoadBalancer Service's seconds go, on the kind cluster (part 5 of `make bench-kind`,
 # test/bench/kind.sh, which calls it; alone: `KIND_CLUSTER=NAME bash test/bench/timeline.sh` on a
 # cluster that test/kind/kind.sh made and deployed akrobateo to). ROUNDS rounds, each: one
 # LoadBalancer Service in front of agnhost (the image every kind node carries), created while the
