@@ -59,11 +59,7 @@ source test/lib/check.sh
 source test/lib/kube.sh
 # shellcheck source=test/lib/echo.sh
 source test/lib/echo.sh
-node_ips() {
-  kubectl get nodes -o jsonpath='{range .items[*]}{range .status.addresses[?(@.type=="InternalIP")]}{.address}{"\n"}{end}{end}' |
-    grep -v ':' | sort
-}
-ingress_is_nodes() { ingress_set_is default echoserver "$(node_ips)"; }
+ingress_is_nodes() { ingress_set_is default echoserver "$(node_ips 4)"; }
 no_servicelb() { [ -z "$(kubectl -n kube-system get ds -o name | grep svclb || true)" ]; }
 no_daemonsets() { [ -z "$(kubectl -n akrobateo-system get ds -l app.kubernetes.io/managed-by=akrobateo -o name)" ]; }
 namespace_gone() { ! kubectl get namespace akrobateo-system >/dev/null 2>&1; }

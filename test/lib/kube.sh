@@ -36,6 +36,11 @@ family_sorted() {
 }
 # has_ingress NS NAME: the Service has at least one ingress address.
 has_ingress() { [ -n "$(ingress_of "$1" "$2")" ]; }
+# node_ips FAMILY: the nodes' InternalIPs of that family (4 or 6), sorted, one a line.
+node_ips() {
+  kc get nodes -o jsonpath='{range .items[*]}{range .status.addresses[?(@.type=="InternalIP")]}{.address}{"\n"}{end}{end}' |
+    if [ "$1" = 6 ]; then grep ':'; else grep -v ':'; fi | sort
+}
 # ingress_count_is NS NAME N: the Service lists exactly N ingress addresses.
 ingress_count_is() { [ "$(wc -w <<<"$(ingress_of "$1" "$2")")" -eq "$3" ]; }
 

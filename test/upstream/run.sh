@@ -8,10 +8,11 @@
 # installed from the release file (kind.sh deploy), then e2e.test (test/upstream/build.sh) run
 # from this host, not from a pod (a client in the cluster takes kube-proxy's shortcut to the
 # Service), in a network namespace of its own with a routed address outside the nodes' network, as
-# an external client would be (test/upstream/runner.sh), with --provider=local. Per spec one PASS/FAIL/SKIP line with its duration (a skip
-# with its reason), then `N passed, N failed, N skipped` for the mode; the JUnit report, the
-# ginkgo JSON report, e2e.test's log and a results table go to build/upstream/. The cluster is
-# deleted on exit, also on a failure or Ctrl-C (KIND_KEEP=1 keeps the last one).
+# an external client would be (test/upstream/runner.sh), with --provider=local. Per spec one
+# PASS/FAIL/SKIP line with its duration (a skip with its reason), then `N passed, N failed, N
+# skipped` for the mode; the JUnit report, the ginkgo JSON report, e2e.test's log and a results
+# table go to build/upstream/. The cluster is deleted on exit, also on a failure or Ctrl-C
+# (KIND_KEEP=1 keeps the last one).
 #
 # Settings:
 #   UPSTREAM_MODES   kube-proxy modes to run, in order (default "iptables nftables")

@@ -7,11 +7,6 @@
 source test/lib/kube.sh
 # shellcheck source=test/lib/echo.sh
 source test/lib/echo.sh
-# node_ips FAMILY: the nodes' InternalIPs of that family (4 or 6), sorted.
-node_ips() {
-  kubectl get nodes -o jsonpath='{range .items[*]}{range .status.addresses[?(@.type=="InternalIP")]}{.address}{"\n"}{end}{end}' |
-    if [ "$1" = 6 ]; then grep ':'; else grep -v ':'; fi | sort
-}
 agnhost_image() { kubectl get deployment echoserver -o jsonpath='{.spec.template.spec.containers[0].image}'; }
 from_pod() { # from_pod IP PORT: a client pod connects to the address over TCP
   local name="lbprobe-$RANDOM" phase=""
