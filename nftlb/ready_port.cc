@@ -11,49 +11,44 @@
 namespace nftlb {
 namespace {
 
-// A socket bound to PORT on every address of the namespace: one IPv6 socket that takes IPv4 too
-// (the kubelet probes the pod's first address, of either family), or an IPv4 one where the
-// kernel has no IPv6.
-Result<int> BoundSocket(uint16_t port) {
-  const std::string what = "ready port " + std::to_string(port);
-  int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  const int one = 1, zero = 0;
-  if (fd >= 0) {
-    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-      const int err = errno;
-      close(fd);
-      return Errno(what + ": setsockopt", err);
-    }
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_any;
-    a.sin6_port = htons(port);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      const int err = errno;
-      close(fd);
-      return Errno(what + ": bind [::]:" + std::to_string(port), err);
-    }
-    return fd;
-  }
-  if (errno != EAFNOSUPPORT) return Errno(what + ": socket", errno);
-  fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+// A TCP socket of `family` bound to `addr`, with SO_REUSEADDR (the closed probe connections in
+// TIME_WAIT do not hold the port) and, for AF_INET6, IPV6_V6ONLY off (it takes IPv4 too).
+Result<int> BoundSocket(int family, const sockaddr* addr, socklen_t len, const std::string& what) {
+  const int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno(what + ": socket", errno);
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-    const int err = errno;
-    close(fd);
-    return Errno(what + ": setsockopt", err);
+  const int one = 1, zero = 0;
+  const char* failed = nullptr;
+  if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0) {
+    failed = "setsockopt";
+  } else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    failed = "setsockopt";
+  } else if (bind(fd, addr, len) != 0) {
+    failed = "bind";
   }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_ANY);
-  a.sin_port = htons(port);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  if (failed != nullptr) {
     const int err = errno;
     close(fd);
-    return Errno(what + ": bind 0.0.0.0:" + std::to_string(port), err);
+    return Errno(what + ": " + failed, err);
   }
   return fd;
+}
+
+// PORT on every address of the namespace: one IPv6 socket that takes IPv4 too (the kubelet
+// probes the pod's first address, of either family), or an IPv4 one where the kernel has no IPv6.
+Result<int> BoundSocket(uint16_t port) {
+  const std::string what = "ready port " + std::to_string(port);
+  sockaddr_in6 any6{};
+  any6.sin6_family = AF_INET6;
+  any6.sin6_addr = in6addr_any;
+  any6.sin6_port = htons(port);
+  Result<int> fd =
+      BoundSocket(AF_INET6, reinterpret_cast<const sockaddr*>(&any6), sizeof any6, what);
+  if (fd || fd.sys_errno() != EAFNOSUPPORT) return fd;
+  sockaddr_in any4{};
+  any4.sin_family = AF_INET;
+  any4.sin_addr.s_addr = htonl(INADDR_ANY);
+  any4.sin_port = htons(port);
+  return BoundSocket(AF_INET, reinterpret_cast<const sockaddr*>(&any4), sizeof any4, what);
 }
 
 }  // namespace
