@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Service's load-balancer ingress list as a pure function of its balancer pods, the nodes,
 // (for externalTrafficPolicy Local) its EndpointSlices and the list it has now (docs/operator.md,
-// "Reconcile", step 5): a short hold for a listed node whose balancer is restarting or being
-// replaced by a DaemonSet update, and an order in which the first address stays first
+// "Reconcile", step 5): a short hold for a listed node whose balancer is restarting, being
+// replaced by a DaemonSet update or (ipMode VIP) deleted, and an order in which the first address
+// stays first
 // (docs/design.md, "The order of the addresses").
 #ifndef AKROBATEO_OPERATOR_RECONCILE_INGRESS_H_
 #define AKROBATEO_OPERATOR_RECONCILE_INGRESS_H_
