@@ -13,14 +13,17 @@ namespace nftlb {
 
 std::string UsageText() {
   return "usage: nftlb [--backend auto|nftables|iptables-legacy] [--table NAME]\n"
-         "             [--source-range CIDR]... [--resync SECONDS]\n"
+         "             [--source-range CIDR]... [--resync SECONDS] [--ready-port PORT]\n"
          "             [--node-ips LIST | --node-ips-env NAME]\n"
          "             [--once | --delete | --dry-run | --check] [--version]\n"
          "             --forward PROTO/PORT=ADDR:PORT [--forward ...]\n"
          "  PROTO tcp|udp|sctp; ADDR an IPv4 address, [IPv6], node (first IPv4 of\n"
          "  the node IPs) or [node] (first IPv6 of the node IPs). --node-ips-env reads\n"
          "  the node IP LIST from environment variable NAME.\n"
-         "  --check: exit 0 when the kernel holds exactly this ruleset, 1 when not.\n";
+         "  --check: exit 0 when the kernel holds exactly this ruleset, 1 when not.\n"
+         "  --ready-port: the daemon listens on TCP PORT (any address of its network\n"
+         "  namespace) only while the kernel holds exactly this ruleset: a tcpSocket\n"
+         "  readiness probe. Not a --forward'ed tcp port.\n";
 }
 
 std::optional<std::string> ProcessEnv(const std::string& name) {
@@ -218,8 +221,9 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
                                     : Mode::kDryRun;
       continue;
     }
-    static const char* const kValued[] = {"--backend", "--table",    "--source-range", "--resync",
-                                          "--forward", "--node-ips", "--node-ips-env"};
+    static const char* const kValued[] = {"--backend",      "--table",     "--source-range",
+                                          "--resync",       "--forward",   "--node-ips",
+                                          "--node-ips-env", "--ready-port"};
     if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
       return Error{"unknown argument \"" + args[i] + "\"\n" + UsageText()};
     }
@@ -251,6 +255,10 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
       auto s = ParseInt(*v, 1, 86400);
       if (!s) return Error{"invalid --resync \"" + *v + "\": seconds, 1..86400"};
       c.resync_seconds = *s;
+    } else if (flag == "--ready-port") {
+      auto port = ParsePort(*v);
+      if (!port) return Error{"invalid --ready-port \"" + *v + "\": not 1..65535"};
+      c.ready_port = *port;
     } else if (flag == "--node-ips") {
       node_ips_flag = true;
       Result<std::vector<Address>> ips = ParseAddressList(*v);
@@ -285,6 +293,14 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
   if (modes > 1) {
     return Error{"--once, --delete, --dry-run and --check exclude each other"};
   }
+  // The port is the daemon's; --check takes it (and ignores it) so that it runs with exactly
+  // the container's arguments.
+  if (c.ready_port != 0 &&
+      (c.mode == Mode::kOnce || c.mode == Mode::kDelete || c.mode == Mode::kDryRun)) {
+    return Error{
+        "--ready-port is for the daemon (and --check), not for --once, --delete or "
+        "--dry-run"};
+  }
   if (node_ips_flag && node_ips_env) {
     return Error{"--node-ips and --node-ips-env exclude each other"};
   }
@@ -311,6 +327,10 @@ Result<Config> ParseArgs(const std::vector<std::string>& args, const EnvLookup& 
                      std::to_string(f.port) + " already has an " +
                      (f.target.family == Family::kIpv4 ? "IPv4" : "IPv6") + " target"};
       }
+    }
+    if (f.proto == Proto::kTcp && f.port == c.ready_port) {
+      return Error{"invalid --ready-port \"" + std::to_string(c.ready_port) + "\": --forward \"" +
+                   r.text + "\" forwards that tcp port, so a probe on it would be forwarded too"};
     }
     forwards.push_back(f);
   }

@@ -6,6 +6,7 @@
 #ifndef AKROBATEO_NFTLB_CONFIG_H_
 #define AKROBATEO_NFTLB_CONFIG_H_
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ struct Config {
   BackendChoice backend = BackendChoice::kAuto;
   Mode mode = Mode::kDaemon;
   int resync_seconds = 10;
+  // --ready-port: the daemon's readiness listener (ready_port.h); 0: none.
+  uint16_t ready_port = 0;
   std::vector<Address> node_ips;  // what `node` / `[node]` targets resolved from
   // --table, --forward (node targets resolved, sorted) and --source-range.
   Ruleset ruleset = MakeRuleset("akrobateo", {}, {});

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // nftlb: installs one atomic nftables table (iptables-legacy fallback) that DNATs traffic
 // arriving on given ports to targets and masquerades it. See docs/nftlb.md.
+#include <poll.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
-#include <ctime>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -15,6 +21,7 @@
 #include "nftlb/config.h"
 #include "nftlb/ip_forwarding.h"
 #include "nftlb/probe.h"
+#include "nftlb/ready_port.h"
 #include "nftlb/ruleset.h"
 
 namespace nftlb {
@@ -41,43 +48,81 @@ Status InstallAll(Backend* backend, const Ruleset& r) {
   return backend->Install(r);
 }
 
-// Installs, then keeps the ruleset in place until SIGTERM/SIGINT, then removes it.
-int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, const sigset_t& signals) {
-  Status s = InstallAll(backend, r);
+// Installs, then keeps the ruleset in place until SIGTERM/SIGINT, then removes it. The
+// readiness port listens exactly while the last install or check found the rules in place: it
+// opens after the first install, closes when a check finds them missing or altered (or cannot
+// read them), and opens again once the re-install succeeded.
+int RunDaemon(Backend* backend, const Ruleset& r, int resync_seconds, ReadyPort* ready,
+              int signal_fd) {
+  // Bound before the install: a port that cannot be had stops nftlb before it changes anything.
+  Status s = ready->Bind();
+  if (!s.ok()) {
+    spdlog::error("{}", s.error());
+    return kExitRefused;
+  }
+  s = InstallAll(backend, r);
   if (!s.ok()) {
     spdlog::error("install failed: {}", s.error());
     return kExitRefused;
   }
-  spdlog::info("installed table={} forwards={} resync={}s", r.table, r.forwards.size(),
-               resync_seconds);
+  s = ready->Open();
+  if (!s.ok()) {
+    spdlog::error("{}", s.error());
+    return kExitRefused;
+  }
+  spdlog::info("installed table={} forwards={} resync={}s{}", r.table, r.forwards.size(),
+               resync_seconds,
+               ready->open() ? " ready-port=" + std::to_string(ready->port()) : std::string());
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point next_check = Clock::now() + std::chrono::seconds(resync_seconds);
   for (;;) {
-    timespec timeout{resync_seconds, 0};
-    siginfo_t info;
-    const int sig = sigtimedwait(&signals, &info, &timeout);
-    if (sig == SIGTERM || sig == SIGINT) {
-      spdlog::info("signal {}: removing table={}", sig == SIGTERM ? "SIGTERM" : "SIGINT", r.table);
-      s = backend->Remove(r.table);
-      if (!s.ok()) {
-        spdlog::error("remove failed: {}", s.error());
-        return kExitRefused;
-      }
-      return kExitOk;
-    }
-    if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-      spdlog::error("sigtimedwait: {}", std::strerror(errno));
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(next_check - Clock::now());
+    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {ready->fd(), POLLIN, 0}};
+    const int n = poll(fds, 2, static_cast<int>(std::max<int64_t>(0, left.count())));
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("poll: {}", std::strerror(errno));
       return kExitRefused;
     }
+    if (n > 0 && (fds[0].revents & POLLIN) != 0) {
+      signalfd_siginfo info{};
+      if (read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        const char* name = info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
+        // Unready first, then the rules go.
+        ready->Close();
+        spdlog::info("signal {}: removing table={}", name, r.table);
+        s = backend->Remove(r.table);
+        if (!s.ok()) {
+          spdlog::error("remove failed: {}", s.error());
+          return kExitRefused;
+        }
+        return kExitOk;
+      }
+    }
+    if (n > 0 && (fds[1].revents & POLLIN) != 0) ready->AcceptAll();
+    if (Clock::now() < next_check) continue;
+    next_check = Clock::now() + std::chrono::seconds(resync_seconds);
     const Result<CheckOutcome> check = backend->Check(r);
     if (!check) {
       spdlog::warn("resync check failed ({}); re-installing", check.error());
     } else if (check->matches()) {
+      // In place: the port listens (again, if an earlier reopen failed).
+      if (!ready->open()) {
+        s = ready->Open();
+        if (!s.ok()) spdlog::error("{}", s.error());
+      }
       continue;
     } else {
       spdlog::warn("table={} missing or altered ({}); re-installing", r.table, check->difference);
     }
+    ready->Close();
     s = InstallAll(backend, r);
     if (!s.ok()) {
       spdlog::error("re-install failed: {}", s.error());
+      continue;
+    }
+    s = ready->Open();
+    if (!s.ok()) {
+      spdlog::error("re-installed table={}, but {}", r.table, s.error());
     } else {
       spdlog::info("re-installed table={}", r.table);
     }
@@ -107,8 +152,8 @@ int Main(int argc, char** argv) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   spdlog::set_default_logger(logger);
 
-  // Blocked before anything else: a signal during an install is handled after it, by
-  // sigtimedwait, never in the middle of a transaction.
+  // Blocked before anything else: a signal during an install is handled after it, through
+  // the daemon's signalfd, never in the middle of a transaction.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -177,8 +222,17 @@ int Main(int argc, char** argv) {
       return kExitOk;
     case Mode::kCheck:
       return RunCheck(backend, ruleset);
-    case Mode::kDaemon:
-      return RunDaemon(backend, ruleset, config.resync_seconds, signals);
+    case Mode::kDaemon: {
+      const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+      if (signal_fd < 0) {
+        spdlog::error("signalfd: {}", std::strerror(errno));
+        return kExitRefused;
+      }
+      ReadyPort ready(config.ready_port);
+      const int rc = RunDaemon(backend, ruleset, config.resync_seconds, &ready, signal_fd);
+      close(signal_fd);
+      return rc;
+    }
     case Mode::kHelp:
     case Mode::kVersion:
       break;  // answered above

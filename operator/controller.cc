@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -58,9 +60,12 @@ void Controller::OnChangeNode(const api::Node*, const api::Node*) {
 
 void Controller::OnChangePod(const api::Pod* old, const api::Pod* now) {
   const api::Pod& p = now != nullptr ? *now : *old;
-  if (!p.service_ns.empty() && reconcile::PodChangeMatters(old, now)) {
-    queue_.AddAfter(cache::NsName(p.service_ns, p.service_name), kCoalesce);
-  }
+  if (p.service_ns.empty() || !reconcile::PodChangeMatters(old, now)) return;
+  const std::string key = cache::NsName(p.service_ns, p.service_name);
+  // The Service is looked up only for a Ready pod, the one case where it can shorten the wait.
+  std::optional<api::Service> svc;
+  if (now != nullptr && now->ready) svc = caches_->services.store().Get(key);
+  queue_.AddAfter(key, reconcile::PodChangeDelay(old, now, svc ? &*svc : nullptr, kCoalesce));
 }
 
 void Controller::OnChangeDaemonSet(const api::ObservedDaemonSet* old,

@@ -54,6 +54,8 @@ class Controller {
   static constexpr auto kResyncPeriod = std::chrono::minutes(5);
   // Pod, DaemonSet and EndpointSlice changes come in bursts (three pods of one DaemonSet
   // turning Ready); waiting this long lets one reconcile and one status write cover the burst.
+  // Not for a Service's first address: the first pod to turn Ready is reconciled at once
+  // (reconcile::PodChangeDelay).
   static constexpr auto kCoalesce = std::chrono::milliseconds(250);
 
   Controller(kube::Config config, ControllerOptions opts);

@@ -69,9 +69,12 @@ inline constexpr size_t kMaxLoggedError = 2048;
 // Longest akrobateo.dev/tolerations annotation read; a longer one is refused whole.
 inline constexpr size_t kMaxTolerationsAnnotation = 8192;
 inline constexpr std::string_view kContainerName = "nftlb";
-// nftlb inside its image (nftlb/Dockerfile installs it there): the container's command and
-// the readiness probes' executable.
+// nftlb inside its image (nftlb/Dockerfile installs it there): the container's command.
 inline constexpr std::string_view kNftlbPath = "/usr/local/bin/nftlb";
+// nftlb's readiness port in the balancer pod's network namespace (--ready-port; no hostPort), the
+// target of the pod's tcpSocket readiness probe: this one, or the next one up that no port of the
+// Service uses (the pod's own table forwards those).
+inline constexpr int kReadyPort = 9901;
 inline constexpr std::string_view kDaemonSetPrefix = "akrobateo-";
 inline constexpr std::string_view kLeaseName = "akrobateo-operator";
 inline constexpr std::string_view kReportingController = "akrobateo.dev/operator";

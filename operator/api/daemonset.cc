@@ -18,15 +18,12 @@ json Labels(const std::map<std::string, std::string>& m) {
   return out;
 }
 
-// An exec probe running `nftlb <the container's args> --check`: exit 0 once the kernel holds
-// exactly the rules the container installs (docs/operator.md, "Readiness").
-json CheckProbe(const DaemonSet& ds, int period_seconds, int failure_threshold) {
-  json command = json::array({std::string(names::kNftlbPath)});
-  for (const std::string& a : ds.args) command.push_back(a);
-  command.push_back("--check");
-  return {{"exec", {{"command", command}}},
+// A tcpSocket probe on nftlb's readiness port, which listens exactly while the kernel holds the
+// rules the container installs (docs/operator.md, "Readiness").
+json ReadyProbe(const DaemonSet& ds, int period_seconds, int failure_threshold) {
+  return {{"tcpSocket", {{"port", ds.ready_port}}},
           {"periodSeconds", period_seconds},
-          {"timeoutSeconds", 5},
+          {"timeoutSeconds", 1},
           {"successThreshold", 1},
           {"failureThreshold", failure_threshold}};
 }
@@ -46,13 +43,6 @@ json Encode(const DaemonSet& ds) {
       {"imagePullPolicy", "IfNotPresent"},
       {"command", json::array({std::string(names::kNftlbPath)})},
       {"args", ds.args},
-      // Startup: every second until the rules are in (the install takes milliseconds), so
-      // the pod turns Ready about a second after nftlb starts; up to 30 s, then the kubelet
-      // restarts the container. Then readiness every 30 s; two failures in a row (rules
-      // missing for longer than the daemon's 10 s repair) take the node out of the Service's
-      // addresses.
-      {"startupProbe", CheckProbe(ds, 1, 30)},
-      {"readinessProbe", CheckProbe(ds, 30, 2)},
       {"ports", ports},
       {"resources",
        {{"requests", {{"cpu", "10m"}, {"memory", "16Mi"}}}, {"limits", {{"memory", "64Mi"}}}}},
@@ -63,6 +53,12 @@ json Encode(const DaemonSet& ds) {
         {"allowPrivilegeEscalation", false},
         {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
   };
+  // Readiness only, no startup probe: the kubelet runs a readiness probe that has no result
+  // yet as soon as it sees the container running, where a startup probe would wait for its
+  // own next tick first. A connect a second costs the node next to nothing (no exec); two
+  // failures in a row (nftlb closed the port: its rules are missing and could not be put back)
+  // take the node out of the Service's addresses.
+  if (ds.ready_port > 0) c["readinessProbe"] = ReadyProbe(ds, 1, 2);
   if (ds.host_ips_env) {
     c["env"] = json::array(
         {{{"name", std::string(names::kHostIpsEnv)},

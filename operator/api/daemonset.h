@@ -31,6 +31,8 @@ struct DaemonSet {
   std::vector<std::string> args;
   std::vector<ContainerPort> ports;
   bool host_ips_env = false;  // env AKROBATEO_HOST_IPS from status.hostIPs
+  // nftlb's --ready-port (in args too): the readiness probe's tcpSocket port; 0: no probe.
+  int32_t ready_port = 0;
   std::vector<Toleration> tolerations;
   std::string priority_class;  // empty: none
   std::map<std::string, std::string> node_selector;

@@ -31,6 +31,17 @@ int IpFamily(const std::string& ip) {
   return 0;
 }
 
+int32_t ReadyPort(const api::Service& svc) {
+  int32_t port = names::kReadyPort;
+  // A Service has fewer ports than the 55k above kReadyPort, so this ends below 65536.
+  auto taken = [&](int32_t p) {
+    return std::any_of(svc.ports.begin(), svc.ports.end(),
+                       [p](const api::ServicePort& sp) { return sp.port == p; });
+  };
+  while (taken(port)) ++port;
+  return port;
+}
+
 std::string DaemonSetName(const std::string& ns, const std::string& name, const std::string& uid) {
   std::string suffix;
   for (char c : uid) {
@@ -105,11 +116,13 @@ Result<DesiredDaemonSet> BuildDaemonSet(const api::Service& svc, bool any_node_e
   }
   if (uses_node_target) {
     ds.host_ips_env = true;
-    // nftlb reads the variable itself: the exec probes (args + --check) get no $(VAR)
-    // expansion of downward-API variables from the kubelet, and must run the same ruleset.
+    // nftlb reads the variable itself, so that the args are the same words in the pod spec
+    // and in `nftlb <args> --check` run by hand in the pod (docs/design.md).
     ds.args.push_back("--node-ips-env=" + std::string(names::kHostIpsEnv));
   }
   for (const std::string& range : svc.source_ranges) ds.args.push_back("--source-range=" + range);
+  ds.ready_port = ReadyPort(svc);
+  ds.args.push_back("--ready-port=" + std::to_string(ds.ready_port));
   for (const auto& [fam, ip] : cluster_targets) {
     if (fam == 6) ds.ipv6_forwarding_sysctl = true;
   }

@@ -4,6 +4,7 @@
 #ifndef AKROBATEO_OPERATOR_RECONCILE_DESIRED_H_
 #define AKROBATEO_OPERATOR_RECONCILE_DESIRED_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ std::string DaemonSetName(const std::string& ns, const std::string& name, const 
 // Service cannot be balanced at all (no cluster IP, no usable port); it names the reason.
 Result<DesiredDaemonSet> BuildDaemonSet(const api::Service& svc, bool any_node_enable_lb,
                                         const DaemonSetOptions& opts);
+
+// nftlb's readiness port for the Service's balancer pods: names::kReadyPort, or the next port
+// up that none of the Service's ports (any protocol) uses.
+int32_t ReadyPort(const api::Service& svc);
 
 // Address family of an IP literal: 4, 6, or 0 when it is not one.
 int IpFamily(const std::string& ip);

@@ -88,12 +88,17 @@ IngressDecision DesiredIngress(const api::Service& svc, const std::vector<api::P
     if (it == by_name.end()) continue;
     if (!p.ready) {
       // Held only when its node is listed and, less than kRestartHold ago, the pod turned (or
-      // was created) not Ready, or was deleted by a DaemonSet update that puts its successor
-      // on the same node. Any other delete (drain, node removal) is not held.
+      // was created) not Ready, or was deleted: by a DaemonSet update that puts its successor
+      // on the same node, or otherwise (kubectl delete pod, an eviction, the node leaving the
+      // pool) while the Service's ipMode is VIP, under which kube-proxy answers on the node's
+      // address for as long as it is listed. With ipMode Proxy only the balancer answers there,
+      // and a deleted one has removed its table: such a delete is not held.
       std::chrono::system_clock::time_point since = p.not_ready_since;
       if (p.deleting_since != std::chrono::system_clock::time_point{}) {
-        bool replaced = p.template_generation > 0 && p.template_generation < daemonset_generation;
-        since = replaced ? p.deleting_since : std::chrono::system_clock::time_point{};
+        const bool replaced =
+            p.template_generation > 0 && p.template_generation < daemonset_generation;
+        const bool vip = svc.ingress_ip_mode.empty();
+        since = replaced || vip ? p.deleting_since : std::chrono::system_clock::time_point{};
       }
       if (since == std::chrono::system_clock::time_point{}) continue;
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(since + kRestartHold - now);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Service's load-balancer ingress list as a pure function of its balancer pods, the nodes,
 // (for externalTrafficPolicy Local) its EndpointSlices and the list it has now (docs/operator.md,
-// "Reconcile", step 5): a short hold for a listed node whose balancer is restarting or being
-// replaced by a DaemonSet update, and an order in which the first address stays first
+// "Reconcile", step 5): a short hold for a listed node whose balancer is restarting, being
+// replaced by a DaemonSet update or (ipMode VIP) deleted, and an order in which the first address
+// stays first
 // (docs/design.md, "The order of the addresses").
 #ifndef AKROBATEO_OPERATOR_RECONCILE_INGRESS_H_
 #define AKROBATEO_OPERATOR_RECONCILE_INGRESS_H_
@@ -19,7 +20,8 @@ namespace akrobateo::reconcile {
 // less than this: a balancer container that is killed and restarted by the kubelet keeps its
 // table in the pod's network namespace, so the address keeps answering (docs/design.md, "Status
 // through a balancer restart"). The same holds, counted from the delete, for a pod that a
-// DaemonSet update replaces; other deletes are not held.
+// DaemonSet update replaces, and, while the Service's ipMode is VIP (kube-proxy answers on a
+// listed node's address), for any other delete of a pod.
 inline constexpr std::chrono::seconds kRestartHold{10};
 
 struct IngressDecision {
@@ -33,7 +35,7 @@ struct IngressDecision {
 // `slices`: the Service's EndpointSlices (only read for externalTrafficPolicy Local). `now`:
 // the wall clock, compared with the pods' Ready lastTransitionTime. `daemonset_generation`: the
 // DaemonSet's metadata.generation (0: unknown); a pod being deleted whose template is older is
-// being replaced by an update.
+// being replaced by an update (held under either ipMode).
 //
 // Order, within each family: with externalTrafficPolicy Local the nodes with more ready
 // endpoints first (a client that takes the first address reaches the most backends); then the

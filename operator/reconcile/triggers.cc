@@ -16,6 +16,17 @@ bool PodChangeMatters(const api::Pod* old, const api::Pod* now) {
   return read(*old) != read(*now);
 }
 
+std::chrono::milliseconds PodChangeDelay(const api::Pod* old, const api::Pod* now,
+                                         const api::Service* service,
+                                         std::chrono::milliseconds coalesce) {
+  const bool turned_ready = now != nullptr && now->ready && !now->node_name.empty() &&
+                            now->deleting_since == std::chrono::system_clock::time_point{} &&
+                            (old == nullptr || !old->ready);
+  const bool first = service != nullptr && service->ingress.empty() &&
+                     (now == nullptr || now->service_uid == service->uid);
+  return turned_ready && first ? std::chrono::milliseconds(0) : coalesce;
+}
+
 bool DaemonSetChangeMatters(const api::ObservedDaemonSet* old, const api::ObservedDaemonSet* now) {
   if (old == nullptr || now == nullptr) return true;
   api::ObservedDaemonSet a = *old;

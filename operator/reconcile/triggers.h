@@ -7,6 +7,8 @@
 #ifndef AKROBATEO_OPERATOR_RECONCILE_TRIGGERS_H_
 #define AKROBATEO_OPERATOR_RECONCILE_TRIGGERS_H_
 
+#include <chrono>
+
 #include "operator/api/types.h"
 
 namespace akrobateo::reconcile {
@@ -15,6 +17,15 @@ namespace akrobateo::reconcile {
 // of the UnschedulableWarning text). An update matters when it changes whether the pod counts
 // for the status (Ready, and on which node) or what the warning about Pending pods says.
 bool PodChangeMatters(const api::Pod* old, const api::Pod* now);
+
+// How long after a pod change (one that matters) its Service is reconciled. A pod that turns
+// Ready, on a node, for a Service whose status lists no address yet can give it its first
+// address: at once (0), since nothing is published that a burst could rewrite. Every other
+// change waits `coalesce`, so that a burst (the other pods turning Ready) costs one reconcile and
+// one status write. `service` is the Service as cached (null when it is not there).
+std::chrono::milliseconds PodChangeDelay(const api::Pod* old, const api::Pod* now,
+                                         const api::Service* service,
+                                         std::chrono::milliseconds coalesce);
 
 // An update matters unless it only moves the resourceVersion or counters that no reconcile
 // reads (numberReady): the spec hash, the generation and desiredNumberScheduled are read.

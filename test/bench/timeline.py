@@ -543,7 +543,7 @@ STEPS = [
     ("nftlb_table_installed", "nftlb: table installed", "CRI log"),
     ("sandbox_reported", "sandbox reported (PodReadyToStartContainers)", "watch"),
     ("running_reported", "container reported running", "watch"),
-    ("startup_probe_passed", "startup probe passed (started=true)", "watch"),
+    ("startup_probe_passed", "started=true (the startup probe passed, if there is one)", "watch"),
     ("pod_ready", "pod Ready (readiness probe passed)", "watch"),
     ("status_written", "status written with the node (operator)", "operator log"),
     ("listed_seen", "ingress lists the node", "watch"),

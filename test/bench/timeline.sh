@@ -101,10 +101,11 @@ done
 spec=$(jq '.daemonset.spec.template.spec' "$work/round-0.json")
 echo
 echo "## what sets the steps' costs"
-jq -r '.containers[0] as $c |
+jq -r 'def probe: if . == null then "none" else "\(if .exec then "exec \(.exec.command[0]) ... \(.exec.command[-1])" elif .tcpSocket then "tcpSocket port \(.tcpSocket.port)" else keys_unsorted[0] end) \({initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold, successThreshold} | tostring)" end;
+  .containers[0] as $c |
   "balancer pod: image \($c.image), imagePullPolicy \($c.imagePullPolicy)",
-  "  startupProbe:   \($c.startupProbe | {initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold, successThreshold} | tostring) (exec: \($c.startupProbe.exec.command[0]) ... --check)",
-  "  readinessProbe: \($c.readinessProbe | {initialDelaySeconds, periodSeconds, timeoutSeconds, failureThreshold, successThreshold} | tostring)",
+  "  startupProbe:   \($c.startupProbe | probe)",
+  "  readinessProbe: \($c.readinessProbe | probe)",
   "  hostPorts \([$c.ports[].hostPort] | tostring), priorityClassName \(.priorityClassName // "none"), terminationGracePeriodSeconds \(.terminationGracePeriodSeconds // 30)",
   "  resources \($c.resources | tostring)"' <<<"$spec"
 img=$(jq -r '.containers[0].image' <<<"$spec")
@@ -128,7 +129,7 @@ print("kube-proxy: mode %s, %s.minSyncPeriod %s, syncPeriod %s (unset = 1s and 3
       "to the rules at most once per minSyncPeriod" % (mode, mode, sect.get("minSyncPeriod") or "unset",
                                                      sect.get("syncPeriod") or "unset"))
 PY
-echo "operator: $(kubectl -n akrobateo-system get deployment akrobateo-operator -o jsonpath='{.spec.template.spec.containers[0].args}'); a pod change is reconciled 250 ms after it arrives (kCoalesce, operator/controller.h)"
+echo "operator: $(kubectl -n akrobateo-system get deployment akrobateo-operator -o jsonpath='{.spec.template.spec.containers[0].args}'); a pod change is reconciled 250 ms after it arrives (kCoalesce, operator/controller.h), except the first pod to turn Ready while the Service has no address: at once"
 
 while IFS=$'\t' read -r mname value unit notes samples; do
   measure "$mname" "$value" "$unit" "" "" "" "$notes" "$samples"

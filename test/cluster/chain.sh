@@ -67,11 +67,11 @@ chain_up() {
   ip -n "$netns_prefix-client" addr add 2001:db8::200/64 dev eth0 nodad
 
   # One namespace per Node: its addresses, the Service range on-link, nftlb with the DS's args.
-  local dsjson probe
+  local dsjson probe_port
   dsjson=$(kc -n "$OPNS" get ds "$ds" -o json)
   args=$(echo "$dsjson" | jq -r '.spec.template.spec.containers[0].args[]')
-  # The startup probe's command, with the image's nftlb path replaced by the binary under test.
-  probe=$(echo "$dsjson" | jq -r '.spec.template.spec.containers[0].startupProbe.exec.command[1:][]')
+  # The readiness probe's port (a tcpSocket probe on nftlb's --ready-port).
+  probe_port=$(echo "$dsjson" | jq -r '.spec.template.spec.containers[0].readinessProbe.tcpSocket.port // empty')
   echo "chain: nftlb args from DaemonSet $OPNS/$ds: $(echo "$args" | tr '\n' ' ')"
   for node in $(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}'); do
     ns=$netns_prefix-$node
@@ -85,26 +85,26 @@ chain_up() {
     ip -n "$ns" route add 10.96.0.0/16 dev eth0
     ip -n "$ns" -6 route add fd00:96::/112 dev eth0
     # What the kubelet would do: AKROBATEO_HOST_IPS from status.hostIPs, in the container's
-    # environment (nftlb reads it for --node-ips-env; the exec probe inherits it).
+    # environment (nftlb reads it for --node-ips-env).
     local hostips; hostips=$(echo "$ips" | tr ' ' '\n' | grep -v '^$' | paste -sd, -)
     mapfile -t argv <<<"$args"
     chain_start "nftlb-$node" "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${argv[@]}"
     echo "chain: $ns holds $ips; nftlb running in it"
   done
-  # Ready as the kubelet would see it: the DaemonSet's startup probe (nftlb <args> --check)
-  # exits 0 in each node's namespace, with that node's environment. Then the echo server.
-  local probe_argv; mapfile -t probe_argv <<<"$probe"
-  [ "${probe_argv[*]: -1}" = --check ] || { echo "chain: the DaemonSet has no nftlb --check startup probe" >&2; return 1; }
+  # Ready as the kubelet would see it: the DaemonSet's readiness probe, a TCP connect to the
+  # port, answers at each node's first address (nftlb listens there once its rules are in). Then
+  # the echo server.
+  [ -n "$probe_port" ] || { echo "chain: the DaemonSet has no tcpSocket readiness probe" >&2; return 1; }
+  local first
   for node in $(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}'); do
     ns=$netns_prefix-$node
-    hostips=$(kc get node "$node" -o jsonpath='{range .status.addresses[?(@.type!="Hostname")]}{.address}{","}{end}' | sed 's/,$//')
-    if ! until_ok 20 ip netns exec "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${probe_argv[@]}"; then
-      echo "chain: the startup probe never passed on $node:" >&2
-      ip netns exec "$ns" env "AKROBATEO_HOST_IPS=$hostips" "$AKROBATEO_BIN/nftlb" "${probe_argv[@]}" >&2
+    first=$(kc get node "$node" -o jsonpath='{.status.addresses[?(@.type!="Hostname")].address}' | awk '{print $1}')
+    if ! until_ok 20 ip netns exec "$ns" timeout 1 bash -c "exec 3<>/dev/tcp/$first/$probe_port"; then
+      echo "chain: the readiness probe ($first:$probe_port) never answered on $node:" >&2
       cat "$dir/nftlb-$node.log" >&2
       return 1
     fi
-    echo "chain: $node: the startup probe (nftlb ... --check) passes"
+    echo "chain: $node: the readiness probe (tcp $first:$probe_port) answers"
   done
   until_ok 20 grep -q 'listening' "$dir/echo-backend.log" || { echo "chain: echo server did not start" >&2; return 1; }
 }

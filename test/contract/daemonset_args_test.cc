@@ -7,8 +7,8 @@
 // run it: environment variables resolved (the downward API with sample node addresses),
 // `$(VAR)` references in command and args expanded, and the process environment being the
 // container's env alone (enableServiceLinks is false). Those args go through nftlb's own
-// argv parser. The exec probes' commands (args + --check, which the kubelet does not expand)
-// must parse into the same forwards and ranges.
+// argv parser. The readiness probe must knock on the port that nftlb opens (--ready-port once
+// its rules are in), which must be none of the ports the pod forwards or publishes.
 //
 // Only the entry points are used: the operator's BuildDaemonSet / EncodeDaemonSet and its
 // Service value type, nftlb's ParseArgs and its Config. Adapt this file when they move.
@@ -28,6 +28,7 @@
 #include "nftlb/forward.h"
 #include "operator/api/daemonset.h"
 #include "operator/api/types.h"
+#include "operator/names.h"
 #include "operator/reconcile/desired.h"
 
 namespace {
@@ -84,8 +85,8 @@ struct Container {
   std::vector<std::string> args;     // expanded
   Env env;
   std::set<std::pair<std::string, int>> host_ports;  // (lower-case protocol, hostPort)
-  std::vector<std::string> startup_probe;            // exec command, not expanded
-  std::vector<std::string> readiness_probe;
+  json readiness_probe;                              // the probe as written
+  bool startup_probe = false;                        // whether there is one
 };
 
 Container AsKubeletRunsIt(const json& ds) {
@@ -115,8 +116,8 @@ Container AsKubeletRunsIt(const json& ds) {
     CHECK(p.at("hostPort") == p.at("containerPort"));
     out.host_ports.insert({proto, p.at("hostPort").get<int>()});
   }
-  out.startup_probe = c->at("startupProbe").at("exec").at("command");
-  out.readiness_probe = c->at("readinessProbe").at("exec").at("command");
+  out.startup_probe = c->contains("startupProbe");
+  out.readiness_probe = c->at("readinessProbe");
   return out;
 }
 
@@ -200,17 +201,16 @@ void CheckContract(const api::Service& svc, const Want& want) {
   // Traffic arrives on the pod's hostPorts: exactly the (protocol, port) pairs nftlb forwards.
   CHECK(c.host_ports == ForwardedPorts(run));
 
-  // The probes run the same executable with the same args + --check, unexpanded, in the same
-  // environment, and must mean the same ruleset.
-  for (const auto* probe : {&c.startup_probe, &c.readiness_probe}) {
-    REQUIRE(probe->size() == c.args.size() + 2);
-    CHECK(probe->front() == c.command.front());
-    CHECK(probe->back() == "--check");
-    const nftlb::Config check = Parse({probe->begin() + 1, probe->end()}, c.env);
-    CHECK(check.mode == nftlb::Mode::kCheck);
-    CHECK(check.ruleset.forwards == run.ruleset.forwards);
-    CHECK(check.ruleset.source_ranges == run.ruleset.source_ranges);
-  }
+  // The readiness probe connects to the port nftlb listens on once its rules are in: a port the
+  // pod's table does not forward (a probe there would be forwarded to the Service instead) and
+  // that no hostPort publishes on the node.
+  CHECK_FALSE(c.startup_probe);
+  REQUIRE(c.readiness_probe.contains("tcpSocket"));
+  CHECK_FALSE(c.readiness_probe.contains("exec"));
+  const int ready = c.readiness_probe.at("tcpSocket").at("port").get<int>();
+  CHECK(run.ready_port == ready);
+  for (const auto& [proto, port] : ForwardedPorts(run)) CHECK(port != ready);
+  for (const auto& [proto, port] : c.host_ports) CHECK(port != ready);
 }
 
 }  // namespace
@@ -278,6 +278,16 @@ TEST_CASE("everything at once: Local, dual-stack, three protocols, source ranges
                      "udp/7001=192.0.2.10:30701", "udp/7001=[2001:db8::10]:30701",
                      "sctp/7002=192.0.2.10:30702", "sctp/7002=[2001:db8::10]:30702"},
                     {"203.0.113.0/24"}});
+}
+
+TEST_CASE("a Service port on the default readiness port moves the readiness port") {
+  // Two ports in a row where the readiness port would be: it goes past both, on every protocol.
+  const int first = akrobateo::names::kReadyPort;
+  CheckContract(LoadBalancer("ready", {"10.96.0.17"}, {"IPv4"},
+                             {{"a", "TCP", first, 30900}, {"b", "UDP", first + 1, 30901}}),
+                {{"tcp/" + std::to_string(first) + "=10.96.0.17:" + std::to_string(first),
+                  "udp/" + std::to_string(first + 1) + "=10.96.0.17:" + std::to_string(first + 1)},
+                 {}});
 }
 
 TEST_CASE("the test's kubelet expansion: defined, undefined and escaped references") {

@@ -8,7 +8,7 @@
 # IPv4 forwarding is switched OFF before nftlb starts. A client container on one Docker network
 # reaches a backend container on another network only through nftlb, over TCP and UDP. This
 # shows that balancer pods need no sysctl and no privilege. While it runs, `nftlb <its args>
-# --check` exec'd in the container (the balancer pod's startup and readiness probe) exits 0, and 1
+# --check` exec'd in the container (what a user asks in a balancer pod by hand) exits 0, and 1
 # with other args. The host's own ip_forward must be the same before and after.
 #
 # Also: the static checks of the scripts that cannot run here (kind) and of the benchmarks';
@@ -263,8 +263,8 @@ data_path() {  # data_path BACKEND EXPECTED_BACKEND CAPS DOCKER_ARGS LIST_TABLE_
   check "nftlb ($backend): forwarding on for $if_front and $if_back, global still off" test \
     "$(in_sandbox cat /proc/sys/net/ipv4/conf/all/forwarding /proc/sys/net/ipv4/conf/"$if_front"/forwarding \
        /proc/sys/net/ipv4/conf/"$if_back"/forwarding | tr -d '\n')" = 011
-  # The balancer pod's probes: the image's nftlb with the container's args and --check, exec'd in
-  # the running container (its capabilities, read-only root, environment).
+  # The check a user runs in a balancer pod: the image's nftlb with the container's args and
+  # --check, exec'd in the running container (its capabilities, read-only root, environment).
   local got rc args t0 t1
   read -ra args <<<"$(nftlb_args "$backend")"
   got="$(docker exec "$name" /usr/local/bin/nftlb "${args[@]}" --check 2>&1)"

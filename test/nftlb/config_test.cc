@@ -178,6 +178,34 @@ TEST_CASE("other flag values") {
   CHECK(Contains(MustFail({"--resync", "86401", "--forward", "tcp/1=192.0.2.1:1"}), "86401"));
 }
 
+TEST_CASE("--ready-port: the daemon's readiness port") {
+  CHECK(MustParse({"--forward", "tcp/80=192.0.2.1:80"}).ready_port == 0);  // none by default
+  CHECK(MustParse({"--ready-port", "9901", "--forward", "tcp/80=192.0.2.1:80"}).ready_port == 9901);
+  CHECK(MustParse({"--ready-port=1", "--forward", "tcp/80=192.0.2.1:80"}).ready_port == 1);
+  // With --check: taken and not used, so that a check runs with the container's own args.
+  const Config check =
+      MustParse({"--check", "--ready-port=9901", "--forward", "tcp/80=192.0.2.1:80"});
+  CHECK(check.mode == Mode::kCheck);
+  CHECK(check.ready_port == 9901);
+  for (const char* bad : {"0", "65536", "x", ""}) {
+    CAPTURE(bad);
+    CHECK(Contains(MustFail({"--ready-port", bad, "--forward", "tcp/80=192.0.2.1:80"}),
+                   "invalid --ready-port \"" + std::string(bad) + "\""));
+  }
+  // The modes that exit at once have no use for it.
+  for (const char* mode : {"--once", "--delete", "--dry-run"}) {
+    CAPTURE(mode);
+    CHECK(Contains(MustFail({mode, "--ready-port=9901", "--forward", "tcp/80=192.0.2.1:80"}),
+                   "--ready-port is for the daemon"));
+  }
+  // A forwarded tcp port would carry the probe to the Service; udp and sctp ports are others.
+  CHECK(Contains(MustFail({"--ready-port=80", "--forward", "tcp/80=192.0.2.1:8080"}),
+                 "forwards that tcp port"));
+  CHECK(MustParse({"--ready-port=53", "--forward", "udp/53=192.0.2.1:53", "--forward",
+                   "sctp/53=192.0.2.1:53"})
+            .ready_port == 53);
+}
+
 TEST_CASE("node and [node] targets resolve from --node-ips") {
   Config c = MustParse({"--forward", "tcp/80=node:30080", "--forward", "tcp/80=[node]:30080",
                         "--node-ips", "fd00::7,10.0.0.7,10.0.0.8"});
@@ -251,6 +279,7 @@ TEST_CASE("help and version") {
   // They end the parse: nothing after them is looked at.
   CHECK(MustParse({"--forward", "tcp/1=192.0.2.1:1", "--help", "--bogus"}).mode == Mode::kHelp);
   CHECK(Contains(UsageText(), "--forward PROTO/PORT=ADDR:PORT"));
+  CHECK(Contains(UsageText(), "[--ready-port PORT]"));
 }
 
 }  // namespace

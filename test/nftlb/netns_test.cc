@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -252,6 +253,111 @@ TEST_CASE("daemon: removed or altered rules are back within --resync; SIGTERM le
     CHECK(log.find(std::string("backend=") + backend) < log.find('\n'));
     CheckNothingInstalled(t);
   }
+}
+
+// Polls `ok` until it holds or `limit` passes (a condition, not a sleep standing in for one).
+bool Eventually(const std::function<bool()>& ok, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return ok();
+}
+
+size_t Count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// The kubelet's view of a balancer pod: a tcpSocket probe on --ready-port from outside the pod.
+// The port must answer only while the rules are in. To hold the repair of a table deleted by hand
+// off for as long as the test looks, nftlb forwards to an IPv6 target and runs where /proc/sys is
+// read-only (as in a pod without the sysctl): with net.ipv6.conf.all.forwarding set back to 0 from
+// outside, every re-install fails until the test sets it to 1 again.
+TEST_CASE(
+    "--ready-port answers exactly while the rules are in: after the install, not while "
+    "they are missing, again after the repair") {
+  constexpr int kReady = 9901;
+  for (const std::string& backend : kBackends) {
+    CAPTURE(backend);
+    Topology t;
+    EchoServers servers(*t.backend);
+    const bool nft = backend == "nftables";
+    auto probe = [&] { return Connect(*t.client, "192.0.2.2", kReady, 300).ok; };
+    auto rules_in = [&] {
+      std::string out;
+      if (nft) return Run(t.pod->Exec({"nft", "list", "table", "inet", "akrobateo"}), &out) == 0;
+      Run(t.pod->Exec({"iptables-legacy-save", "-t", "nat"}), &out);
+      return out.find("-A PREROUTING -j AKROBATEO-PRE") != std::string::npos;
+    };
+    auto forwarding = [&](const char* v) {
+      Sh(t.pod->Exec({"sysctl", "-q", "-w", std::string("net.ipv6.conf.all.forwarding=") + v}));
+    };
+    CHECK_FALSE(probe());  // nothing listens before nftlb
+    forwarding("1");
+    const std::string script =
+        "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec \"$0\" "
+        "\"$@\"";
+    Child nftlb(t.pod->Exec(Cat({"unshare", "--mount", "sh", "-c", script, NFTLB_BIN, "--backend",
+                                 backend, "--resync", "1", "--ready-port", std::to_string(kReady)},
+                                kForwards)));
+    // The first answer of the port: the rules are there by then, and traffic crosses them.
+    REQUIRE_MESSAGE(Eventually(probe, 5s), nftlb.Log());
+    CHECK(rules_in());
+    Reply first = Request(*t.client, L4::kTcp, "192.0.2.2", 80);
+    CHECK_MESSAGE(first.ok, first.error);
+    CHECK(probe());  // and it keeps answering, probe after probe
+
+    // Deleted by hand, and no repair possible: the daemon closes the port at its next check.
+    forwarding("0");
+    if (nft) {
+      Sh(t.pod->Exec({"nft", "delete", "table", "inet", "akrobateo"}));
+    } else {
+      Sh(t.pod->Exec({"iptables-legacy", "-t", "nat", "-D", "PREROUTING", "-j", "AKROBATEO-PRE"}));
+    }
+    CHECK_MESSAGE(Eventually([&] { return !probe(); }, 4s), nftlb.Log());
+    // Two failed repairs later the port is still closed and the rules still missing.
+    CHECK_MESSAGE(Eventually([&] { return Count(nftlb.Log(), "re-install failed") >= 2; }, 5s),
+                  nftlb.Log());
+    CHECK_FALSE(probe());
+    CHECK_FALSE(rules_in());
+    CHECK_FALSE(Request(*t.client, L4::kTcp, "192.0.2.2", 80, "", 300).ok);
+
+    // Repairable again: the port answers once the rules are back, and only then.
+    forwarding("1");
+    CHECK_MESSAGE(Eventually(probe, 4s), nftlb.Log());
+    CHECK(rules_in());
+    Reply again = Request(*t.client, L4::kTcp, "192.0.2.2", 80);
+    CHECK_MESSAGE(again.ok, again.error);
+
+    // SIGTERM: the port closes, the rules go.
+    CHECK(nftlb.Stop(SIGTERM) == 0);
+    CHECK_FALSE(probe());
+    CheckNothingInstalled(t);
+    const std::string log = nftlb.Log();
+    CHECK_MESSAGE(log.find("ready-port=" + std::to_string(kReady)) != std::string::npos, log);
+    forwarding("0");
+  }
+}
+
+TEST_CASE("--ready-port that cannot be had: exit 1 before any rule is installed") {
+  Topology t;
+  // Something else holds the port in the pod's namespace.
+  Child holder(t.pod->Exec({"/usr/bin/python3", "-c",
+                            "import socket,time\n"
+                            "s=socket.socket(socket.AF_INET6)\n"
+                            "s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,0)\n"
+                            "s.bind(('::',9901)); s.listen(1); print('held',flush=True)\n"
+                            "time.sleep(60)"}));
+  REQUIRE_MESSAGE(Eventually([&] { return holder.Log().find("held") != std::string::npos; }, 5s),
+                  holder.Log());
+  std::string out, err;
+  CHECK(Run(Nftlb(t, Cat({"--ready-port", "9901"}, kForwards)), &out, &err) == 1);
+  CHECK_MESSAGE(err.find("ready port 9901") != std::string::npos, err);
+  CHECK_MESSAGE(err.find("Address already in use") != std::string::npos, err);
+  CheckNothingInstalled(t);
 }
 
 TEST_CASE("256 forwards: one install, and the daemon finds it intact at every resync") {

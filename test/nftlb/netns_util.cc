@@ -254,63 +254,86 @@ void EchoServers::Loop() {
   }
 }
 
-Reply Request(const Netns& ns, L4 proto, const std::string& dst, int port, const std::string& src,
-              int timeout_ms) {
-  Reply r;
+namespace {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+int MsLeft(Deadline deadline) {
+  return static_cast<int>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                               std::chrono::steady_clock::now())
+             .count()));
+}
+
+// A socket in `ns` connected to dst:port (from `src` when given) by `deadline`; -1 with
+// r->error saying why not.
+int ConnectIn(const Netns& ns, L4 proto, const std::string& dst, int port, const std::string& src,
+              Deadline deadline, Reply* r) {
   sockaddr_storage to;
   socklen_t to_len;
   if (!ToSockaddr(dst, port, &to, &to_len)) {
-    r.error = "bad address " + dst;
-    return r;
+    r->error = "bad address " + dst;
+    return -1;
   }
   const int fd = SocketIn(ns.name(), to.ss_family, TypeOf(proto) | SOCK_NONBLOCK, ProtoOf(proto));
   if (fd < 0) {
-    r.error = std::string("socket: ") + std::strerror(-fd);
-    return r;
+    r->error = std::string("socket: ") + std::strerror(-fd);
+    return -1;
   }
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
+  auto fail = [&](const std::string& why) {
+    r->error = why;
+    close(fd);
+    return -1;
+  };
   if (!src.empty()) {
     sockaddr_storage from;
     socklen_t from_len;
     ToSockaddr(src, 0, &from, &from_len);
     if (bind(fd, reinterpret_cast<sockaddr*>(&from), from_len) != 0) {
-      r.error = std::string("bind: ") + std::strerror(errno);
-      return r;
+      return fail(std::string("bind: ") + std::strerror(errno));
     }
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  auto left = [&] {
-    return static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                 std::chrono::steady_clock::now())
-               .count()));
-  };
   if (connect(fd, reinterpret_cast<sockaddr*>(&to), to_len) != 0 && errno != EINPROGRESS) {
-    r.error = std::string("connect: ") + std::strerror(errno);
-    return r;
+    return fail(std::string("connect: ") + std::strerror(errno));
   }
   pollfd p{fd, POLLOUT, 0};
-  if (poll(&p, 1, left()) <= 0) {
-    r.error = "connect: timeout";
-    return r;
-  }
+  if (poll(&p, 1, MsLeft(deadline)) <= 0) return fail("connect: timeout");
   int soerr = 0;
   socklen_t sl = sizeof(soerr);
   getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-  if (soerr != 0) {
-    r.error = std::string("connect: ") + std::strerror(soerr);
-    return r;
-  }
+  if (soerr != 0) return fail(std::string("connect: ") + std::strerror(soerr));
+  return fd;
+}
+
+}  // namespace
+
+Reply Connect(const Netns& ns, const std::string& dst, int port, int timeout_ms) {
+  Reply r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const int fd = ConnectIn(ns, L4::kTcp, dst, port, "", deadline, &r);
+  if (fd < 0) return r;
+  close(fd);
+  r.ok = true;
+  return r;
+}
+
+Reply Request(const Netns& ns, L4 proto, const std::string& dst, int port, const std::string& src,
+              int timeout_ms) {
+  Reply r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const int fd = ConnectIn(ns, proto, dst, port, src, deadline, &r);
+  if (fd < 0) return r;
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
   const std::string msg = "hello";
   if (send(fd, msg.data(), msg.size(), MSG_NOSIGNAL) < 0) {
     r.error = std::string("send: ") + std::strerror(errno);
     return r;
   }
-  p = {fd, POLLIN, 0};
-  if (poll(&p, 1, left()) <= 0) {
+  pollfd p{fd, POLLIN, 0};
+  if (poll(&p, 1, MsLeft(deadline)) <= 0) {
     r.error = "no answer within " + std::to_string(timeout_ms) + " ms";
     return r;
   }

@@ -78,6 +78,9 @@ struct Reply {
 Reply Request(const Netns& ns, L4 proto, const std::string& dst, int port,
               const std::string& src = "", int timeout_ms = 1500);
 
+// A TCP connect from `ns` to dst:port, closed at once: what a kubelet's tcpSocket probe does.
+Reply Connect(const Netns& ns, const std::string& dst, int port, int timeout_ms = 1500);
+
 // A child process (nftlb) whose stderr goes to a log file.
 class Child {
  public:

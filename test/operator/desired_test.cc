@@ -88,9 +88,9 @@ TEST_CASE(
   CHECK(ds.ports[0] == api::ContainerPort{"tcp-80", 80, "TCP"});
   CHECK(ds.ports[1] == api::ContainerPort{"udp-53", 53, "UDP"});  // not TCP (klipper-lb's bug)
   CHECK(ds.ports[2] == api::ContainerPort{"sctp-3868", 3868, "SCTP"});
-  CHECK(ds.args == std::vector<std::string>{"--forward=tcp/80=10.96.12.34:80",
-                                            "--forward=udp/53=10.96.12.34:53",
-                                            "--forward=sctp/3868=10.96.12.34:3868"});
+  CHECK(ds.args == std::vector<std::string>{
+                       "--forward=tcp/80=10.96.12.34:80", "--forward=udp/53=10.96.12.34:53",
+                       "--forward=sctp/3868=10.96.12.34:3868", "--ready-port=9901"});
   CHECK(!ds.host_ips_env);
   CHECK(!ds.ipv6_forwarding_sysctl);
 
@@ -130,7 +130,8 @@ TEST_CASE("DaemonSet: dual stack brackets IPv6 and adds the IPv6 forwarding sysc
   s.ip_families = {"IPv6", "IPv4"};
   api::DaemonSet ds = Build(s);
   CHECK(ds.args == std::vector<std::string>{"--forward=tcp/80=[fd00:10:96::1234]:80",
-                                            "--forward=tcp/80=10.96.12.34:80"});
+                                            "--forward=tcp/80=10.96.12.34:80",
+                                            "--ready-port=9901"});
   CHECK(ds.ipv6_forwarding_sysctl);
   json pod = api::EncodeDaemonSet(ds)["spec"]["template"]["spec"];
   CHECK(pod["securityContext"]["sysctls"][0]["name"] == "net.ipv6.conf.all.forwarding");
@@ -148,14 +149,14 @@ TEST_CASE("DaemonSet: externalTrafficPolicy Local forwards to the node and the n
                        "--forward=tcp/80=node:30080", "--forward=tcp/80=[node]:30080",
                        // no nodePort (allocateLoadBalancerNodePorts false): the cluster IP
                        "--forward=tcp/81=10.96.12.34:81", "--forward=tcp/81=[fd00:10:96::1234]:81",
-                       "--node-ips-env=AKROBATEO_HOST_IPS"});
+                       "--node-ips-env=AKROBATEO_HOST_IPS", "--ready-port=9901"});
   CHECK(ds.host_ips_env);
   json c = api::EncodeDaemonSet(ds)["spec"]["template"]["spec"]["containers"][0];
   CHECK(c["env"][0]["name"] == "AKROBATEO_HOST_IPS");
   CHECK(c["env"][0]["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIPs");
 }
 
-TEST_CASE("DaemonSet: startup and readiness probes run nftlb --check with the container's args") {
+TEST_CASE("DaemonSet: Ready through a tcpSocket probe on nftlb's readiness port, no exec") {
   api::Service cluster = LbService();
   cluster.cluster_ips = {"10.96.12.34", "fd00:10:96::1234"};
   cluster.ip_families = {"IPv4", "IPv6"};
@@ -167,33 +168,29 @@ TEST_CASE("DaemonSet: startup and readiness probes run nftlb --check with the co
     CAPTURE(s.external_traffic_local);
     api::DaemonSet ds = Build(s);
     const json c = api::EncodeDaemonSet(ds)["spec"]["template"]["spec"]["containers"][0];
-    // The container runs the same executable the probes run, whatever the image's entrypoint.
     CHECK(c["command"] == json::array({"/usr/local/bin/nftlb"}));
     CHECK(c["args"] == json(ds.args));
-    json want = json::array({"/usr/local/bin/nftlb"});
-    for (const std::string& a : ds.args) want.push_back(a);
-    want.push_back("--check");
-    for (const char* probe : {"startupProbe", "readinessProbe"}) {
-      CAPTURE(probe);
-      REQUIRE(c.contains(probe));
-      CHECK(c[probe]["exec"]["command"] == want);
-      CHECK(c[probe]["timeoutSeconds"] == 5);
-      CHECK(c[probe]["successThreshold"] == 1);
-      // The kubelet expands no downward-API $(VAR) in an exec probe's command: none there.
-      for (const json& word : c[probe]["exec"]["command"]) {
-        CHECK(word.get<std::string>().find("$(") == std::string::npos);
-      }
-    }
-    // Fast first success, then a cheap steady state (docs/operator.md, "Readiness").
-    CHECK(c["startupProbe"]["periodSeconds"] == 1);
-    CHECK(c["startupProbe"]["failureThreshold"] == 30);
-    CHECK(c["readinessProbe"]["periodSeconds"] == 30);
-    CHECK(c["readinessProbe"]["failureThreshold"] == 2);
+    // nftlb opens the port once its rules are in; the kubelet knocks on it every second.
+    CHECK(ds.ready_port == 9901);
+    CHECK(HasArg(ds, "--ready-port=9901"));
+    REQUIRE(c.contains("readinessProbe"));
+    const json& probe = c["readinessProbe"];
+    CHECK(probe["tcpSocket"] == json{{"port", 9901}});
+    CHECK(!probe.contains("exec"));
+    CHECK(probe["periodSeconds"] == 1);
+    CHECK(probe["timeoutSeconds"] == 1);
+    CHECK(probe["successThreshold"] == 1);
+    CHECK(probe["failureThreshold"] == 2);
+    // No startup probe: it would hold the first readiness probe back until its own next tick
+    // (docs/operator.md, "Readiness"). No liveness probe either.
+    CHECK(!c.contains("startupProbe"));
     CHECK(!c.contains("livenessProbe"));
+    // The readiness port is the pod's own: no containerPort, so no hostPort on the node.
+    for (const json& p : c["ports"]) CHECK(p["containerPort"] != 9901);
     CHECK(HasArg(ds, "--source-range=192.0.2.0/24"));
     CHECK(HasArg(ds, "--source-range=2001:db8::/32"));
     if (s.external_traffic_local) {
-      // The node's addresses reach nftlb (container and probes alike) through the environment.
+      // The node's addresses reach nftlb through the environment.
       CHECK(HasArg(ds, "--node-ips-env=AKROBATEO_HOST_IPS"));
       CHECK(HasArg(ds, "--forward=udp/53=[node]:30053"));
       CHECK(c["env"][0]["name"] == "AKROBATEO_HOST_IPS");
@@ -202,6 +199,24 @@ TEST_CASE("DaemonSet: startup and readiness probes run nftlb --check with the co
       CHECK(!c.contains("env"));
     }
   }
+}
+
+TEST_CASE("DaemonSet: the readiness port is none of the Service's ports, whatever the protocol") {
+  api::Service s = LbService();
+  // The default readiness port and the next two are Service ports (TCP, UDP, SCTP).
+  s.ports = {{"a", "TCP", 9901, 30001},
+             {"b", "UDP", 9902, 30002},
+             {"c", "SCTP", 9903, 30003},
+             {"d", "TCP", 9905, 30005}};
+  api::DaemonSet ds = Build(s);
+  CHECK(ds.ready_port == 9904);
+  CHECK(HasArg(ds, "--ready-port=9904"));
+  const json c = api::EncodeDaemonSet(ds)["spec"]["template"]["spec"]["containers"][0];
+  CHECK(c["readinessProbe"]["tcpSocket"]["port"] == 9904);
+  CHECK(rec::ReadyPort(s) == 9904);
+  // A Service on other ports keeps the default, so that adding one moves nothing.
+  s.ports = {{"http", "TCP", 80, 30080}, {"high", "TCP", 65535, 30081}};
+  CHECK(rec::ReadyPort(s) == akrobateo::names::kReadyPort);
 }
 
 TEST_CASE("DaemonSet: source ranges, node selection, tolerations and priority class") {
@@ -263,7 +278,7 @@ TEST_CASE("DaemonSet: bad input gives a clear error or skips the bad port, never
   for (int32_t p = 1000; p < 1400; ++p) s.ports.push_back({"", p % 2 != 0 ? "UDP" : "TCP", p, p});
   api::DaemonSet many = Build(s);
   CHECK(many.ports.size() == 400);
-  CHECK(many.args.size() == 400);
+  CHECK(many.args.size() == 401);  // a --forward per port, and the --ready-port
 }
 
 TEST_CASE(

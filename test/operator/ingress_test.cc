@@ -192,6 +192,8 @@ TEST_CASE("Ingress: a listed node stays while a DaemonSet update replaces its po
   using std::chrono::seconds;
   api::Service s = LbService();
   s.ingress = {"172.18.0.3", "172.18.0.4"};
+  // ipMode Proxy (a refused port): only the update is held, not any other delete (below).
+  s.ingress_ip_mode = "Proxy";
   std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3"}), MakeNode("n2", {"172.18.0.4"})};
   // The DaemonSet is at generation 2; n1's pod of generation 1 is being deleted for the update.
   rec::IngressDecision d = rec::DesiredIngress(
@@ -205,11 +207,12 @@ TEST_CASE("Ingress: a listed node stays while a DaemonSet update replaces its po
   d = rec::DesiredIngress(s, {DeletingPod("n1", 1, rec::kRestartHold), ReadyPod("n2")}, nodes, {},
                           kNow, 2);
   CHECK(d.ingress == Ips{"172.18.0.4"});
-  // A delete that is no update (drain, node removal, the pod's template is current): not held.
+  // Under ipMode Proxy, a delete that is no update (kubectl delete pod, the node left the pool:
+  // the pod's template is current) is not held: nothing but the balancer answers there.
   d = rec::DesiredIngress(s, {DeletingPod("n1", 2, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow,
                           2);
   CHECK(d.ingress == Ips{"172.18.0.4"});
-  // Generation unknown (no DaemonSet seen, or a pod without the label): not held.
+  // Generation unknown (no DaemonSet seen, or a pod without the label): no update either.
   CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 1, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow)
             .ingress == Ips{"172.18.0.4"});
   CHECK(
@@ -219,6 +222,40 @@ TEST_CASE("Ingress: a listed node stays while a DaemonSet update replaces its po
   s.ingress = {"172.18.0.4"};
   CHECK(
       rec::DesiredIngress(s, {DeletingPod("n1", 1, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow, 2)
+          .ingress == Ips{"172.18.0.4"});
+}
+
+TEST_CASE("Ingress: with ipMode VIP a listed node stays through any delete of its pod, then goes") {
+  using std::chrono::seconds;
+  api::Service s = LbService();  // ipMode VIP: the operator writes none
+  REQUIRE(s.ingress_ip_mode.empty());
+  s.ingress = {"172.18.0.3", "172.18.0.4"};
+  std::vector<api::Node> nodes = {MakeNode("n1", {"172.18.0.3"}), MakeNode("n2", {"172.18.0.4"})};
+  // kubectl delete pod on n1 (its template is current): kube-proxy answers on 172.18.0.3
+  // meanwhile, so the node stays while the DaemonSet controller replaces the pod.
+  rec::IngressDecision d = rec::DesiredIngress(
+      s, {DeletingPod("n1", 2, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow, 2);
+  CHECK(d.ingress == Ips{"172.18.0.3", "172.18.0.4"});
+  CHECK(d.recheck_after == rec::kRestartHold - seconds(1));
+  // Also with the generation unknown.
+  CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 0, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow)
+            .ingress == Ips{"172.18.0.3", "172.18.0.4"});
+  // The old pod is gone, its successor is not Ready yet: held from the successor's creation.
+  d = rec::DesiredIngress(s, {NotReadyPod("n1", seconds(2)), ReadyPod("n2")}, nodes, {}, kNow, 2);
+  CHECK(d.ingress == Ips{"172.18.0.3", "172.18.0.4"});
+  // No successor within the hold (the node left the pool): the node goes 10 s after the delete.
+  d = rec::DesiredIngress(s, {DeletingPod("n1", 2, rec::kRestartHold), ReadyPod("n2")}, nodes, {},
+                          kNow, 2);
+  CHECK(d.ingress == Ips{"172.18.0.4"});
+  CHECK(d.recheck_after.count() == 0);
+  // A node the cluster no longer has is not held, whatever its pod.
+  CHECK(rec::DesiredIngress(s, {DeletingPod("n1", 2, seconds(1)), ReadyPod("n2")},
+                            {MakeNode("n2", {"172.18.0.4"})}, {}, kNow, 2)
+            .ingress == Ips{"172.18.0.4"});
+  // A node that was not listed is not added by a pod being deleted.
+  s.ingress = {"172.18.0.4"};
+  CHECK(
+      rec::DesiredIngress(s, {DeletingPod("n1", 2, seconds(1)), ReadyPod("n2")}, nodes, {}, kNow, 2)
           .ingress == Ips{"172.18.0.4"});
 }
 

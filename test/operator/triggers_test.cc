@@ -7,8 +7,10 @@
 
 #include <random>
 
+#include "operator/queue/work_queue.h"
 #include "operator/reconcile/ingress.h"
 #include "operator/reconcile/unschedulable.h"
+#include "test/operator/fake_clock.h"
 #include "test/operator/service_builder.h"
 
 namespace api = akrobateo::api;
@@ -67,6 +69,87 @@ TEST_CASE("Triggers: a balancer pod's way to Ready") {
   api::Pod reworded = pending;
   reworded.scheduler_message = "0/3 nodes are available: 3 node(s) didn't have free ports";
   CHECK(rec::PodChangeMatters(&pending, &reworded));
+}
+
+// The watch handler's order, on the queue and a clock the test steps: a Service's first address
+// is reconciled the moment its first pod is Ready; what follows waits for the coalescing window.
+TEST_CASE("Triggers: the first Ready pod of a Service without an address is reconciled at once") {
+  using namespace std::chrono_literals;
+  constexpr auto kCoalesce = 250ms;
+  akrobateo::testing::FakeClock clock;
+  akrobateo::queue::WorkQueue q(&clock);
+  api::Service svc = akrobateo::testing::LbService();
+  svc.uid = BalancerPod("p").service_uid;
+  const std::string key = svc.ns + "/" + svc.name;
+  // What the handler does with a change that matters (operator/controller.cc, OnChangePod).
+  auto on_change = [&](const api::Pod* old, const api::Pod* now) {
+    REQUIRE(rec::PodChangeMatters(old, now));
+    q.AddAfter(key, rec::PodChangeDelay(old, now, &svc, kCoalesce));
+  };
+  // Whether the Service's key is handed out now, without time passing: a marker is added, and
+  // every key handed out up to it and any made due meanwhile (Get promotes all due keys) is
+  // taken. The marker is always there, so no Get() blocks.
+  auto due_now = [&] {
+    q.Add("marker");
+    bool due = false;
+    for (std::string k; k != "marker";) {
+      k = *q.Get();
+      q.Done(k);
+      due = due || k == key;
+    }
+    while (q.Len() > 0) {
+      const std::string k = *q.Get();
+      q.Done(k);
+      due = due || k == key;
+    }
+    return due;
+  };
+
+  api::Pod bound = BalancerPod("p1");
+  bound.node_name = "node-a";
+  api::Pod ready = bound;
+  ready.ready = true;
+  REQUIRE(svc.ingress.empty());
+  on_change(&bound, &ready);
+  CHECK(due_now());  // no time passed
+
+  // The status lists that node now: the second pod waits the window out.
+  svc.ingress = {"192.0.2.10"};
+  api::Pod bound2 = BalancerPod("p2");
+  bound2.node_name = "node-b";
+  api::Pod ready2 = bound2;
+  ready2.ready = true;
+  on_change(&bound2, &ready2);
+  clock.Step(kCoalesce - 1ms);
+  CHECK_FALSE(due_now());
+  clock.Step(1ms);
+  CHECK(due_now());
+
+  // Without an address, only a pod turning Ready skips the window: a pod that goes away or turns
+  // unready, or one that is Ready but being deleted, waits.
+  svc.ingress.clear();
+  on_change(&ready, &bound);
+  CHECK_FALSE(due_now());
+  clock.Step(kCoalesce);
+  CHECK(due_now());
+  api::Pod leaving = ready;
+  leaving.deleting_since = kNow;
+  on_change(&bound, &leaving);
+  CHECK_FALSE(due_now());
+  clock.Step(kCoalesce);
+  CHECK(due_now());
+  // A pod of an earlier Service of the same name (another UID) waits too.
+  api::Pod stale = ready;
+  stale.service_uid = "0a0b0c0d-0000-4000-8000-000000000000";
+  api::Pod stale_bound = bound;
+  stale_bound.service_uid = stale.service_uid;
+  on_change(&stale_bound, &stale);
+  CHECK_FALSE(due_now());
+  clock.Step(kCoalesce);
+  CHECK(due_now());
+  // And without the Service in the cache there is nothing to compare: the window.
+  CHECK(rec::PodChangeDelay(&bound, &ready, nullptr, kCoalesce) == kCoalesce);
+  q.ShutDown();
 }
 
 TEST_CASE("Triggers: the DaemonSet controller's status counters") {

@@ -24,11 +24,13 @@ check_eq "hostPort per Service port with its protocol" \
   "$(echo "$j" | jq -r '[.spec.template.spec.containers[0].ports[] | "\(.protocol)/\(.containerPort)/\(.hostPort)"] | join(",")')" TCP/8080/8080
 if ds_has_arg default echoserver "--forward tcp/8080=$cip:8080"; then ok "args forward tcp/8080 to the ClusterIP $cip:8080"
 else bad "args forward tcp/8080=$cip:8080" "got '$(ds_args default echoserver)'"; fi
-check_eq "startup and readiness probes run nftlb <the container's args> --check (periods 1 s and 30 s)" \
-  "$(echo "$j" | jq -r '.spec.template.spec.containers[0] as $c | (["/usr/local/bin/nftlb"] + $c.args + ["--check"]) as $w |
-     [$c.command == ["/usr/local/bin/nftlb"], $c.startupProbe.exec.command == $w, $c.readinessProbe.exec.command == $w,
-      $c.startupProbe.periodSeconds, $c.readinessProbe.periodSeconds] | map(tostring) | join(",")')" \
-  "true,true,true,1,30"
+check_eq "readiness: a tcpSocket probe every 1 s on nftlb's --ready-port, which no hostPort publishes; no startup probe, no exec" \
+  "$(echo "$j" | jq -r '.spec.template.spec.containers[0] as $c |
+     ($c.args | map(select(startswith("--ready-port="))) | .[0] // "" | ltrimstr("--ready-port=")) as $p |
+     [$c.command == ["/usr/local/bin/nftlb"], ($p != "" and $c.readinessProbe.tcpSocket.port == ($p | tonumber)),
+      $c.readinessProbe.periodSeconds, ($c | has("startupProbe")), ($c.readinessProbe | has("exec")),
+      ([$c.ports[].hostPort | tostring] | index($p) != null)] | map(tostring) | join(",")')" \
+  "true,true,1,false,false,false"
 check_eq "securityContext: drop ALL, add NET_ADMIN, not privileged, read-only root, no escalation, seccomp RuntimeDefault" \
   "$(echo "$j" | jq -r '.spec.template.spec as $s | $s.containers[0].securityContext as $c |
      [($c.capabilities.drop | join("+")), ($c.capabilities.add | join("+")), ($c.privileged // false), $c.readOnlyRootFilesystem,
