@@ -22,9 +22,9 @@ std::chrono::milliseconds PodChangeDelay(const api::Pod* old, const api::Pod* no
   const bool turned_ready = now != nullptr && now->ready && !now->node_name.empty() &&
                             now->deleting_since == std::chrono::system_clock::time_point{} &&
                             (old == nullptr || !old->ready);
-  const bool first = service != nullptr && service->ingress.empty() &&
-                     (now == nullptr || now->service_uid == service->uid);
-  return turned_ready && first ? std::chrono::milliseconds(0) : coalesce;
+  if (!turned_ready || service == nullptr) return coalesce;
+  const bool first = service->ingress.empty() && now->service_uid == service->uid;
+  return first ? std::chrono::milliseconds(0) : coalesce;
 }
 
 bool DaemonSetChangeMatters(const api::ObservedDaemonSet* old, const api::ObservedDaemonSet* now) {
